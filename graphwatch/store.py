@@ -1,0 +1,313 @@
+"""The workspace: a folder holding one DuckDB database with the property graph.
+
+Layout of ``graph.duckdb`` (every engine reads these):
+
+``node_record``  one row per (node key, dataset, record): what one source row says about a node
+``node``         the materialised graph node: stable integer ``nid``, text ``key``, ``labels``,
+                 one typed column per schema property (the most authoritative source wins),
+                 ``datasets`` it came from
+``rel``          one row per relationship record: ``rid``, ``type``, ``src``/``dst`` nids,
+                 ``valid_from``/``valid_to``, ``dataset``/``record`` provenance, typed properties
+``node_key`` / ``rel_key``  stable id registries: an id, once given to a key, is never reused
+``load_report``  per dataset: rows read / loaded / quarantined, encoding, checksum
+``quarantine``   rows that could not load, with file, line, column and reason
+
+A load replaces everything one dataset said, inside one transaction: loading the same
+file twice changes nothing, and a load killed midway leaves the workspace as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from .exc import WorkspaceError
+from .schema import SQL_TYPES, Schema, load_schema
+
+DB_FILE = "graph.duckdb"
+WORKSPACE_MARK = "workspace.json"
+FORMAT_VERSION = 1
+
+
+def q(name: str) -> str:
+    """Quote an identifier for DuckDB (identifiers come from the checked schema, never from data)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class Batch:
+    """Everything one dataset contributes to a load, staged as DuckDB tables.
+
+    ``node_table`` columns: key, record, labels (VARCHAR[]), priority, line, then any
+    schema node properties. ``rel_table`` columns: key, type, src_key, dst_key, record, line,
+    valid_from, valid_to, then any schema relationship properties. ``ref_table`` columns:
+    key, line, column — node keys rows require to exist. ``quarantine_table`` columns:
+    line, column, reason, raw. Staged tables live in the load connection's temp schema.
+    """
+
+    dataset: str
+    mapping: str
+    source: str
+    format: str
+    encoding: str | None
+    sha256: str | None
+    rows_read: int
+    node_table: str | None = None
+    rel_table: str | None = None
+    ref_table: str | None = None
+    quarantine_table: str | None = None
+    line_label: str = "line"   # how the source counts rows: line (CSV) or row (Excel, SQL …)
+    notes: list[str] = field(default_factory=list)
+    raw_table: str | None = None        # _line + c0..cN text cells, for quarantining late failures
+    raw_headers: list[str] = field(default_factory=list)
+
+
+class Workspace:
+    """A graph workspace on disk.
+
+    Parameters
+    ----------
+    path : folder of the workspace (created with ``create=True``)
+    read_only : open the database read-only (several readers may share it)
+    """
+
+    def __init__(self, path: str | os.PathLike, *, create: bool = False, read_only: bool = False,
+                 schema: Schema | None = None):
+        self.path = Path(path)
+        self.schema = schema or load_schema()
+        mark = self.path / WORKSPACE_MARK
+        if not mark.exists():
+            if not create:
+                raise WorkspaceError(f"{self.path}: not a graphwatch workspace (no {WORKSPACE_MARK}); "
+                                     f"create one with 'graphwatch load … --workspace {self.path}'")
+            if read_only:
+                raise WorkspaceError(f"{self.path}: cannot create a workspace read-only")
+            self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path / DB_FILE), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise WorkspaceError(f"{self.path}: cannot open the workspace database ({exc}); "
+                                 "is another graphwatch process writing to it?") from None
+        self.read_only = read_only
+        if not read_only:
+            self._ensure_tables()
+            if not mark.exists():
+                mark.write_text(json.dumps({"format": FORMAT_VERSION, "tool": "graphwatch"}) + "\n")
+
+    # -- lifecycle -----------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Workspace":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- DDL ---------------------------------------------------------------------------
+    def _prop_columns(self, props: dict[str, str]) -> str:
+        return "".join(f", {q(p)} {SQL_TYPES[t]}" for p, t in props.items())
+
+    def _ensure_tables(self) -> None:
+        s = self.schema
+        np_ = self._prop_columns(s.node_properties)
+        rp = self._prop_columns(s.rel_properties)
+        self.con.execute(f"""
+            CREATE TABLE IF NOT EXISTS node_key (nid BIGINT NOT NULL, key VARCHAR NOT NULL);
+            CREATE TABLE IF NOT EXISTS rel_key (rid BIGINT NOT NULL, key VARCHAR NOT NULL);
+            CREATE TABLE IF NOT EXISTS node_record (key VARCHAR NOT NULL, dataset VARCHAR NOT NULL,
+                record VARCHAR NOT NULL, labels VARCHAR[] NOT NULL, priority INTEGER NOT NULL{np_});
+            CREATE TABLE IF NOT EXISTS node (nid BIGINT NOT NULL, key VARCHAR NOT NULL,
+                labels VARCHAR[] NOT NULL{np_}, datasets VARCHAR[] NOT NULL);
+            CREATE TABLE IF NOT EXISTS rel (rid BIGINT NOT NULL, key VARCHAR NOT NULL, type VARCHAR NOT NULL,
+                src BIGINT NOT NULL, dst BIGINT NOT NULL, src_key VARCHAR NOT NULL, dst_key VARCHAR NOT NULL,
+                valid_from DATE, valid_to DATE, dataset VARCHAR NOT NULL, record VARCHAR NOT NULL{rp});
+            CREATE TABLE IF NOT EXISTS load_report (dataset VARCHAR NOT NULL, mapping VARCHAR, source VARCHAR,
+                format VARCHAR, encoding VARCHAR, sha256 VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
+                rows_quarantined BIGINT, nodes BIGINT, rels BIGINT, loaded_at TIMESTAMP, notes VARCHAR[]);
+            CREATE TABLE IF NOT EXISTS quarantine (dataset VARCHAR NOT NULL, source VARCHAR, line BIGINT,
+                line_label VARCHAR, "column" VARCHAR, reason VARCHAR, raw VARCHAR);
+        """)
+        # columns added to the schema after the workspace was made
+        for table, props in (("node_record", s.node_properties), ("node", s.node_properties),
+                             ("rel", s.rel_properties)):
+            have = {r[0] for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
+            for p, t in props.items():
+                if p not in have:
+                    self.con.execute(f"ALTER TABLE {table} ADD COLUMN {q(p)} {SQL_TYPES[t]}")
+
+    # -- reading -------------------------------------------------------------------------
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Nodes per label and relationships per type."""
+        labels = dict(self.con.execute(
+            "SELECT l, count(*) FROM (SELECT unnest(labels) AS l FROM node) GROUP BY l ORDER BY l").fetchall())
+        types = dict(self.con.execute("SELECT type, count(*) FROM rel GROUP BY type ORDER BY type").fetchall())
+        return {"labels": labels, "types": types}
+
+    def totals(self) -> dict[str, int]:
+        n, = self.con.execute("SELECT count(*) FROM node").fetchone()
+        r, = self.con.execute("SELECT count(*) FROM rel").fetchone()
+        qn, = self.con.execute("SELECT count(*) FROM quarantine").fetchone()
+        return {"nodes": n, "relationships": r, "quarantined_rows": qn}
+
+    def load_reports(self):
+        return self.con.execute("SELECT * FROM load_report ORDER BY dataset").df()
+
+    def quarantine_summary(self):
+        return self.con.execute("""SELECT dataset, "column", reason_kind, count(*) AS rows FROM (
+                SELECT dataset, "column", regexp_extract(reason, '^[^:(]*') AS reason_kind FROM quarantine)
+            GROUP BY ALL ORDER BY dataset, rows DESC""").df()
+
+    # -- writing -------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self):
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+
+
+@dataclass
+class LoadResult:
+    dataset: str
+    source: str
+    format: str
+    encoding: str | None
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    nodes: int
+    rels: int
+    line_label: str = "line"
+    notes: list[str] = field(default_factory=list)
+
+
+def _test_pause(stage: str) -> None:
+    """Crash-safety tests kill a load here (GRAPHWATCH_TEST_PAUSE=stage); a no-op otherwise."""
+    want = os.environ.get("GRAPHWATCH_TEST_PAUSE")
+    if want == stage:
+        import time
+        marker = os.environ.get("GRAPHWATCH_TEST_PAUSE_MARKER")
+        if marker:
+            Path(marker).write_text(stage)
+        time.sleep(3600)
+
+
+def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]:
+    """Write staged batches into the workspace in one transaction.
+
+    Each batch replaces everything its dataset said before. Rows whose references point at
+    no node (in the workspace or in this load) are quarantined, repeatedly, until every
+    relationship has both ends. ``derive`` is called inside the transaction to rebuild derived
+    relationships (kinship, co-occurrence).
+    """
+    con = ws.con
+    s = ws.schema
+    np_ = list(s.node_properties)
+    rp = list(s.rel_properties)
+    datasets = [b.dataset for b in batches]
+    with ws.transaction():
+        con.execute("CREATE OR REPLACE TEMP TABLE _reload AS SELECT unnest(?::VARCHAR[]) AS dataset", [datasets])
+        con.execute("""CREATE OR REPLACE TEMP TABLE _affected AS
+                       SELECT DISTINCT key FROM node_record WHERE dataset IN (SELECT dataset FROM _reload)""")
+        for table in ("node_record", "rel", "quarantine", "load_report"):
+            con.execute(f"DELETE FROM {table} WHERE dataset IN (SELECT dataset FROM _reload)")
+        # staged records of every batch (each staged table carries its dataset column)
+        def union(tables, empty):
+            tables = [t for t in tables if t]
+            return " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in tables) if tables else empty
+        con.execute("CREATE OR REPLACE TEMP TABLE _snodes AS " + union(
+            [b.node_table for b in batches], "SELECT *, NULL::BIGINT AS line FROM node_record WHERE false"))
+        con.execute("CREATE OR REPLACE TEMP TABLE _srels AS " + union(
+            [b.rel_table for b in batches], "SELECT *, NULL::BIGINT AS line FROM rel WHERE false"))
+        con.execute("CREATE OR REPLACE TEMP TABLE _srefs AS " + union(
+            [b.ref_table for b in batches], "SELECT NULL::VARCHAR AS dataset, NULL::VARCHAR AS key, "
+                                            "NULL::BIGINT AS line, NULL::VARCHAR AS \"column\" WHERE false"))
+        # dangling references: quarantine the row, then look again (its own nodes are gone now)
+        con.execute("CREATE OR REPLACE TEMP TABLE _bad (dataset VARCHAR, line BIGINT, \"column\" VARCHAR, reason VARCHAR)")
+        while True:
+            con.execute("""CREATE OR REPLACE TEMP TABLE _live AS
+                SELECT key FROM node_record UNION
+                SELECT key FROM _snodes n WHERE NOT EXISTS (SELECT 1 FROM _bad b WHERE b.dataset = n.dataset AND b.line = n.line)""")
+            added = con.execute("""INSERT INTO _bad
+                SELECT dataset, line, any_value("column"), 'dangling reference: no ' || any_value(key) FROM (
+                    SELECT dataset, line, "column", key FROM _srefs WHERE key NOT IN (SELECT key FROM _live)
+                    UNION ALL
+                    SELECT dataset, line, NULL, CASE WHEN src_key NOT IN (SELECT key FROM _live) THEN src_key ELSE dst_key END
+                    FROM _srels WHERE src_key NOT IN (SELECT key FROM _live) OR dst_key NOT IN (SELECT key FROM _live)
+                ) x WHERE NOT EXISTS (SELECT 1 FROM _bad b WHERE b.dataset = x.dataset AND b.line = x.line)
+                GROUP BY dataset, line""").fetchone()[0]
+            if not added:
+                break
+        for b in batches:
+            params = {"ds": b.dataset}
+            pairs = []
+            for k, h in enumerate(b.raw_headers):
+                params[f"h{k}"] = h
+                pairs.append(f"$h{k}, r.c{k}")
+            con.execute(f"""INSERT INTO {b.quarantine_table}
+                SELECT b.line, b."column", b.reason, json_object({', '.join(pairs)})
+                FROM _bad b JOIN {b.raw_table} r ON r._line = b.line WHERE b.dataset = $ds""", params)
+        con.execute("DELETE FROM _snodes n WHERE EXISTS (SELECT 1 FROM _bad b WHERE b.dataset = n.dataset AND b.line = n.line)")
+        con.execute("DELETE FROM _srels n WHERE EXISTS (SELECT 1 FROM _bad b WHERE b.dataset = n.dataset AND b.line = n.line)")
+        _test_pause("staged")
+
+        # node records and stable ids
+        cols = ", ".join(["key", "dataset", "record", "labels", "priority"] + [q(c) for c in np_])
+        con.execute(f"INSERT INTO node_record ({cols}) SELECT {cols} FROM _snodes")
+        con.execute("INSERT INTO _affected SELECT DISTINCT key FROM _snodes")
+        con.execute("""INSERT INTO node_key
+            SELECT (SELECT coalesce(max(nid), 0) FROM node_key) + row_number() OVER (ORDER BY key), key
+            FROM (SELECT DISTINCT key FROM _snodes) n WHERE NOT EXISTS (SELECT 1 FROM node_key k WHERE k.key = n.key)""")
+        con.execute("CREATE OR REPLACE TEMP TABLE _aff AS SELECT DISTINCT key FROM _affected")
+        con.execute("DELETE FROM node WHERE key IN (SELECT key FROM _aff)")
+        pick = ", ".join(f"arg_min({q(c)}, _rank) FILTER (WHERE {q(c)} IS NOT NULL) AS {q(c)}" for c in np_)
+        con.execute(f"""INSERT INTO node (nid, key, labels, {', '.join(q(c) for c in np_)}, datasets)
+            SELECT k.nid, r.key, list_sort(list_distinct(flatten(list(r.labels)))), {pick},
+                   list_sort(list_distinct(list(r.dataset)))
+            FROM (SELECT *, lpad(CAST(priority AS VARCHAR), 6, '0') || dataset || '#' || lpad(record, 12, '0') AS _rank
+                  FROM node_record WHERE key IN (SELECT key FROM _aff)) r
+            JOIN node_key k ON k.key = r.key
+            GROUP BY k.nid, r.key""")
+        # relationships
+        con.execute("""INSERT INTO rel_key
+            SELECT (SELECT coalesce(max(rid), 0) FROM rel_key) + row_number() OVER (ORDER BY key), key
+            FROM _srels r WHERE NOT EXISTS (SELECT 1 FROM rel_key k WHERE k.key = r.key)""")
+        rcols = ", ".join(q(c) for c in rp)
+        con.execute(f"""INSERT INTO rel (rid, key, type, src, dst, src_key, dst_key, valid_from, valid_to, dataset, record, {rcols})
+            SELECT rk.rid, r.key, r.type, a.nid, b.nid, r.src_key, r.dst_key, r.valid_from, r.valid_to, r.dataset, r.record,
+                   {', '.join('r.' + q(c) for c in rp)}
+            FROM _srels r JOIN rel_key rk ON rk.key = r.key JOIN node_key a ON a.key = r.src_key
+            JOIN node_key b ON b.key = r.dst_key""")
+        if derive is not None:
+            derive(con)
+        _test_pause("before_commit")
+
+        results = []
+        for b in batches:
+            nq, = con.execute(f"SELECT count(DISTINCT line) FROM {b.quarantine_table}").fetchone()
+            con.execute(f"""INSERT INTO quarantine SELECT ?, ?, line, ?, "column", reason, raw FROM {b.quarantine_table}""",
+                        [b.dataset, b.source, b.line_label])
+            nn, = con.execute("SELECT count(*) FROM _snodes WHERE dataset = ?", [b.dataset]).fetchone()
+            nr, = con.execute("SELECT count(*) FROM _srels WHERE dataset = ?", [b.dataset]).fetchone()
+            res = LoadResult(b.dataset, b.source, b.format, b.encoding, b.rows_read, b.rows_read - nq, nq, nn, nr,
+                             b.line_label, b.notes)
+            con.execute("INSERT INTO load_report VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+                        [b.dataset, b.mapping, b.source, b.format, b.encoding, b.sha256, res.rows_read,
+                         res.rows_loaded, res.rows_quarantined, nn, nr, b.notes])
+            results.append(res)
+    for b in batches:
+        for t in (b.node_table, b.rel_table, b.ref_table, b.quarantine_table, b.raw_table):
+            if t:
+                con.execute(f"DROP TABLE IF EXISTS {t}")
+    return results
