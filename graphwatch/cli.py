@@ -118,7 +118,7 @@ def load(sources, workspace: Path, mapping: str | None):
     \b
     Example:
       graphwatch load data/county --workspace ws
-      graphwatch load sqlite:///roll.db --mapping benefit_rolls --workspace ws
+      graphwatch load "sqlite:///county.db#roll" --mapping benefit_rolls --workspace ws
     """
     from .ingest import load as do_load
     from .store import Workspace

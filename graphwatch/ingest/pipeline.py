@@ -41,7 +41,10 @@ class Params:
 
 
 def dataset_name(mapping: Mapping, source: str) -> str:
-    tail = Path(source).name if "://" not in source else (mapping.sql.get("table") or "query")
+    if "://" in source:
+        tail = source.partition("#")[2] or mapping.sql.get("table") or "query"
+        return f"{mapping.name}/{Path(source.partition('#')[0].split('://', 1)[1]).name}#{tail}"
+    tail = Path(source).name
     return f"{mapping.name}/{tail}"
 
 
@@ -138,7 +141,7 @@ def stage(con: duckdb.DuckDBPyConnection, raw: RawSource, mapping: Mapping, sche
             mapped = f"CASE WHEN list_position({keys}, {r}) > 0 THEN {vals}[list_position({keys}, {r})] " \
                      f"ELSE {'NULL' if c.strict_values else r} END"
             if c.strict_values:
-                errs.append((c, f"CASE WHEN {r} IS NOT NULL AND list_position({keys}, {r}) = 0 THEN "
+                errs.append((c, f"CASE WHEN {r} IS NOT NULL AND coalesce(list_position({keys}, {r}), 0) = 0 THEN "
                                 f"'value not allowed: ' || {r} || ' (allowed: ' || array_to_string({keys}, ', ') || ')' END"))
         else:
             mapped = r
@@ -207,7 +210,7 @@ def stage(con: duckdb.DuckDBPyConnection, raw: RawSource, mapping: Mapping, sche
             # name the first column that disagrees
             con.execute(f"""UPDATE {stg_t} s SET _err = {{
                     'column': $cols[list_position(list_transform(range(1, len(d.vals) + 1),
-                               x -> d.vals[x] IS DISTINCT FROM d.first_vals[x]), true)],
+                               lambda x: d.vals[x] IS DISTINCT FROM d.first_vals[x]), true)],
                     'reason': 'duplicate key with conflicting values: line ' || d.first_line ||
                               ' has the same ' || $what || ' with different values'}}
                 FROM _dup{i} d WHERE s._line = d._line AND s._err IS NULL""",

@@ -81,7 +81,7 @@ def decode(data: bytes, path: str, declared: str = "auto") -> tuple[str, str]:
             raise SourceError(
                 f"unreadable encoding: neither UTF-8 (bad byte at offset {utf8_exc.start}) nor GBK/GB18030 "
                 f"(bad byte at offset {exc.start}); re-save the file as UTF-8 or declare csv.encoding",
-                file=path, line=_line_of_offset(data, exc.start)) from None
+                file=path, line=_line_of_offset(data, utf8_exc.start)) from None
 
 
 def cell_text(value) -> str | None:
@@ -318,12 +318,14 @@ def mask_url(url: str) -> str:
 def read_sql(url: str, mapping: Mapping) -> RawSource:
     import sqlalchemy as sa
 
-    source = mask_url(url)
-    query = mapping.sql.get("query")
-    table = mapping.sql.get("table")
+    # a table may be named after '#': sqlite:///county.db#benefit_roll
+    url, _, fragment = url.partition("#")
+    source = mask_url(url) + (f"#{fragment}" if fragment else "")
+    query = None if fragment else mapping.sql.get("query")
+    table = fragment or mapping.sql.get("table")
     if not query and not table:
-        raise SourceError(f"mapping {mapping.name!r} has no sql.query or sql.table for a database source",
-                          file=source)
+        raise SourceError(f"no table to read: name one after '#' in the URL (…/county.db#table) or set "
+                          f"sql.table / sql.query in mapping {mapping.name!r}", file=source)
     try:
         engine = sa.create_engine(url)
         with engine.connect() as conn:
