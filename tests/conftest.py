@@ -1,0 +1,59 @@
+"""Shared fixtures: a tiny hand-checked county and fresh workspaces."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from graphwatch.resolve.ids import make_resident_id, make_uscc
+from graphwatch.store import Workspace
+
+BAD = Path(__file__).parent / "data" / "bad"
+
+# one family over three generations plus a cadre; hand-checked kinship:
+# 张大山 + 李秀英 (spouses) → 张伟 (son) + 王芳 (儿媳, his wife) → 张小宝 (grandson)
+FAMILY = [("head", "张大山", 1960, "户主", "H1"), ("wife", "李秀英", 1962, "配偶", "H1"),
+          ("son", "张伟", 1985, "子", "H1"), ("dil", "王芳", 1987, "儿媳", "H1"),
+          ("gson", "张小宝", 2010, "孙子", "H1"), ("cadre", "陈明", 1970, "户主", "H2")]
+
+
+def person_ids():
+    return {k: make_resident_id("140105", dt.date(y, 1, 1 + i), 11 + 2 * i) for i, (k, _, y, _, _) in enumerate(FAMILY)}
+
+
+@pytest.fixture
+def mini_county(tmp_path) -> Path:
+    d = tmp_path / "county"
+    d.mkdir()
+    ids = person_ids()
+    for name in ("divisions.csv", "organisations.csv", "programmes.csv"):
+        (d / name).write_bytes((BAD / name).read_bytes())
+    with open(d / "household_registry.csv", "w", encoding="gbk", newline="") as f:
+        f.write("户号,姓名,公民身份号码,性别,出生日期,与户主关系,民族,住址,村代码,联系电话\n")
+        for k, name, year, rel, hh in FAMILY:
+            sex = "女" if k in ("wife", "dil") else "男"
+            f.write(f"{hh},{name},{ids[k]},{sex},{year}/1/1,{rel},汉,东村,140105001001,\n")
+    uscc = make_uscc("91140105MA0ABC123")
+    (d / "company_registry.csv").write_text(
+        "统一社会信用代码,企业名称,法定代表人,法定代表人证件号码,注册地址,联系电话,成立日期,注册资本（万元）,登记状态,行业主管部门代码\n"
+        f"{uscc},山西张氏建筑有限公司,张伟,{ids['son']},东村,13800000000,2015-05-05,100,存续,ORG2\n", encoding="utf-8-sig")
+    (d / "benefit_rolls.csv").write_text(
+        "发放记录号,姓名,公民身份号码,村代码,项目代码,发放金额,发放起始,发放截止,审批单位代码\n"
+        f"B1,王芳,{ids['dil']},140105001001,DB,300,2021-01-01,2021-12-31,ORG1\n"
+        "B2,王小明,,140105001001,DB,300,2021-01-01,2021-12-31,ORG1\n", encoding="utf-8")
+    (d / "ground_truth.csv").write_text("model_id\n", encoding="utf-8")   # not a source: must be skipped
+    return d
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    ws = Workspace(tmp_path / "ws", create=True)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def family_ids() -> dict[str, str]:
+    return person_ids()
