@@ -1,0 +1,62 @@
+"""The CLI is a thin shell: every command has help ending with an example; errors are one clear line."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from graphwatch.cli import main
+
+COMMANDS = sorted(main.commands)
+
+
+def test_commands_exist():
+    assert {"generate", "load", "stats", "quarantine", "mappings", "demo"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", [None] + COMMANDS)
+def test_help_ends_with_an_example(name):
+    args = [name, "--help"] if name else ["--help"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "Example:" in text
+    # the description ends with the example; click lists the options after it
+    description = text.split("Options:", 1)[0]
+    after = [line.strip() for line in description.split("Example:", 1)[1].splitlines() if line.strip()]
+    assert after and all(line.startswith("graphwatch ") for line in after)
+    if name:
+        assert f"graphwatch {name}" in after[0]
+
+
+def test_load_prints_accounting_and_stats(tmp_path, mini_county):
+    runner = CliRunner()
+    ws = tmp_path / "ws"
+    result = runner.invoke(main, ["load", str(mini_county), "--workspace", str(ws)])
+    assert result.exit_code == 0, result.output
+    assert "rows read = loaded + quarantined" in result.output
+    assert "household_registry/household_registry.csv" in result.output and "gb18030" in result.output
+    result = runner.invoke(main, ["stats", "--workspace", str(ws)])
+    assert result.exit_code == 0, result.output
+    assert "(:Person)" in result.output and "人员" in result.output and "[:SPOUSE_OF]" in result.output
+    assert "Quarantine: empty" in result.output
+
+
+def test_user_error_is_one_clear_line(tmp_path):
+    bad = tmp_path / "household_registry.csv"
+    bad.write_text("", encoding="utf-8")
+    result = CliRunner().invoke(main, ["load", str(bad), "--workspace", str(tmp_path / "ws")])
+    assert result.exit_code == 2
+    assert "household_registry.csv: empty file" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_quarantine_lists_rows(tmp_path):
+    from pathlib import Path
+    bad = Path(__file__).parent / "data" / "bad"
+    ws = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(main, ["load", str(bad / "divisions.csv"), "-w", str(ws)]).exit_code == 0
+    assert runner.invoke(main, ["load", str(bad / "household_dates.csv"), "-m", "household_registry", "-w", str(ws)]).exit_code == 0
+    result = runner.invoke(main, ["quarantine", "-w", str(ws)])
+    assert "household_dates.csv, line 6, column '出生日期': not a date: 19990230" in result.output
