@@ -240,13 +240,14 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
                 SELECT key FROM node_record UNION
                 SELECT key FROM _snodes n WHERE NOT EXISTS (SELECT 1 FROM _bad b WHERE b.dataset = n.dataset AND b.line = n.line)""")
             added = con.execute("""INSERT INTO _bad
-                SELECT dataset, line, any_value("column"), 'dangling reference: no ' || any_value(key) FROM (
+                SELECT dataset, line, x.c, 'dangling reference: no ' || x.k FROM (
+                SELECT dataset, line, arg_min({'c': "column", 'k': key}, "column" IS NULL) AS x FROM (
                     SELECT dataset, line, "column", key FROM _srefs WHERE key NOT IN (SELECT key FROM _live)
                     UNION ALL
                     SELECT dataset, line, NULL, CASE WHEN src_key NOT IN (SELECT key FROM _live) THEN src_key ELSE dst_key END
                     FROM _srels WHERE src_key NOT IN (SELECT key FROM _live) OR dst_key NOT IN (SELECT key FROM _live)
                 ) x WHERE NOT EXISTS (SELECT 1 FROM _bad b WHERE b.dataset = x.dataset AND b.line = x.line)
-                GROUP BY dataset, line""").fetchone()[0]
+                GROUP BY dataset, line)""").fetchone()[0]
             if not added:
                 break
         for b in batches:
@@ -289,6 +290,16 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
                    {', '.join('r.' + q(c) for c in rp)}
             FROM _srels r JOIN rel_key rk ON rk.key = r.key JOIN node_key a ON a.key = r.src_key
             JOIN node_key b ON b.key = r.dst_key""")
+        # a reload may remove a node that relationships of other datasets still point at:
+        # refuse (the transaction rolls back) rather than leave them dangling
+        orphans = con.execute("""SELECT dataset, count(*) FROM rel
+            WHERE dataset NOT LIKE 'derived:%' AND (src NOT IN (SELECT nid FROM node) OR dst NOT IN (SELECT nid FROM node))
+            GROUP BY dataset ORDER BY dataset""").fetchall()
+        if orphans:
+            raise WorkspaceError(
+                "this load removes nodes that other datasets still point at: "
+                + ", ".join(f"{d} ({n} relationships)" for d, n in orphans)
+                + "; load those sources together with this one so their references are checked again")
         if derive is not None:
             derive(con)
         _test_pause("before_commit")

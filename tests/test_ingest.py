@@ -187,3 +187,16 @@ def test_co_occurrence_same_case_and_same_place(workspace, tmp_path, mini_county
     assert pairs == {(("张大山", "陈明"), "same_case", 0),
                      (("张伟", "张大山"), "same_place_window", 90), (("张伟", "陈明"), "same_place_window", 90)}
     assert all(rec for *_, rec in got)   # each points back to its case records
+
+
+def test_reload_that_would_orphan_relationships_is_refused(workspace, mini_county):
+    load(workspace, [mini_county])
+    before = snapshot(workspace)
+    # households, organisations and benefits point at 东村; reloading the divisions without it must not
+    # leave their relationships dangling
+    div = mini_county / "divisions.csv"
+    div.write_text("\n".join(l for l in div.read_text(encoding="utf-8").splitlines() if "东村" not in l) + "\n",
+                   encoding="utf-8")
+    with pytest.raises(WorkspaceError, match="household_registry/household_registry.csv"):
+        load(workspace, [div])
+    assert snapshot(workspace) == before

@@ -8,27 +8,29 @@ but every label, relationship type and property must exist in graphwatch's schem
 
 Header fields are ``name:type``:
 
-==========================  ===========================================================
-``:ID`` / ``name:ID(S)``    node id, in ID space ``S`` (the global space without one);
-                            when named, the id is also stored as property ``name``
-``:LABEL``                  labels, ``;``-separated (``Person;Official``)
-``:START_ID(S)``            relationship start / end node ids, in ID space ``S``
-``:END_ID(S)``
-``:TYPE``                   relationship type
-``name`` / ``name:string``  a property; without a type it is parsed as the schema's type
-``name:int`` ``:long``      whole numbers (``int`` 32-bit, ``short``, ``byte`` also)
-``:float`` ``:double``      numbers (into integer/float/decimal properties: never
-                            into an integer property, so nothing is silently rounded)
-``:boolean``                ``true`` / ``false`` (any case; anything else quarantines)
-``:date``                   ``YYYY-MM-DD`` or ``YYYYMMDD``
-``:datetime``               ``YYYY-MM-DDTHH:MM[:SS[.fff]]`` with optional ``Z``/offset/
-                            ``[zone]``; the wall-clock time is kept, the zone dropped
-                            (graphwatch datetimes are local times) and a note says so
-``:localdatetime``          the same without a zone
-``name:string[]``           ``;``-separated list, only into ``string_list`` properties
-``:IGNORE``                 column skipped
-``valid_from`` ``valid_to``  on relationships: the relationship's validity dates
-==========================  ===========================================================
+* ``:ID`` / ``name:ID(Space)`` — the node id, in an ID space (neo4j-admin's global space
+  without one); when named, the id is also stored as property ``name``
+* ``:LABEL`` — labels, ``;``-separated (``Person;Official``); several columns add up
+* ``:START_ID(Space)`` / ``:END_ID(Space)`` — a relationship's end node ids; ``:TYPE`` its type
+* ``name`` (untyped) — a property read as the schema's type (neo4j-admin would read text)
+* ``name:string`` / ``:char`` — text, into string properties
+* ``name:int`` / ``:long`` / ``:short`` / ``:byte`` — whole numbers (range-checked), into
+  integer, float or decimal properties
+* ``name:float`` / ``:double`` — numbers, into float or decimal properties (never integer:
+  nothing is silently rounded)
+* ``name:boolean`` — ``true`` / ``false`` in any case; anything else is quarantined
+* ``name:date`` — ``YYYY-MM-DD`` or ``YYYYMMDD``
+* ``name:datetime`` — ``YYYY-MM-DD[THH:MM[:SS[.fff]]]`` with an optional ``Z``, offset or
+  ``[zone]``: the wall-clock time is kept and the zone dropped (graphwatch datetimes are local
+  times), and the load notes say how many values had one; ``name:localdatetime`` — no zone
+* ``name:string[]`` — a ``;``-separated list, only into ``string_list`` properties
+* ``:IGNORE`` / ``name:IGNORE`` — the column is skipped
+* ``valid_from`` / ``valid_to`` (untyped or ``:date``) on relationships — the relationship's
+  built-in validity dates
+
+Refused with a :class:`~graphwatch.exc.SourceError`: ``time``, ``localtime``, ``duration``,
+``point`` and ``vector`` fields, other arrays, header options ``{…}``, node files without
+``:ID``, and headers that name no ``:ID`` / ``:START_ID`` + ``:END_ID`` at all.
 
 Files: ``X_header.csv`` / ``X-header.csv`` holds the header of the data files ``X.csv``,
 ``X_*.csv``, ``X-*.csv`` (which then have no header row); every other CSV carries its own
@@ -70,8 +72,8 @@ import pyarrow as pa
 from ..exc import SourceError
 from ..schema import REL_CORE, SQL_TYPES, Schema, did_you_mean
 from ..store import Batch, Workspace, q
-from .pipeline import Params
 from . import NOT_SOURCES
+from .pipeline import Params
 from .sources import MAX_FIELD_CHARS, decode
 
 FORMAT = "neo4j-admin"
@@ -107,6 +109,9 @@ COMPATIBLE = {
     "datetime": {"datetime", "localdatetime"},
     "string_list": {"string[]", "char[]"},
 }
+#: the header type to suggest for each schema type
+PREFERRED = {"string": "string", "integer": "long", "float": "double", "decimal": "double", "boolean": "boolean",
+             "date": "date", "datetime": "datetime", "string_list": "string[]"}
 #: how an untyped column (or a named :ID column) is read for each schema type
 UNTYPED_AS = {"string": "string", "integer": "long", "float": "double", "decimal": "double",
               "boolean": "boolean", "date": "date", "datetime": "datetime"}
@@ -311,10 +316,9 @@ def _parse_columns(headers: list[str], source: str, line: int, schema: Schema) -
                           file=source, line=line, column=first["id"].header.strip())
     if "id" in kinds:
         kind = "node"
-        for bad in ("type",):
-            if first[bad]:
-                raise SourceError(f":{bad.upper()} belongs in a relationship file, not a node file",
-                                  file=source, line=line, column=first[bad].header.strip())
+        if first["type"]:
+            raise SourceError(":TYPE belongs in a relationship file, not a node file",
+                              file=source, line=line, column=first["type"].header.strip())
         if kinds.count("id") > 1:
             raise SourceError("more than one :ID column", file=source, line=line,
                               column=[c for c in cols if c.kind == "id"][1].header.strip())
@@ -330,6 +334,9 @@ def _parse_columns(headers: list[str], source: str, line: int, schema: Schema) -
                               file=source, line=line, column=first["label"].header.strip())
         if kinds.count("type") > 1:
             raise SourceError("more than one :TYPE column", file=source, line=line)
+    elif "label" in kinds:
+        raise SourceError("a node file needs an :ID column (graphwatch keys every node by its id)",
+                          file=source, line=line, column=first["label"].header.strip())
     else:
         raise SourceError("not a neo4j-admin import file: its header has no :ID column (node file) nor "
                           ":START_ID and :END_ID columns (relationship file)", file=source, line=line)
@@ -361,10 +368,10 @@ def _parse_columns(headers: list[str], source: str, line: int, schema: Schema) -
             c.read_as = UNTYPED_AS[st]
         else:
             if c.ntype not in COMPATIBLE[st]:
-                hint = f"; use {c.name}:{sorted(COMPATIBLE[st])[0]}" if st != "string_list" else \
-                    f"; use {c.name}:string[]"
+                hint = f"declare the column as {c.name}:{PREFERRED[st]}" + (
+                    " (or leave it untyped)" if st != "string_list" else "")
                 raise SourceError(f"type mismatch: the header declares :{c.ntype} but the schema declares "
-                                  f"{c.name!r} as {st}{hint}", file=source, line=line, column=h)
+                                  f"{c.name!r} as {st}; {hint}", file=source, line=line, column=h)
             c.read_as = c.ntype
     return kind, cols
 
@@ -581,7 +588,8 @@ def _stage_nodes(con, st: _Staged, schema: Schema) -> None:
                f"{p.bind(node_key_prefix(idc.space))} || NULLIF(c{idc.index}, '') AS _key", f"{labels} AS _labels"]
     errs = [(idc.header.strip(), f"CASE WHEN _id IS NULL THEN {p.bind('missing id')} END")]
     if label_cols:
-        errs.append((label_cols[0].header.strip(), f"CASE WHEN len(_labels) = 0 THEN {p.bind('node has no label')} END"))
+        errs.append((label_cols[0].header.strip(),
+                     f"CASE WHEN len(_labels) = 0 THEN {p.bind('node has no label')} END"))
     for c in spec.columns:
         if c.schema_type is None:
             continue
@@ -604,7 +612,8 @@ def _stage_nodes(con, st: _Staged, schema: Schema) -> None:
         WITH s AS (SELECT {', '.join(selects)} FROM {st.raw_table})
         SELECT *, {_err_struct(errs, p)} AS _err FROM s""", p.values)
     # labels come from the data, but an unknown one means the file does not fit the schema
-    for label, line in con.execute(f"""SELECT l, min(_line) FROM (SELECT _line, unnest(_labels) AS l FROM {st.stg_table})
+    for label, line in con.execute(f"""SELECT l, min(_line) FROM (
+                                          SELECT _line, unnest(_labels) AS l FROM {st.stg_table})
                                       GROUP BY l ORDER BY min(_line)""").fetchall():
         if label not in schema.labels:
             raise SourceError(f"unknown label {label!r}{did_you_mean(label, schema.labels)}",
