@@ -8,7 +8,7 @@ Layout of ``graph.duckdb`` (every engine reads these):
                  ``datasets`` it came from
 ``rel``          one row per relationship record: ``rid``, ``type``, ``src``/``dst`` nids,
                  ``valid_from``/``valid_to``, ``dataset``/``record`` provenance, typed properties
-``node_key`` / ``rel_key``  stable id registries: an id, once given to a key, is never reused
+ids              ``nid`` / ``rid`` are 63 bits of the MD5 of the key: stable forever, no registry
 ``load_report``  per dataset: rows read / loaded / quarantined, encoding, checksum
 ``quarantine``   rows that could not load, with file, line, column and reason
 
@@ -94,10 +94,22 @@ class Workspace:
             raise WorkspaceError(f"{self.path}: cannot open the workspace database ({exc}); "
                                  "is another graphwatch process writing to it?") from None
         self.read_only = read_only
+        self._configure()
         if not read_only:
             self._ensure_tables()
             if not mark.exists():
                 mark.write_text(json.dumps({"format": FORMAT_VERSION, "tool": "graphwatch"}) + "\n")
+
+    def _configure(self) -> None:
+        # DuckDB takes 80 % of RAM by default; a load must fit beside other work, so cap it
+        # and let large operators spill to the workspace's own temp folder
+        limit = os.environ.get("GRAPHWATCH_MEMORY_LIMIT", "3GB")
+        self.con.execute("SET memory_limit = ?", [limit])
+        self.con.execute("SET preserve_insertion_order = false")
+        if not self.read_only:
+            tmp = self.path / ".tmp"
+            tmp.mkdir(exist_ok=True)
+            self.con.execute("SET temp_directory = ?", [str(tmp)])
 
     # -- lifecycle -----------------------------------------------------------------
     def close(self) -> None:
@@ -118,8 +130,6 @@ class Workspace:
         np_ = self._prop_columns(s.node_properties)
         rp = self._prop_columns(s.rel_properties)
         self.con.execute(f"""
-            CREATE TABLE IF NOT EXISTS node_key (nid BIGINT NOT NULL, key VARCHAR NOT NULL);
-            CREATE TABLE IF NOT EXISTS rel_key (rid BIGINT NOT NULL, key VARCHAR NOT NULL);
             CREATE TABLE IF NOT EXISTS node_record (key VARCHAR NOT NULL, dataset VARCHAR NOT NULL,
                 record VARCHAR NOT NULL, labels VARCHAR[] NOT NULL, priority INTEGER NOT NULL{np_});
             CREATE TABLE IF NOT EXISTS node (nid BIGINT NOT NULL, key VARCHAR NOT NULL,
@@ -203,6 +213,60 @@ def _test_pause(stage: str) -> None:
         time.sleep(3600)
 
 
+def key_id(expr: str) -> str:
+    """SQL for the stable id of a key: 63 bits of its MD5.
+
+    The id depends on the key alone, so it never changes across loads, reloads or machines
+    (DuckDB's own ``hash()`` may change between versions; MD5 does not). Collisions are
+    checked at every commit.
+    """
+    return f"CAST(md5_number({expr}) >> 65 AS BIGINT)"
+
+
+def _materialise_nodes(con, props: list[str], full: bool) -> None:
+    """Rebuild ``node`` rows from their records: all of them (``full``) or the keys in ``_aff``.
+
+    A node's property comes from its most authoritative record (lowest mapping priority,
+    then dataset, then record) that has a value. Done per key prefix (Person:, Company: …),
+    aggregating only the columns that prefix uses, and copying single-record nodes as they
+    are: most nodes have one record, and aggregating 50 mostly-empty columns dominated loads.
+    """
+    if full:
+        con.execute("DELETE FROM node")
+        src = "node_record"
+    else:
+        con.execute("DELETE FROM node WHERE key IN (SELECT key FROM _aff)")
+        con.execute("CREATE OR REPLACE TEMP TABLE _nr AS SELECT * FROM node_record WHERE key IN (SELECT key FROM _aff)")
+        src = "_nr"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _multi AS SELECT key FROM {src} GROUP BY key HAVING count(*) > 1")
+    counts = con.execute(f"SELECT split_part(key, ':', 1) AS p, " + ", ".join(f"count({q(c)})" for c in props)
+                         + f" FROM {src} GROUP BY p ORDER BY p").fetchall()
+    for prefix, *have in counts:
+        used = [c for c, n in zip(props, have) if n]
+        cols = "".join(", " + q(c) for c in used)
+        pick = "".join(f", arg_min({q(c)}, _rank) FILTER (WHERE {q(c)} IS NOT NULL)" for c in used)
+        where = "starts_with(key, $p)"
+        con.execute(f"""INSERT INTO node (nid, key, labels{cols}, datasets)
+            SELECT {key_id('key')}, key, labels{cols}, [dataset] FROM {src}
+            WHERE {where} AND key NOT IN (SELECT key FROM _multi)""", {"p": prefix + ":"})
+        con.execute(f"""INSERT INTO node (nid, key, labels{cols}, datasets)
+            SELECT {key_id('key')}, key, list_sort(list_distinct(flatten(list(labels)))){pick},
+                   list_sort(list_distinct(list(dataset)))
+            FROM (SELECT *, row_number() OVER (ORDER BY priority, dataset, lpad(record, 12, '0')) AS _rank
+                  FROM {src} WHERE {where} AND key IN (SELECT key FROM _multi))
+            GROUP BY key""", {"p": prefix + ":"})
+    con.execute("DROP TABLE IF EXISTS _nr")
+    con.execute("DROP TABLE _multi")
+
+
+def _check_ids(con) -> None:
+    clash = con.execute("SELECT nid FROM node GROUP BY nid HAVING count(*) > 1 LIMIT 1").fetchone()
+    clash = clash or con.execute("""SELECT rid FROM rel WHERE dataset IN (SELECT dataset FROM _reload)
+        AND rid IN (SELECT rid FROM rel GROUP BY rid HAVING count(*) > 1) LIMIT 1""").fetchone()
+    if clash:   # 2^-63 per pair: a clash means corrupted data, never chance in practice
+        raise WorkspaceError(f"id collision on {clash[0]}; the load was rolled back")
+
+
 def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]:
     """Write staged batches into the workspace in one transaction.
 
@@ -216,36 +280,43 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
     np_ = list(s.node_properties)
     rp = list(s.rel_properties)
     datasets = [b.dataset for b in batches]
+
+    def union(parts: list[str], empty: str) -> str:
+        return " UNION ALL ".join(parts) if parts else empty
+
     with ws.transaction():
         con.execute("CREATE OR REPLACE TEMP TABLE _reload AS SELECT unnest(?::VARCHAR[]) AS dataset", [datasets])
-        con.execute("""CREATE OR REPLACE TEMP TABLE _affected AS
+        con.execute("""CREATE OR REPLACE TEMP TABLE _aff AS
                        SELECT DISTINCT key FROM node_record WHERE dataset IN (SELECT dataset FROM _reload)""")
         for table in ("node_record", "rel", "quarantine", "load_report"):
             con.execute(f"DELETE FROM {table} WHERE dataset IN (SELECT dataset FROM _reload)")
-        # staged records of every batch (each staged table carries its dataset column)
-        def union(tables, empty):
-            tables = [t for t in tables if t]
-            return " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in tables) if tables else empty
-        con.execute("CREATE OR REPLACE TEMP TABLE _snodes AS " + union(
-            [b.node_table for b in batches], "SELECT *, NULL::BIGINT AS line FROM node_record WHERE false"))
-        con.execute("CREATE OR REPLACE TEMP TABLE _srels AS " + union(
-            [b.rel_table for b in batches], "SELECT *, NULL::BIGINT AS line FROM rel WHERE false"))
+        full, = con.execute("SELECT count(*) = 0 FROM node_record").fetchone()
+        # narrow views of what the batches stage, for the dangling-reference check
+        con.execute("CREATE OR REPLACE TEMP TABLE _snk AS " + union(
+            [f"SELECT dataset, key, line FROM {b.node_table}" for b in batches if b.node_table],
+            "SELECT NULL::VARCHAR AS dataset, NULL::VARCHAR AS key, NULL::BIGINT AS line WHERE false"))
+        con.execute("CREATE OR REPLACE TEMP TABLE _srk AS " + union(
+            [f"SELECT dataset, line, src_key, dst_key FROM {b.rel_table}" for b in batches if b.rel_table],
+            "SELECT NULL::VARCHAR AS dataset, NULL::BIGINT AS line, NULL::VARCHAR AS src_key, "
+            "NULL::VARCHAR AS dst_key WHERE false"))
         con.execute("CREATE OR REPLACE TEMP TABLE _srefs AS " + union(
-            [b.ref_table for b in batches], "SELECT NULL::VARCHAR AS dataset, NULL::VARCHAR AS key, "
-                                            "NULL::BIGINT AS line, NULL::VARCHAR AS \"column\" WHERE false"))
+            [f"SELECT dataset, key, line, \"column\" FROM {b.ref_table}" for b in batches if b.ref_table],
+            "SELECT NULL::VARCHAR AS dataset, NULL::VARCHAR AS key, NULL::BIGINT AS line, "
+            "NULL::VARCHAR AS \"column\" WHERE false"))
+        con.execute("CREATE OR REPLACE TEMP TABLE _kept AS SELECT DISTINCT key FROM node_record")
         # dangling references: quarantine the row, then look again (its own nodes are gone now)
         con.execute("CREATE OR REPLACE TEMP TABLE _bad (dataset VARCHAR, line BIGINT, \"column\" VARCHAR, reason VARCHAR)")
         while True:
             con.execute("""CREATE OR REPLACE TEMP TABLE _live AS
-                SELECT key FROM node_record UNION
-                SELECT key FROM _snodes n WHERE NOT EXISTS (SELECT 1 FROM _bad b WHERE b.dataset = n.dataset AND b.line = n.line)""")
+                SELECT key FROM _kept UNION
+                SELECT key FROM _snk n WHERE NOT EXISTS (SELECT 1 FROM _bad b WHERE b.dataset = n.dataset AND b.line = n.line)""")
             added = con.execute("""INSERT INTO _bad
                 SELECT dataset, line, x.c, 'dangling reference: no ' || x.k FROM (
                 SELECT dataset, line, arg_min({'c': "column", 'k': key}, "column" IS NULL) AS x FROM (
                     SELECT dataset, line, "column", key FROM _srefs WHERE key NOT IN (SELECT key FROM _live)
                     UNION ALL
                     SELECT dataset, line, NULL, CASE WHEN src_key NOT IN (SELECT key FROM _live) THEN src_key ELSE dst_key END
-                    FROM _srels WHERE src_key NOT IN (SELECT key FROM _live) OR dst_key NOT IN (SELECT key FROM _live)
+                    FROM _srk WHERE src_key NOT IN (SELECT key FROM _live) OR dst_key NOT IN (SELECT key FROM _live)
                 ) x WHERE NOT EXISTS (SELECT 1 FROM _bad b WHERE b.dataset = x.dataset AND b.line = x.line)
                 GROUP BY dataset, line)""").fetchone()[0]
             if not added:
@@ -259,37 +330,31 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
             con.execute(f"""INSERT INTO {b.quarantine_table}
                 SELECT b.line, b."column", b.reason, json_object({', '.join(pairs)})
                 FROM _bad b JOIN {b.raw_table} r ON r._line = b.line WHERE b.dataset = $ds""", params)
-        con.execute("DELETE FROM _snodes n WHERE EXISTS (SELECT 1 FROM _bad b WHERE b.dataset = n.dataset AND b.line = n.line)")
-        con.execute("DELETE FROM _srels n WHERE EXISTS (SELECT 1 FROM _bad b WHERE b.dataset = n.dataset AND b.line = n.line)")
         _test_pause("staged")
 
-        # node records and stable ids
-        cols = ", ".join(["key", "dataset", "record", "labels", "priority"] + [q(c) for c in np_])
-        con.execute(f"INSERT INTO node_record ({cols}) SELECT {cols} FROM _snodes")
-        con.execute("INSERT INTO _affected SELECT DISTINCT key FROM _snodes")
-        con.execute("""INSERT INTO node_key
-            SELECT (SELECT coalesce(max(nid), 0) FROM node_key) + row_number() OVER (ORDER BY key), key
-            FROM (SELECT DISTINCT key FROM _snodes) n WHERE NOT EXISTS (SELECT 1 FROM node_key k WHERE k.key = n.key)""")
-        con.execute("CREATE OR REPLACE TEMP TABLE _aff AS SELECT DISTINCT key FROM _affected")
-        con.execute("DELETE FROM node WHERE key IN (SELECT key FROM _aff)")
-        pick = ", ".join(f"arg_min({q(c)}, _rank) FILTER (WHERE {q(c)} IS NOT NULL) AS {q(c)}" for c in np_)
-        con.execute(f"""INSERT INTO node (nid, key, labels, {', '.join(q(c) for c in np_)}, datasets)
-            SELECT k.nid, r.key, list_sort(list_distinct(flatten(list(r.labels)))), {pick},
-                   list_sort(list_distinct(list(r.dataset)))
-            FROM (SELECT *, lpad(CAST(priority AS VARCHAR), 6, '0') || dataset || '#' || lpad(record, 12, '0') AS _rank
-                  FROM node_record WHERE key IN (SELECT key FROM _aff)) r
-            JOIN node_key k ON k.key = r.key
-            GROUP BY k.nid, r.key""")
-        # relationships
-        con.execute("""INSERT INTO rel_key
-            SELECT (SELECT coalesce(max(rid), 0) FROM rel_key) + row_number() OVER (ORDER BY key), key
-            FROM _srels r WHERE NOT EXISTS (SELECT 1 FROM rel_key k WHERE k.key = r.key)""")
+        # records straight from each batch (no wide copies), ids from keys
+        ncols = ", ".join(["key", "dataset", "record", "labels", "priority"] + [q(c) for c in np_])
         rcols = ", ".join(q(c) for c in rp)
-        con.execute(f"""INSERT INTO rel (rid, key, type, src, dst, src_key, dst_key, valid_from, valid_to, dataset, record, {rcols})
-            SELECT rk.rid, r.key, r.type, a.nid, b.nid, r.src_key, r.dst_key, r.valid_from, r.valid_to, r.dataset, r.record,
-                   {', '.join('r.' + q(c) for c in rp)}
-            FROM _srels r JOIN rel_key rk ON rk.key = r.key JOIN node_key a ON a.key = r.src_key
-            JOIN node_key b ON b.key = r.dst_key""")
+        written: dict[str, tuple[int, int]] = {}
+        for b in batches:
+            good = "line NOT IN (SELECT line FROM _bad WHERE dataset = $ds)"
+            nn = nr = 0
+            if b.node_table:
+                have = {r[0] for r in con.execute(f"DESCRIBE {b.node_table}").fetchall()}
+                sel = ", ".join(c if c.strip('"') in have else f"NULL" for c in ncols.split(", "))
+                nn = con.execute(f"INSERT INTO node_record ({ncols}) SELECT {sel} FROM {b.node_table} WHERE {good}",
+                                 {"ds": b.dataset}).fetchone()[0]
+                con.execute(f"INSERT INTO _aff SELECT DISTINCT key FROM {b.node_table} WHERE {good}", {"ds": b.dataset})
+            if b.rel_table:
+                nr = con.execute(f"""INSERT INTO rel (rid, key, type, src, dst, src_key, dst_key, valid_from, valid_to,
+                                                      dataset, record, {rcols})
+                    SELECT {key_id('key')}, key, type, {key_id('src_key')}, {key_id('dst_key')}, src_key, dst_key,
+                           valid_from, valid_to, dataset, record, {rcols}
+                    FROM {b.rel_table} WHERE {good}""", {"ds": b.dataset}).fetchone()[0]
+            written[b.dataset] = (nn, nr)
+        if not full:
+            con.execute("CREATE OR REPLACE TEMP TABLE _aff AS SELECT DISTINCT key FROM _aff")
+        _materialise_nodes(con, np_, full)
         # a reload may remove a node that relationships of other datasets still point at:
         # refuse (the transaction rolls back) rather than leave them dangling
         orphans = con.execute("""SELECT dataset, count(*) FROM rel
@@ -302,6 +367,7 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
                 + "; load those sources together with this one so their references are checked again")
         if derive is not None:
             derive(con)
+        _check_ids(con)
         _test_pause("before_commit")
 
         results = []
@@ -309,8 +375,7 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
             nq, = con.execute(f"SELECT count(DISTINCT line) FROM {b.quarantine_table}").fetchone()
             con.execute(f"""INSERT INTO quarantine SELECT ?, ?, line, ?, "column", reason, raw FROM {b.quarantine_table}""",
                         [b.dataset, b.source, b.line_label])
-            nn, = con.execute("SELECT count(*) FROM _snodes WHERE dataset = ?", [b.dataset]).fetchone()
-            nr, = con.execute("SELECT count(*) FROM _srels WHERE dataset = ?", [b.dataset]).fetchone()
+            nn, nr = written[b.dataset]
             res = LoadResult(b.dataset, b.source, b.format, b.encoding, b.rows_read, b.rows_read - nq, nq, nn, nr,
                              b.line_label, b.notes)
             con.execute("INSERT INTO load_report VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",

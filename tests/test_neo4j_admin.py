@@ -71,7 +71,7 @@ def quarantined(ws, dataset_file: str) -> dict[int, tuple[str | None, str]]:
 def snapshot(ws) -> dict:
     con = ws.con
     return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
-            for t in ("node", "node_record", "rel", "node_key", "rel_key", "quarantine")} | {
+            for t in ("node", "node_record", "rel", "quarantine")} | {
         "report": con.execute("SELECT * EXCLUDE (loaded_at) FROM load_report ORDER BY dataset").fetchall()}
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import duckdb
 
-from ..store import q
+from ..store import key_id, q
 
 # 与户主关系 → role. Unknown words map to 'other' and derive nothing (never guess kinship).
 ROLES = {
@@ -74,15 +74,12 @@ def _insert_derived(con: duckdb.DuckDBPyConnection, name: str, table: str, rel_p
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _drv AS
         SELECT d.*, $ds || '#' || d.type || '#' || a.key || '#' || b.key AS key, a.key AS src_key, b.key AS dst_key
         FROM {table} d JOIN node a ON a.nid = d.src JOIN node b ON b.nid = d.dst""", {"ds": dataset})
-    con.execute("""INSERT INTO rel_key
-        SELECT (SELECT coalesce(max(rid), 0) FROM rel_key) + row_number() OVER (ORDER BY key), key
-        FROM _drv d WHERE NOT EXISTS (SELECT 1 FROM rel_key k WHERE k.key = d.key)""")
     have = {r[0] for r in con.execute("DESCRIBE _drv").fetchall()}
     props = [p for p in rel_props if p in have]
     cols = ", ".join(q(p) for p in props)
     n = con.execute(f"""INSERT INTO rel (rid, key, type, src, dst, src_key, dst_key, dataset, record{', ' + cols if cols else ''})
-        SELECT k.rid, d.key, d.type, d.src, d.dst, d.src_key, d.dst_key, $ds, d.record{', ' + ', '.join('d.' + q(p) for p in props) if props else ''}
-        FROM _drv d JOIN rel_key k USING (key)""", {"ds": dataset}).fetchone()[0]
+        SELECT {key_id('d.key')}, d.key, d.type, d.src, d.dst, d.src_key, d.dst_key, $ds, d.record{', ' + ', '.join('d.' + q(p) for p in props) if props else ''}
+        FROM _drv d""", {"ds": dataset}).fetchone()[0]
     return n
 
 

@@ -165,7 +165,11 @@ def read_csv(path: Path, mapping: Mapping) -> RawSource:
             break
     if headers is None:
         raise SourceError("no header row", file=source)
-    first_line = text.split("\n", header_line)[header_line - 1] if header_line else ""
+    start = 0
+    for _ in range(header_line - 1):
+        start = text.index("\n", start) + 1
+    end = text.find("\n", start)
+    first_line = text[start:end if end >= 0 else len(text)].rstrip("\r")
 
     def alt_split():
         for alt in ALT_DELIMITERS:
@@ -174,6 +178,12 @@ def read_csv(path: Path, mapping: Mapping) -> RawSource:
 
     _check_headers(headers, mapping, source, line=header_line, alt_split=alt_split)
     n = len(headers)
+    quote = opts.get("quotechar", '"')
+    if quote not in text and len(delimiter) == 1:
+        # no quoting anywhere: every physical line is one row, so DuckDB can split the
+        # fields (fast) and the line numbers stay exact
+        table, errors, rows_read = _split_unquoted(text, header_line, delimiter, headers)
+        return RawSource(source, "csv", table, headers, encoding, sha, "line", rows_read, errors)
     errors: list = []
     chunks: list[pa.Table] = []
     rows: list[list[str]] = []
@@ -199,8 +209,8 @@ def read_csv(path: Path, mapping: Mapping) -> RawSource:
                 errors.append((start, None, f"expected {n} fields, found {len(row)} "
                                             f"(delimiter {delimiter!r})", json.dumps(row, ensure_ascii=False)))
                 continue
-            big = next((i for i, c in enumerate(row) if len(c) > MAX_FIELD_CHARS), None)
-            if big is not None:
+            if max(map(len, row)) > MAX_FIELD_CHARS:
+                big = next(i for i, c in enumerate(row) if len(c) > MAX_FIELD_CHARS)
                 errors.append((start, headers[big], f"field too large: {len(row[big])} characters "
                                                     f"(limit {MAX_FIELD_CHARS})",
                                json.dumps([c[:200] for c in row], ensure_ascii=False)))
@@ -214,6 +224,60 @@ def read_csv(path: Path, mapping: Mapping) -> RawSource:
     flush()
     table = pa.concat_tables(chunks) if chunks else _table(headers, [], [[] for _ in headers])
     return RawSource(source, "csv", table, headers, encoding, sha, "line", rows_read, errors)
+
+
+def _lines_array(utf8: bytes) -> pa.Array:
+    """Every physical line of ``utf8`` as an Arrow string array, zero-copy (offsets from numpy)."""
+    import numpy as np
+
+    buf = np.frombuffer(utf8, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [len(buf)]))
+    if starts[-1] == len(buf):            # the file ends with a newline: no empty last line
+        starts, stops = starts[:-1], stops[:-1]
+    # a LargeString array needs contiguous [start, stop) spans: store each line with its '\n'
+    # and strip it in SQL (rtrim of '\r' and '\n')
+    offsets = np.concatenate((starts, [stops[-1] if len(stops) else 0])).astype(np.int64)
+    return pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets.tobytes()), pa.py_buffer(utf8))
+
+
+def _split_unquoted(text: str, header_line: int, delimiter: str, headers: list[str]):
+    """Split an unquoted CSV in DuckDB: returns (table of good rows, read errors, rows read)."""
+    import duckdb
+    import numpy as np
+    import pyarrow.compute as pc
+
+    lines = _lines_array(text.encode("utf-8"))
+    n = len(headers)
+    con = duckdb.connect()
+    try:
+        con.register("lines", pa.table({"_line": pa.array(np.arange(1, len(lines) + 1, dtype=np.int64)), "l": lines}))
+        cols = ", ".join(f"p[{i + 1}] AS c{i}" for i in range(n))
+        table = con.sql(f"""SELECT _line, {cols}, len(p) AS _n, list_max(list_transform(p, lambda x: length(x))) AS _m
+            FROM (SELECT _line, string_split(rtrim(l, chr(13) || chr(10)), $d) AS p FROM lines
+                  WHERE _line > $h AND trim(l, chr(13) || chr(10) || ' ') <> '')""",
+                        params={"d": delimiter, "h": header_line}).to_arrow_table()
+    finally:
+        con.close()
+    rows_read = table.num_rows
+    ok = pc.and_(pc.equal(table["_n"], n), pc.less_equal(table["_m"], MAX_FIELD_CHARS))
+    errors = []
+    if not pc.all(ok).as_py():
+        # rare: rebuild the offending rows' cells from the text for the quarantine
+        all_lines = text.split("\n")
+        for line, nf in zip(*[c.to_pylist() for c in table.filter(pc.invert(ok)).select(["_line", "_n"])]):
+            cells = all_lines[line - 1].rstrip("\r").split(delimiter)
+            if nf != n:
+                errors.append((line, None, f"expected {n} fields, found {nf} (delimiter {delimiter!r})",
+                               json.dumps(cells, ensure_ascii=False)))
+            else:
+                big = next(i for i, c in enumerate(cells) if len(c) > MAX_FIELD_CHARS)
+                errors.append((line, headers[big], f"field too large: {len(cells[big])} characters "
+                                                   f"(limit {MAX_FIELD_CHARS})",
+                               json.dumps([c[:200] for c in cells], ensure_ascii=False)))
+        table = table.filter(ok)
+    return table.drop_columns(["_n", "_m"]), errors, rows_read
 
 
 def _rows_source(source: str, fmt: str, mapping: Mapping, header_rows, data_rows, *, sha: str | None,
