@@ -81,7 +81,7 @@ def print_accounting(results) -> None:
 
 
 @main.command()
-@click.option("--persons", type=click.IntRange(min=100), default=10_000, show_default=True, help="people in the county")
+@click.option("--persons", type=click.IntRange(min=1000), default=10_000, show_default=True, help="people in the county")
 @click.option("--seed", type=int, default=1, show_default=True, help="random seed (same seed, same files)")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True, help="output folder")
 def generate(persons: int, seed: int, out: Path):
@@ -215,7 +215,7 @@ def mappings():
 
 
 @main.command()
-@click.option("--persons", type=click.IntRange(min=100), default=5_000, show_default=True)
+@click.option("--persons", type=click.IntRange(min=1000), default=5_000, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DEMO_DIR,
               show_default=True, help="where the county files and the workspace go")

@@ -6,7 +6,8 @@ Layout of ``graph.duckdb`` (every engine reads these):
 ``node``         the materialised graph node: stable integer ``nid``, text ``key``, ``labels``,
                  one typed column per schema property (the most authoritative source wins),
                  ``datasets`` it came from
-``rel``          one row per relationship record: ``rid``, ``type``, ``src``/``dst`` nids,
+``rel``          one row per relationship record: ``rid``, ``type``, ``src``/``dst`` nids
+                 (the view ``rel_with_keys`` adds the end nodes' keys),
                  ``valid_from``/``valid_to``, ``dataset``/``record`` provenance, typed properties
 ids              ``nid`` / ``rid`` are 63 bits of the MD5 of the key: stable forever, no registry
 ``load_report``  per dataset: rows read / loaded / quarantined, encoding, checksum
@@ -134,8 +135,8 @@ class Workspace:
                 record VARCHAR NOT NULL, labels VARCHAR[] NOT NULL, priority INTEGER NOT NULL{np_});
             CREATE TABLE IF NOT EXISTS node (nid BIGINT NOT NULL, key VARCHAR NOT NULL,
                 labels VARCHAR[] NOT NULL{np_}, datasets VARCHAR[] NOT NULL);
-            CREATE TABLE IF NOT EXISTS rel (rid BIGINT NOT NULL, key VARCHAR NOT NULL, type VARCHAR NOT NULL,
-                src BIGINT NOT NULL, dst BIGINT NOT NULL, src_key VARCHAR NOT NULL, dst_key VARCHAR NOT NULL,
+            CREATE TABLE IF NOT EXISTS rel (rid BIGINT NOT NULL, type VARCHAR NOT NULL,
+                src BIGINT NOT NULL, dst BIGINT NOT NULL,
                 valid_from DATE, valid_to DATE, dataset VARCHAR NOT NULL, record VARCHAR NOT NULL{rp});
             CREATE TABLE IF NOT EXISTS load_report (dataset VARCHAR NOT NULL, mapping VARCHAR, source VARCHAR,
                 format VARCHAR, encoding VARCHAR, sha256 VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
@@ -143,6 +144,10 @@ class Workspace:
             CREATE TABLE IF NOT EXISTS quarantine (dataset VARCHAR NOT NULL, source VARCHAR, line BIGINT,
                 line_label VARCHAR, "column" VARCHAR, reason VARCHAR, raw VARCHAR);
         """)
+        # relationships with their end nodes' keys, for people and tools reading the database
+        self.con.execute("""CREATE OR REPLACE VIEW rel_with_keys AS
+            SELECT r.*, a.key AS src_key, b.key AS dst_key FROM rel r
+            JOIN node a ON a.nid = r.src JOIN node b ON b.nid = r.dst""")
         # columns added to the schema after the workspace was made
         for table, props in (("node_record", s.node_properties), ("node", s.node_properties),
                              ("rel", s.rel_properties)):
@@ -346,9 +351,8 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
                                  {"ds": b.dataset}).fetchone()[0]
                 con.execute(f"INSERT INTO _aff SELECT DISTINCT key FROM {b.node_table} WHERE {good}", {"ds": b.dataset})
             if b.rel_table:
-                nr = con.execute(f"""INSERT INTO rel (rid, key, type, src, dst, src_key, dst_key, valid_from, valid_to,
-                                                      dataset, record, {rcols})
-                    SELECT {key_id('key')}, key, type, {key_id('src_key')}, {key_id('dst_key')}, src_key, dst_key,
+                nr = con.execute(f"""INSERT INTO rel (rid, type, src, dst, valid_from, valid_to, dataset, record, {rcols})
+                    SELECT {key_id('key')}, type, {key_id('src_key')}, {key_id('dst_key')},
                            valid_from, valid_to, dataset, record, {rcols}
                     FROM {b.rel_table} WHERE {good}""", {"ds": b.dataset}).fetchone()[0]
             written[b.dataset] = (nn, nr)

@@ -60,7 +60,7 @@ def test_hand_checked_county(workspace, mini_county, family_ids):
 def snapshot(ws):
     return (ws.totals(), ws.counts(),
             ws.con.execute("SELECT key, nid FROM node ORDER BY key").fetchall(),
-            ws.con.execute("SELECT key, rid FROM rel ORDER BY key").fetchall())
+            ws.con.execute("SELECT dataset, record, type, rid FROM rel ORDER BY ALL").fetchall())
 
 
 def test_loading_twice_changes_nothing(workspace, mini_county):

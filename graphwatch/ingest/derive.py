@@ -72,13 +72,13 @@ def _insert_derived(con: duckdb.DuckDBPyConnection, name: str, table: str, rel_p
     dataset = DERIVED_PREFIX + name
     con.execute("DELETE FROM rel WHERE dataset = ?", [dataset])
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _drv AS
-        SELECT d.*, $ds || '#' || d.type || '#' || a.key || '#' || b.key AS key, a.key AS src_key, b.key AS dst_key
+        SELECT d.*, $ds || '#' || d.type || '#' || a.key || '#' || b.key AS key
         FROM {table} d JOIN node a ON a.nid = d.src JOIN node b ON b.nid = d.dst""", {"ds": dataset})
     have = {r[0] for r in con.execute("DESCRIBE _drv").fetchall()}
     props = [p for p in rel_props if p in have]
     cols = ", ".join(q(p) for p in props)
-    n = con.execute(f"""INSERT INTO rel (rid, key, type, src, dst, src_key, dst_key, dataset, record{', ' + cols if cols else ''})
-        SELECT {key_id('d.key')}, d.key, d.type, d.src, d.dst, d.src_key, d.dst_key, $ds, d.record{', ' + ', '.join('d.' + q(p) for p in props) if props else ''}
+    n = con.execute(f"""INSERT INTO rel (rid, type, src, dst, dataset, record{', ' + cols if cols else ''})
+        SELECT {key_id('d.key')}, d.type, d.src, d.dst, $ds, d.record{', ' + ', '.join('d.' + q(p) for p in props) if props else ''}
         FROM _drv d""", {"ds": dataset}).fetchone()[0]
     return n
 
