@@ -338,22 +338,25 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
         _test_pause("staged")
 
         # records straight from each batch (no wide copies), ids from keys
-        ncols = ", ".join(["key", "dataset", "record", "labels", "priority"] + [q(c) for c in np_])
-        rcols = ", ".join(q(c) for c in rp)
         written: dict[str, tuple[int, int]] = {}
+
+        def staged_props(table: str, props: list[str]) -> str:
+            have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+            return "".join(", " + q(c) for c in props if c in have)
+
         for b in batches:
             good = "line NOT IN (SELECT line FROM _bad WHERE dataset = $ds)"
             nn = nr = 0
             if b.node_table:
-                have = {r[0] for r in con.execute(f"DESCRIBE {b.node_table}").fetchall()}
-                sel = ", ".join(c if c.strip('"') in have else f"NULL" for c in ncols.split(", "))
-                nn = con.execute(f"INSERT INTO node_record ({ncols}) SELECT {sel} FROM {b.node_table} WHERE {good}",
+                cols = "key, dataset, record, labels, priority" + staged_props(b.node_table, np_)
+                nn = con.execute(f"INSERT INTO node_record ({cols}) SELECT {cols} FROM {b.node_table} WHERE {good}",
                                  {"ds": b.dataset}).fetchone()[0]
                 con.execute(f"INSERT INTO _aff SELECT DISTINCT key FROM {b.node_table} WHERE {good}", {"ds": b.dataset})
             if b.rel_table:
-                nr = con.execute(f"""INSERT INTO rel (rid, type, src, dst, valid_from, valid_to, dataset, record, {rcols})
+                props = staged_props(b.rel_table, rp)
+                nr = con.execute(f"""INSERT INTO rel (rid, type, src, dst, valid_from, valid_to, dataset, record{props})
                     SELECT {key_id('key')}, type, {key_id('src_key')}, {key_id('dst_key')},
-                           valid_from, valid_to, dataset, record, {rcols}
+                           valid_from, valid_to, dataset, record{props}
                     FROM {b.rel_table} WHERE {good}""", {"ds": b.dataset}).fetchone()[0]
             written[b.dataset] = (nn, nr)
         if not full:

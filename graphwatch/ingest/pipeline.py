@@ -229,14 +229,15 @@ def stage(con: duckdb.DuckDBPyConnection, raw: RawSource, mapping: Mapping, sche
             continue
         cols = [f"{ds} AS dataset", f"{_key_sql(spec, p, dataset)} AS key", "_record AS record", f"CAST({p.bind(list(spec.labels))} AS VARCHAR[]) AS labels",
                 f"CAST({p.bind(mapping.priority)} AS INTEGER) AS priority", "_line AS line"]
-        for prop, typ in node_props.items():
-            cols.append((_value_sql(spec.properties[prop], p, SQL_TYPES[typ]) if prop in spec.properties
-                         else f"CAST(NULL AS {SQL_TYPES[typ]})") + f" AS {q(prop)}")
+        # only the properties the mapping sets: the store fills the rest with NULL
+        for prop in spec.properties:
+            cols.append(_value_sql(spec.properties[prop], p, SQL_TYPES[node_props[prop]]) + f" AS {q(prop)}")
         node_selects.append(f"SELECT {', '.join(cols)} FROM {stg_t} WHERE _err IS NULL AND "
                             f"{_when_sql(spec.when, p)} AND {_key_sql(spec, p, dataset)} IS NOT NULL")
     if node_selects:
         batch.node_table = f"_nodes{i}"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {batch.node_table} AS " + " UNION ALL ".join(node_selects), p.values)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {batch.node_table} AS "
+                    + " UNION ALL BY NAME ".join(node_selects), p.values)
 
     nodes = {n.name: n for n in mapping.nodes}
     rel_props = schema.rel_properties
@@ -250,15 +251,15 @@ def stage(con: duckdb.DuckDBPyConnection, raw: RawSource, mapping: Mapping, sche
                 f"{ka} AS src_key", f"{kb} AS dst_key", "_record AS record", "_line AS line",
                 (f"CAST({q(rel.valid_from)} AS DATE)" if rel.valid_from else "CAST(NULL AS DATE)") + " AS valid_from",
                 (f"CAST({q(rel.valid_to)} AS DATE)" if rel.valid_to else "CAST(NULL AS DATE)") + " AS valid_to"]
-        for prop, typ in rel_props.items():
-            cols.append((_value_sql(rel.properties[prop], p, SQL_TYPES[typ]) if prop in rel.properties
-                         else f"CAST(NULL AS {SQL_TYPES[typ]})") + f" AS {q(prop)}")
+        for prop in rel.properties:
+            cols.append(_value_sql(rel.properties[prop], p, SQL_TYPES[rel_props[prop]]) + f" AS {q(prop)}")
         cond = " AND ".join([_when_sql(rel.when, p), _when_sql(a.when, p), _when_sql(b.when, p),
                              f"{ka} IS NOT NULL", f"{kb} IS NOT NULL"])
         rel_selects.append(f"SELECT {', '.join(cols)} FROM {stg_t} WHERE _err IS NULL AND {cond}")
     if rel_selects:
         batch.rel_table = f"_rels{i}"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {batch.rel_table} AS " + " UNION ALL ".join(rel_selects), p.values)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {batch.rel_table} AS "
+                    + " UNION ALL BY NAME ".join(rel_selects), p.values)
 
     p = Params()
     ds = p.bind(dataset)
