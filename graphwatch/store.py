@@ -2,7 +2,8 @@
 
 Layout of ``graph.duckdb`` (every engine reads these):
 
-``node_record``  one row per (node key, dataset, record): what one source row says about a node
+``node_record``  what a dataset says about a node: one row per distinct statement, with the
+                 first record (row) that said it
 ``node``         the materialised graph node: stable integer ``nid``, text ``key``, ``labels``,
                  one typed column per schema property (the most authoritative source wins),
                  ``datasets`` it came from
@@ -296,14 +297,12 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
         for table in ("node_record", "rel", "quarantine", "load_report"):
             con.execute(f"DELETE FROM {table} WHERE dataset IN (SELECT dataset FROM _reload)")
         full, = con.execute("SELECT count(*) = 0 FROM node_record").fetchone()
-        # narrow views of what the batches stage, for the dangling-reference check
+        # narrow views of what the batches stage, for the dangling-reference check. A relationship
+        # joins nodes of its own row, so only declared references (ref nodes, neo4j-admin ends)
+        # can dangle; the orphan check below would catch any other case loudly
         con.execute("CREATE OR REPLACE TEMP TABLE _snk AS " + union(
             [f"SELECT dataset, key, line FROM {b.node_table}" for b in batches if b.node_table],
             "SELECT NULL::VARCHAR AS dataset, NULL::VARCHAR AS key, NULL::BIGINT AS line WHERE false"))
-        con.execute("CREATE OR REPLACE TEMP TABLE _srk AS " + union(
-            [f"SELECT dataset, line, src_key, dst_key FROM {b.rel_table}" for b in batches if b.rel_table],
-            "SELECT NULL::VARCHAR AS dataset, NULL::BIGINT AS line, NULL::VARCHAR AS src_key, "
-            "NULL::VARCHAR AS dst_key WHERE false"))
         con.execute("CREATE OR REPLACE TEMP TABLE _srefs AS " + union(
             [f"SELECT dataset, key, line, \"column\" FROM {b.ref_table}" for b in batches if b.ref_table],
             "SELECT NULL::VARCHAR AS dataset, NULL::VARCHAR AS key, NULL::BIGINT AS line, "
@@ -317,11 +316,8 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
                 SELECT key FROM _snk n WHERE NOT EXISTS (SELECT 1 FROM _bad b WHERE b.dataset = n.dataset AND b.line = n.line)""")
             added = con.execute("""INSERT INTO _bad
                 SELECT dataset, line, x.c, 'dangling reference: no ' || x.k FROM (
-                SELECT dataset, line, arg_min({'c': "column", 'k': key}, "column" IS NULL) AS x FROM (
+                SELECT dataset, line, arg_min({'c': "column", 'k': key}, line) AS x FROM (
                     SELECT dataset, line, "column", key FROM _srefs WHERE key NOT IN (SELECT key FROM _live)
-                    UNION ALL
-                    SELECT dataset, line, NULL, CASE WHEN src_key NOT IN (SELECT key FROM _live) THEN src_key ELSE dst_key END
-                    FROM _srk WHERE src_key NOT IN (SELECT key FROM _live) OR dst_key NOT IN (SELECT key FROM _live)
                 ) x WHERE NOT EXISTS (SELECT 1 FROM _bad b WHERE b.dataset = x.dataset AND b.line = x.line)
                 GROUP BY dataset, line)""").fetchone()[0]
             if not added:
@@ -348,8 +344,13 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
             good = "line NOT IN (SELECT line FROM _bad WHERE dataset = $ds)"
             nn = nr = 0
             if b.node_table:
-                cols = "key, dataset, record, labels, priority" + staged_props(b.node_table, np_)
-                nn = con.execute(f"INSERT INTO node_record ({cols}) SELECT {cols} FROM {b.node_table} WHERE {good}",
+                # one record per distinct statement: rows that say exactly the same about a node
+                # (every member row naming its household, every payment naming its recipient)
+                # keep the earliest; each row's relationships still carry their own record
+                props = staged_props(b.node_table, np_)
+                cols = "key, dataset, labels, priority" + props
+                nn = con.execute(f"""INSERT INTO node_record (record, {cols})
+                    SELECT arg_min(record, line), {cols} FROM {b.node_table} WHERE {good} GROUP BY ALL""",
                                  {"ds": b.dataset}).fetchone()[0]
                 con.execute(f"INSERT INTO _aff SELECT DISTINCT key FROM {b.node_table} WHERE {good}", {"ds": b.dataset})
             if b.rel_table:
