@@ -219,6 +219,30 @@ def _test_pause(stage: str) -> None:
         time.sleep(3600)
 
 
+def quarantine_table(con, name: str, read_errors) -> None:
+    """Create a batch's quarantine table (line, column, reason, raw) holding the reader's errors."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} (line BIGINT, \"column\" VARCHAR, reason VARCHAR, raw VARCHAR)")
+    if read_errors:
+        con.executemany(f"INSERT INTO {name} VALUES (?, ?, ?, ?)", read_errors)
+
+
+def quarantine_rows(con, target: str, failures: str, raw_table: str, headers: list[str], *,
+                    where: str = "true", params: dict | None = None) -> None:
+    """Insert failed rows into ``target`` with their raw cells as JSON keyed by the source headers.
+
+    ``failures`` is a table or subquery with columns line, column, reason; the cells come from
+    ``raw_table`` (``_line``, ``c0`` … ``cN``). Headers are bound, never formatted in.
+    """
+    params = dict(params or {})
+    pairs = []
+    for k, h in enumerate(headers):
+        params[f"_h{k}"] = h
+        pairs.append(f"$_h{k}, r.c{k}")
+    con.execute(f"""INSERT INTO {target}
+        SELECT f.line, f."column", f.reason, json_object({', '.join(pairs)})
+        FROM {failures} f JOIN {raw_table} r ON r._line = f.line WHERE {where}""", params)
+
+
 def key_id(expr: str) -> str:
     """SQL for the stable id of a key: 63 bits of its MD5.
 
@@ -323,14 +347,8 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
             if not added:
                 break
         for b in batches:
-            params = {"ds": b.dataset}
-            pairs = []
-            for k, h in enumerate(b.raw_headers):
-                params[f"h{k}"] = h
-                pairs.append(f"$h{k}, r.c{k}")
-            con.execute(f"""INSERT INTO {b.quarantine_table}
-                SELECT b.line, b."column", b.reason, json_object({', '.join(pairs)})
-                FROM _bad b JOIN {b.raw_table} r ON r._line = b.line WHERE b.dataset = $ds""", params)
+            quarantine_rows(con, b.quarantine_table, "_bad", b.raw_table, b.raw_headers,
+                            where="f.dataset = $ds", params={"ds": b.dataset})
         _test_pause("staged")
 
         # records straight from each batch (no wide copies), ids from keys

@@ -71,7 +71,7 @@ import pyarrow as pa
 
 from ..exc import SourceError
 from ..schema import REL_CORE, SQL_TYPES, Schema, did_you_mean
-from ..store import Batch, Workspace, q
+from ..store import Batch, Workspace, q, quarantine_rows, quarantine_table
 from . import NOT_SOURCES
 from .pipeline import Params
 from .sources import MAX_FIELD_CHARS, decode
@@ -742,15 +742,10 @@ def _finish(con, st: _Staged, schema: Schema) -> Batch:
             SELECT {ds} AS dataset, _dst_key AS key, _line AS line, {p.bind(ec.header.strip())} AS "column"
             FROM {st.stg_table} WHERE _err IS NULL""", p.values)
     batch.quarantine_table = f"_n4quar{i}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {batch.quarantine_table} "
-                f"(line BIGINT, \"column\" VARCHAR, reason VARCHAR, raw VARCHAR)")
-    if rows.errors:
-        con.executemany(f"INSERT INTO {batch.quarantine_table} VALUES (?, ?, ?, ?)", rows.errors)
-    pq = Params()
-    pairs = ", ".join(f"{pq.bind(h)}, r.c{k}" for k, h in enumerate(spec.headers))
-    con.execute(f"""INSERT INTO {batch.quarantine_table}
-        SELECT s._line, s._err."column", s._err.reason, json_object({pairs})
-        FROM {st.stg_table} s JOIN {st.raw_table} r USING (_line) WHERE s._err IS NOT NULL""", pq.values)
+    quarantine_table(con, batch.quarantine_table, rows.errors)
+    quarantine_rows(con, batch.quarantine_table,
+                    f'(SELECT _line AS line, _err."column" AS "column", _err.reason AS reason FROM {st.stg_table} '
+                    f'WHERE _err IS NOT NULL)', st.raw_table, spec.headers)
     # datetimes with a zone keep their wall-clock time
     for c in spec.columns:
         if c.read_as == "datetime":

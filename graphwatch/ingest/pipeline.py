@@ -15,7 +15,7 @@ import duckdb
 
 
 from ..schema import SQL_TYPES, Schema
-from ..store import Batch, q
+from ..store import Batch, q, quarantine_rows, quarantine_table
 from .mapping import _TEMPLATE_FIELD, Mapping, NodeSpec, When, norm_header
 from .sources import RawSource
 
@@ -277,15 +277,10 @@ def stage(con: duckdb.DuckDBPyConnection, raw: RawSource, mapping: Mapping, sche
 
     # 5. quarantine: read errors + field errors, with the raw cells as JSON
     batch.quarantine_table = f"_quar{i}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {batch.quarantine_table} "
-                f"(line BIGINT, \"column\" VARCHAR, reason VARCHAR, raw VARCHAR)")
-    if raw.errors:
-        con.executemany(f"INSERT INTO {batch.quarantine_table} VALUES (?, ?, ?, ?)", raw.errors)
-    pq = Params()
-    pairs = ", ".join(f"{pq.bind(h)}, r.c{k}" for k, h in enumerate(raw.headers))
-    con.execute(f"""INSERT INTO {batch.quarantine_table}
-        SELECT s._line, s._err."column", s._err.reason, json_object({pairs})
-        FROM {stg_t} s JOIN {raw_t} r USING (_line) WHERE s._err IS NOT NULL""", pq.values)
+    quarantine_table(con, batch.quarantine_table, raw.errors)
+    quarantine_rows(con, batch.quarantine_table,
+                    f'(SELECT _line AS line, _err."column" AS "column", _err.reason AS reason FROM {stg_t} '
+                    f'WHERE _err IS NOT NULL)', raw_t, raw.headers)
     con.execute(f"DROP TABLE {stg_t}")
     # the raw table stays until commit: dangling references found then also need their cells
     batch.raw_table = raw_t
