@@ -269,7 +269,7 @@ def _materialise_nodes(con, props: list[str], full: bool) -> None:
         con.execute("CREATE OR REPLACE TEMP TABLE _nr AS SELECT * FROM node_record WHERE key IN (SELECT key FROM _aff)")
         src = "_nr"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _multi AS SELECT key FROM {src} GROUP BY key HAVING count(*) > 1")
-    counts = con.execute(f"SELECT split_part(key, ':', 1) AS p, " + ", ".join(f"count({q(c)})" for c in props)
+    counts = con.execute("SELECT split_part(key, ':', 1) AS p, " + ", ".join(f"count({q(c)})" for c in props)
                          + f" FROM {src} GROUP BY p ORDER BY p").fetchall()
     for prefix, *have in counts:
         used = [c for c, n in zip(props, have) if n]

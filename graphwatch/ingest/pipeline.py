@@ -8,7 +8,6 @@ A row with any problem is quarantined whole, with the column and the reason.
 from __future__ import annotations
 
 import itertools
-import re
 from pathlib import Path
 
 import duckdb
@@ -183,7 +182,7 @@ def stage(con: duckdb.DuckDBPyConnection, raw: RawSource, mapping: Mapping, sche
                         WHERE _err IS NULL AND ({where_sql})""", params)
 
     if mapping.record_id:
-        mark(f"_record IS NULL", f"$c", "'missing record id'", {"c": mapping.column_for(mapping.record_id)})
+        mark("_record IS NULL", "$c", "'missing record id'", {"c": mapping.column_for(mapping.record_id)})
         mark(f"_line IN (SELECT _line FROM (SELECT _line, row_number() OVER (PARTITION BY _record ORDER BY _line) AS n "
              f"FROM {stg_t} WHERE _err IS NULL) WHERE n > 1)", "$c", "'duplicate record id ' || _record",
              {"c": mapping.column_for(mapping.record_id)})

@@ -862,7 +862,6 @@ class Chunk:
 
     def make_assets(self):
         p, rng = self.p, self.rng
-        nh = len(p.h_start)
         elig = np.nonzero(~self.block_assets_hh & ~self.hh_used)[0]
         est = elig[rng.random(len(elig)) < 0.18]
         veh = elig[rng.random(len(elig)) < 0.15]

@@ -87,7 +87,7 @@ def _benefit_keys(tags) -> list[tuple]:
 
 # ------------------------------------------------------------------------------ models
 def own_village_project(ch: Chunk, kind: str, i: int):
-    p, rng = ch.p, ch.rng
+    rng = ch.rng
     rel_ok = ch.adult(28, 66) & ~ch.used
     q, r, kin = ch.head_with_relative(_current_cadres(ch), what="cadre", relative_ok=rel_ok)
     v_home, post, start, _ = ch.cadre_post[q]
@@ -121,7 +121,7 @@ def own_village_project(ch: Chunk, kind: str, i: int):
 
 
 def relative_beneficiary(ch: Chunk, kind: str, i: int):
-    p, rng, c = ch.p, ch.rng, ch.c
+    p, rng = ch.p, ch.rng
     offs = [q for t in ch.townships for q in ch.town_officials[t]
             if ch.village_town(int(p.vil[q])) == t and not ch.used[q]]
     if not offs:
@@ -260,7 +260,7 @@ def poor_with_assets(ch: Chunk, kind: str, i: int):
 
 def _regulated_company(ch: Chunk, bureau: str) -> int:
     """A company regulated by `bureau` whose legal rep is free; a new one if none."""
-    p, rng = ch.p, ch.rng
+    rng = ch.rng
     cands = [ci for ci, co in enumerate(ch.companies) if co.regulator == bureau and co.status in ("存续", "在业")
              and ci not in ch.plant_companies and not ch.used[co.legal_rep] and ch.alive[co.legal_rep]
              and not any(ch.used[x] for x in co.principals)]
@@ -432,7 +432,7 @@ def cadre_subsidy(ch: Chunk, kind: str, i: int):
 
 
 def relative_direct_award(ch: Chunk, kind: str, i: int):
-    p, rng = ch.p, ch.rng
+    rng = ch.rng
     offs = [q for t in ch.townships for q in ch.town_officials[t] if not ch.used[q]]
     rel_ok = ch.adult(28, 66) & ~ch.used
     a, r, kin = ch.head_with_relative(offs, what="approving official", relative_ok=rel_ok)
