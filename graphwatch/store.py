@@ -370,7 +370,9 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
                 nn = con.execute(f"""INSERT INTO node_record (record, {cols})
                     SELECT arg_min(record, line), {cols} FROM {b.node_table} WHERE {good} GROUP BY ALL""",
                                  {"ds": b.dataset}).fetchone()[0]
-                con.execute(f"INSERT INTO _aff SELECT DISTINCT key FROM {b.node_table} WHERE {good}", {"ds": b.dataset})
+                if not full:   # a full rebuild reads every record anyway
+                    con.execute(f"INSERT INTO _aff SELECT DISTINCT key FROM {b.node_table} WHERE {good}",
+                                {"ds": b.dataset})
             if b.rel_table:
                 props = staged_props(b.rel_table, rp)
                 nr = con.execute(f"""INSERT INTO rel (rid, type, src, dst, valid_from, valid_to, dataset, record{props})
@@ -382,8 +384,9 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
             con.execute("CREATE OR REPLACE TEMP TABLE _aff AS SELECT DISTINCT key FROM _aff")
         _materialise_nodes(con, np_, full)
         # a reload may remove a node that relationships of other datasets still point at:
-        # refuse (the transaction rolls back) rather than leave them dangling
-        orphans = con.execute("""SELECT dataset, count(*) FROM rel
+        # refuse (the transaction rolls back) rather than leave them dangling. On a full load no
+        # other dataset's records remain and every reference was checked above.
+        orphans = [] if full else con.execute("""SELECT dataset, count(*) FROM rel
             WHERE dataset NOT LIKE 'derived:%' AND (src NOT IN (SELECT nid FROM node) OR dst NOT IN (SELECT nid FROM node))
             GROUP BY dataset ORDER BY dataset""").fetchall()
         if orphans:
