@@ -150,8 +150,8 @@ def stage(con: duckdb.DuckDBPyConnection, raw: RawSource, mapping: Mapping, sche
         else:
             expr = _parse_expr(mapped, c.type, p)
             typed.append(f"{expr} AS {q(c.field)}")
-            if c.type != "string":
-                errs.append((c, f"CASE WHEN {mapped} IS NOT NULL AND ({expr}) IS NULL THEN "
+            if c.type != "string":   # the typed column is computed once, in s2
+                errs.append((c, f"CASE WHEN {mapped} IS NOT NULL AND {q(c.field)} IS NULL THEN "
                                 f"{p.bind('not ' + _TYPE_WORDS[c.type] + ': ')} || {r} END"))
         if c.required:
             errs.append((c, f"CASE WHEN {r} IS NULL THEN 'missing required value' END"))
