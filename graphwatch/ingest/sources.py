@@ -152,7 +152,6 @@ def read_csv(path: Path, mapping: Mapping) -> RawSource:
     delimiter = opts.get("delimiter", ",")
     text, encoding = decode(data, source, opts.get("encoding", "auto"))
     sha = hashlib.sha256(data).hexdigest()
-    del data
     csv.field_size_limit(1 << 30)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
                         quotechar=opts.get("quotechar", '"'), strict=False)
@@ -180,10 +179,13 @@ def read_csv(path: Path, mapping: Mapping) -> RawSource:
     n = len(headers)
     quote = opts.get("quotechar", '"')
     if quote not in text and len(delimiter) == 1:
-        # no quoting anywhere: every physical line is one row, so DuckDB can split the
-        # fields (fast) and the line numbers stay exact
-        table, errors, rows_read = _split_unquoted(text, header_line, delimiter, headers)
+        # no quoting anywhere: every physical line is one row, so a vectorised split keeps the
+        # line numbers exact. A UTF-8 file is already the bytes the splitter wants.
+        utf8 = {"utf-8": data, "utf-8-sig": data[3:]}.get(encoding) or text.encode("utf-8")
+        del data
+        table, errors, rows_read = _split_unquoted(text, utf8, header_line, delimiter, headers)
         return RawSource(source, "csv", table, headers, encoding, sha, "line", rows_read, errors)
+    del data
     errors: list = []
     chunks: list[pa.Table] = []
     rows: list[list[str]] = []
@@ -226,16 +228,23 @@ def read_csv(path: Path, mapping: Mapping) -> RawSource:
     return RawSource(source, "csv", table, headers, encoding, sha, "line", rows_read, errors)
 
 
-def _lines_array(utf8: bytes) -> pa.Array:
-    """Every physical line of ``utf8`` as an Arrow string array, zero-copy (offsets from numpy)."""
+def _line_spans(buf):
+    """[start, stop) byte offsets of every physical line of ``buf`` (a numpy uint8 view)."""
     import numpy as np
 
-    buf = np.frombuffer(utf8, dtype=np.uint8)
     ends = np.flatnonzero(buf == 10)
     starts = np.concatenate(([0], ends + 1))
     stops = np.concatenate((ends, [len(buf)]))
     if starts[-1] == len(buf):            # the file ends with a newline: no empty last line
         starts, stops = starts[:-1], stops[:-1]
+    return starts, stops
+
+
+def _lines_array(utf8: bytes) -> pa.Array:
+    """Every physical line of ``utf8`` as an Arrow string array, zero-copy (offsets from numpy)."""
+    import numpy as np
+
+    starts, stops = _line_spans(np.frombuffer(utf8, dtype=np.uint8))
     # a LargeString array needs contiguous [start, stop) spans: store each line with its '\n'
     # and strip it in SQL (rtrim of '\r' and '\n')
     offsets = np.concatenate((starts, [stops[-1] if len(stops) else 0])).astype(np.int64)
@@ -251,11 +260,7 @@ def _well_formed(utf8: bytes, header_line: int, delimiter: str, n: int):
     import numpy as np
 
     buf = np.frombuffer(utf8, dtype=np.uint8)
-    ends = np.flatnonzero(buf == 10)
-    starts = np.concatenate(([0], ends + 1))
-    stops = np.concatenate((ends, [len(buf)]))
-    if starts[-1] == len(buf):
-        starts, stops = starts[:-1], stops[:-1]
+    starts, stops = _line_spans(buf)
     starts, stops = starts[header_line:], stops[header_line:]
     if not len(starts):
         return 0
@@ -289,8 +294,9 @@ def _parse_well_formed(utf8: bytes, header_line: int, delimiter: str, n: int, ro
     return table.combine_chunks().add_column(0, "_line", lines)
 
 
-def _split_unquoted(text: str, header_line: int, delimiter: str, headers: list[str]):
-    """Split an unquoted CSV: returns (table of good rows, read errors, rows read).
+def _split_unquoted(text: str, utf8: bytes, header_line: int, delimiter: str, headers: list[str]):
+    """Split an unquoted CSV (``text`` and the same content as UTF-8 bytes): returns
+    (table of good rows, read errors, rows read).
 
     Well-formed files (the usual case) go to pyarrow's parser; a file with a ragged, blank or
     oversized line is split line by line in DuckDB so each bad line can be quarantined.
@@ -299,7 +305,6 @@ def _split_unquoted(text: str, header_line: int, delimiter: str, headers: list[s
     import numpy as np
     import pyarrow.compute as pc
 
-    utf8 = text.encode("utf-8")
     rows = _well_formed(utf8, header_line, delimiter, len(headers))
     if rows is not None:
         return _parse_well_formed(utf8, header_line, delimiter, len(headers), rows), [], rows

@@ -103,8 +103,9 @@ def _fold(raw: object, table: dict[int, int | None]) -> str:
 
 # --- resident identity numbers ---------------------------------------------------------
 
-_RID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_RID_CHECK = "10X98765432"
+#: GB 11643 weights of the first 17 digits, and the check character for each sum mod 11
+RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+RESIDENT_ID_CHECK_CHARS = "10X98765432"
 _MIN_BIRTH = datetime.date(1880, 1, 1)
 
 # Regular expressions are written so that Python's ``re`` and DuckDB's RE2 read them the
@@ -144,15 +145,15 @@ def resident_id_check_char(first17: str) -> str:
     """
     if not re.fullmatch("[0-9]{17}", first17):
         raise ValueError(f"expected 17 digits, got {first17!r}")
-    return _RID_CHECK[_rid_weighted_sum(first17) % 11]
+    return RESIDENT_ID_CHECK_CHARS[_rid_weighted_sum(first17) % 11]
 
 
 def _rid_weighted_sum(digits17: str) -> int:
-    return sum(int(c) * w for c, w in zip(digits17, _RID_WEIGHTS))
+    return sum(int(c) * w for c, w in zip(digits17, RESIDENT_ID_WEIGHTS))
 
 
 def _rid_checks(id18: str) -> bool:
-    return _RID_CHECK[_rid_weighted_sum(id18[:17]) % 11] == id18[17]
+    return RESIDENT_ID_CHECK_CHARS[_rid_weighted_sum(id18[:17]) % 11] == id18[17]
 
 
 def id15_to_18(id15: str) -> str:
@@ -518,7 +519,7 @@ def _sql_check(digits: str, weights: tuple[int, ...]) -> str:
     NULL rather than an error for other strings, which DuckDB may pass when it folds a
     constant argument into a branch that no row takes.
     """
-    return f"""{_sql_str(_RID_CHECK)}[
+    return f"""{_sql_str(RESIDENT_ID_CHECK_CHARS)}[
         try(list_dot_product(try_cast(string_split({digits}, '') AS INTEGER[]),
                              {list(weights)}::INTEGER[]))::INTEGER % 11 + 1]"""
 
@@ -533,8 +534,8 @@ def _sql_macros() -> list[str]:
         # --- resident IDs
         # check characters of 17 digits, and of 15 (where the "19" that id15_to_18
         # inserts at weights 2 and 1 adds 1 * 2 + 9 * 1 = 11, nothing mod 11)
-        "gw__rid_check17(d17)": _sql_check("d17", _RID_WEIGHTS),
-        "gw__rid_check15(d15)": _sql_check("d15", _RID_WEIGHTS[:6] + _RID_WEIGHTS[8:]),
+        "gw__rid_check17(d17)": _sql_check("d17", RESIDENT_ID_WEIGHTS),
+        "gw__rid_check15(d15)": _sql_check("d15", RESIDENT_ID_WEIGHTS[:6] + RESIDENT_ID_WEIGHTS[8:]),
         # 8 ASCII digits are a birth date from 1880 up to today
         "gw__rid_date_ok(yyyymmdd, today)": f"""coalesce(
             try_strptime(yyyymmdd, '%Y%m%d')::DATE BETWEEN DATE '{_MIN_BIRTH}' AND today, false)""",

@@ -1,36 +1,18 @@
 """Identifier arithmetic for the generator: resident IDs in bulk, USCCs one at a time.
 
-Scalar work uses the shared :mod:`graphwatch.resolve.ids` functions; a private fallback
-(GB 11643 / GB 32100 check characters) keeps the generator usable if that module is
-missing or broken in a half-finished tree.  Resident IDs are built in bulk with numpy
-(millions per second); ``tests/test_synth.py`` checks the bulk check characters against
-the shared scalar function.
+Check characters come from :mod:`graphwatch.resolve.ids`; resident IDs are built in bulk
+with numpy from its weights (millions per second); ``tests/test_synth.py`` checks the bulk
+check characters against the shared scalar function.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-try:  # the shared implementation
-    from graphwatch.resolve.ids import make_uscc, resident_id_check_char, uscc_check_char
-except Exception:  # pragma: no cover - only while resolve/ids.py is absent
-    _RID_W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    _ALPHA = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    _UW = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+from graphwatch.resolve.ids import RESIDENT_ID_CHECK_CHARS, RESIDENT_ID_WEIGHTS, make_uscc
 
-    def resident_id_check_char(first17: str) -> str:
-        return "10X98765432"[sum(int(c) * w for c, w in zip(first17, _RID_W)) % 11]
-
-    def uscc_check_char(first17: str) -> str:
-        total = sum(_ALPHA.index(c) * w for c, w in zip(first17, _UW))
-        return _ALPHA[(31 - total % 31) % 31]
-
-    def make_uscc(first17: str) -> str:
-        return first17 + uscc_check_char(first17)
-
-RID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-RID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+RID_WEIGHTS = np.array(RESIDENT_ID_WEIGHTS, dtype=np.int64)
+RID_CHECK = np.frombuffer(RESIDENT_ID_CHECK_CHARS.encode("ascii"), dtype=np.uint8)
 _ORG_W = (3, 7, 9, 10, 5, 8, 4, 2)
 
 
