@@ -1,0 +1,22 @@
+"""Engines that run graphwatch's Cypher: the embedded DuckDB engine (default).
+
+``open_engine(name, workspace)`` is the one place that maps an engine name to a class.
+"""
+
+from __future__ import annotations
+
+from ..exc import GraphwatchError
+from .base import Binding, Engine, GNode, GPath, GRel, Result
+
+ENGINES = ("duckdb",)
+
+
+def open_engine(name: str, workspace, **options) -> Engine:
+    if name == "duckdb":
+        from .duckdb import DuckDBEngine
+
+        return DuckDBEngine(workspace, **options)
+    raise GraphwatchError(f"unknown engine {name!r}; available: {', '.join(ENGINES)}")
+
+
+__all__ = ["Binding", "Engine", "GNode", "GPath", "GRel", "Result", "open_engine", "ENGINES"]

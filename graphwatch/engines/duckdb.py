@@ -1,0 +1,138 @@
+"""The embedded engine: Cypher compiled to SQL and run by DuckDB on the workspace."""
+
+from __future__ import annotations
+
+import os
+
+import duckdb
+
+from ..cypher.compiler import Compiled, Options, compile_query
+from ..cypher.parser import parse
+from ..exc import EngineError, PatternError
+from ..store import Workspace
+from .base import Binding, Engine, GNode, GPath, GRel, Result
+
+_NODE_META = {"nid", "key", "labels", "datasets"}
+_REL_META = {"rid", "type", "src", "dst"}
+
+
+class DuckDBEngine(Engine):
+    """Run Cypher on a workspace.
+
+    Parameters
+    ----------
+    workspace : a :class:`~graphwatch.store.Workspace` or the path of one (opened read-only)
+    options : compiler limits (variable-length and shortest-path caps)
+    """
+
+    name = "duckdb"
+
+    def __init__(self, workspace: Workspace | str | os.PathLike, *, options: Options | None = None):
+        self._own = not isinstance(workspace, Workspace)
+        self.ws = Workspace(workspace, read_only=True) if self._own else workspace
+        self.options = options or Options()
+
+    def close(self) -> None:
+        if self._own:
+            self.ws.close()
+
+    def compile(self, cypher: str, params: dict | None = None) -> Compiled:
+        return compile_query(parse(cypher), schema=self.ws.schema, params=params or {}, options=self.options)
+
+    def explain(self, cypher: str, params: dict | None = None) -> str:
+        c = self.compile(cypher, params)
+        shown = {k: v for k, v in c.params.items()}
+        return c.sql + "\n-- parameters: " + repr(shown)
+
+    def run(self, cypher: str, params: dict | None = None) -> Result:
+        c = self.compile(cypher, params)
+        con = self.ws.con
+        try:
+            cur = con.execute(c.sql, c.params) if c.params else con.execute(c.sql)
+            raw = cur.fetchall()
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB could not run the compiled query: {exc}".strip()) from None
+        ncols = len(c.columns)
+        bind_idx = [(ncols + j, kind, is_list) for j, (_, kind, is_list) in enumerate(c.bind_columns)]
+        # every node / relationship id the returned values mention, fetched once
+        node_ids, rel_ids = set(), set()
+        for row in raw:
+            for i, t in enumerate(c.types):
+                _collect_ids(row[i], t, node_ids, rel_ids)
+        nodes = self._nodes(node_ids)
+        rels = self._rels(rel_ids)
+        rows, bindings = [], []
+        for row in raw:
+            rows.append(tuple(_convert(row[i], t, nodes, rels) for i, t in enumerate(c.types)))
+            bn, br = set(), set()
+            for i, kind, is_list in bind_idx:
+                v = row[i]
+                target = bn if kind == "node" else br
+                if v is None:
+                    continue
+                if is_list:
+                    target.update(x for x in v if x is not None)
+                else:
+                    target.add(v)
+            bindings.append(Binding(tuple(sorted(bn)), tuple(sorted(br))))
+        return Result(c.columns, rows, bindings, engine=self.name, query=cypher, statement=c.sql)
+
+    def _nodes(self, ids: set) -> dict:
+        if not ids:
+            return {}
+        cur = self.ws.con.execute("SELECT * FROM node WHERE nid IN (SELECT unnest($ids))", {"ids": list(ids)})
+        cols = [d[0] for d in cur.description]
+        out = {}
+        for r in cur.fetchall():
+            rec = dict(zip(cols, r))
+            props = {k: v for k, v in rec.items() if k not in _NODE_META and v is not None}
+            out[rec["nid"]] = GNode(rec["nid"], rec["key"], tuple(sorted(rec["labels"])), props)
+        return out
+
+    def _rels(self, ids: set) -> dict:
+        if not ids:
+            return {}
+        cur = self.ws.con.execute("SELECT * FROM rel WHERE rid IN (SELECT unnest($ids))", {"ids": list(ids)})
+        cols = [d[0] for d in cur.description]
+        out = {}
+        for r in cur.fetchall():
+            rec = dict(zip(cols, r))
+            props = {k: v for k, v in rec.items() if k not in _REL_META and v is not None}
+            out[rec["rid"]] = GRel(rec["rid"], rec["type"], rec["src"], rec["dst"], props)
+        return out
+
+
+def _collect_ids(v, t: str, nodes: set, rels: set) -> None:
+    if v is None:
+        return
+    if t == "node":
+        nodes.add(v)
+    elif t == "rel":
+        rels.add(v)
+    elif t == "path":
+        nodes.update(v["nodes"])
+        rels.update(v["rels"])
+    elif t == "rels" or t == "list:rel":
+        rels.update(x for x in v if x is not None)
+    elif t.startswith("list:"):
+        for x in v:
+            _collect_ids(x, t[5:], nodes, rels)
+
+
+def _convert(v, t: str, nodes: dict, rels: dict):
+    if v is None:
+        return None
+    if t == "node":
+        return nodes[v]
+    if t == "rel":
+        return rels[v]
+    if t == "path":
+        return GPath(tuple(nodes[n] for n in v["nodes"]), tuple(rels[r] for r in v["rels"]))
+    if t == "rels":
+        return [rels[x] for x in v]
+    if t.startswith("list:"):
+        return [_convert(x, t[5:], nodes, rels) for x in v]
+    return v
+
+
+__all__ = ["DuckDBEngine", "PatternError"]
