@@ -196,8 +196,11 @@ class _Compiler:
             with_ = "WITH " + ("RECURSIVE " if self.recursive else "") + ",\n".join(
                 f"{name} AS ({sql})" for name, sql in self.ctes) + "\n"
         sql_text, columns, types, sql_cols, binds = out
-        return Compiled(with_ + sql_text, self.params, columns, types, sql_cols, binds,
-                        list(self.cypher_params))
+        sql = with_ + sql_text
+        # values compiled for a branch that was then not used must not be passed to DuckDB
+        used = set(re.findall(r"\$(\w+)", sql))
+        params = {k: v for k, v in self.params.items() if k in used}
+        return Compiled(sql, params, columns, types, sql_cols, binds, list(self.cypher_params))
 
     def clause(self, c, sc: Scope) -> Scope:
         if isinstance(c, ir.Match):
@@ -890,10 +893,10 @@ class _Compiler:
         if isinstance(e.right, ir.ListLit):
             if not e.right.items:
                 return "false"
-            items = [self.expr(i, Scope())[0] if not _refs_vars(i) else None for i in e.right.items]
-            if all(i is not None for i in items) and all(_compatible(lt, self.expr(i, Scope())[1])
-                                                          for i in e.right.items):
-                return f"({ls} IN ({', '.join(items)}))"
+            if not any(_refs_vars(i) for i in e.right.items):
+                items = [self.expr(i, Scope()) for i in e.right.items]
+                if all(_compatible(lt, t) for _, t in items):
+                    return f"({ls} IN ({', '.join(s for s, _ in items)}))"
         if not (rt.startswith("list:") or rt in ("any", "null", "rels")):
             raise _err(e.right, f"IN needs a list on the right, not a {_kind(rt)}")
         return (f"(CASE WHEN {rs} IS NULL THEN NULL WHEN len({rs}) = 0 THEN false WHEN {ls} IS NULL THEN NULL "

@@ -1,0 +1,182 @@
+"""The Cypher engine on DuckDB: golden cases, bindings, errors, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from graphwatch.cli import main
+from graphwatch.cypher import parse
+from graphwatch.cypher.compiler import Options, compile_query
+from graphwatch.engines.duckdb import DuckDBEngine
+from graphwatch.exc import PatternError
+from graphwatch.fixtures import node_id, write_graph
+from graphwatch.store import Workspace
+
+from golden_cypher import CASES, NODES, RELS, canon, normalise
+
+
+@pytest.fixture(scope="module")
+def golden_ws(tmp_path_factory):
+    path = tmp_path_factory.mktemp("golden") / "ws"
+    with Workspace(path, create=True) as ws:
+        write_graph(ws, NODES, RELS)
+    return path
+
+
+@pytest.fixture(scope="module")
+def engine(golden_ws):
+    with DuckDBEngine(golden_ws) as eng:
+        yield eng
+
+
+@pytest.mark.parametrize("c", CASES, ids=[c["id"] for c in CASES])
+def test_golden(engine, c):
+    res = engine.run(c["query"], c["params"])
+    if c["columns"]:
+        assert res.columns == c["columns"]
+    got = [tuple(normalise(v) for v in r) for r in res.rows]
+    if c["ordered"]:
+        assert got == [tuple(r) for r in c["rows"]]
+    else:
+        assert canon(res.rows) == sorted((tuple(r) for r in c["rows"]), key=repr)
+    assert len(res.bindings) == len(res.rows)
+
+
+def test_column_names_follow_cypher(engine):
+    res = engine.run("MATCH (p:Person {name: 'Ann'}) RETURN p.name, p.name AS n, toUpper(p.name)")
+    assert res.columns == ["p.name", "n", "toUpper(p.name)"]
+    assert list(res.df.columns) == ["p.name", "n", "toUpper(p.name)"]
+
+
+def test_bindings_name_every_element_even_anonymous(engine, golden_ws):
+    res = engine.run("MATCH (a:Official)-[:SPOUSE_OF]-()-[:LEGAL_REP_OF]->(x) RETURN x.name")
+    assert [r[0] for r in res.rows] == ["Xco"]
+    with Workspace(golden_ws, read_only=True) as ws:
+        want = {node_id(ws, k) for k in ("Person:ann", "Person:bob", "Company:xco")}
+        rels = {r[0] for r in ws.con.execute(
+            "SELECT rid FROM rel WHERE type IN ('SPOUSE_OF', 'LEGAL_REP_OF')").fetchall()}
+    assert set(res.bindings[0].nodes) == want
+    assert set(res.bindings[0].rels) == rels
+
+
+def test_bindings_of_aggregates_cover_the_group(engine, golden_ws):
+    res = engine.run("MATCH (p)-[:SHAREHOLDER_OF]->(x:Company) RETURN x.name, count(*) AS n")
+    assert res.rows == [("Xco", 2)]
+    with Workspace(golden_ws, read_only=True) as ws:
+        want = {node_id(ws, k) for k in ("Person:cat", "Person:dan", "Company:xco")}
+    assert set(res.bindings[0].nodes) == want
+    assert len(res.bindings[0].rels) == 2
+
+
+def test_bindings_of_var_length_and_shortest_paths(engine, golden_ws):
+    res = engine.run("MATCH p = shortestPath((a {name: 'Ann'})-[*..6]-(d {name: 'Dan'})) RETURN length(p)")
+    with Workspace(golden_ws, read_only=True) as ws:
+        want = {node_id(ws, k) for k in ("Person:ann", "Person:cat", "Person:dan")}
+    assert set(res.bindings[0].nodes) == want and len(res.bindings[0].rels) == 2
+
+
+def test_id_functions(engine, golden_ws):
+    res = engine.run("MATCH (p {name: 'Ann'}) RETURN id(p), elementId(p)")
+    with Workspace(golden_ws, read_only=True) as ws:
+        nid = node_id(ws, "Person:ann")
+    assert res.rows == [(nid, str(nid))]
+
+
+def test_returned_node_carries_labels_and_properties(engine):
+    (n,), = engine.run("MATCH (p {name: 'Ann'}) RETURN p").rows
+    assert n.labels == ("Official", "Person")
+    assert n["birth_date"].isoformat() == "1970-05-01" and n.get("phone") is None
+
+
+def test_values_are_bound_never_formatted(engine):
+    evil = "x' OR '1'='1"
+    compiled = engine.compile("MATCH (p:Person) WHERE p.name = $n OR p.name = 'Bob\\'s' RETURN p.name", {"n": evil})
+    assert evil not in compiled.sql and "Bob" not in compiled.sql
+    assert engine.run("MATCH (p:Person) WHERE p.name = $n RETURN p.name", {"n": evil}).rows == []
+
+
+# ------------------------------------------------------------------ errors
+@pytest.mark.parametrize("query,message,line,column", [
+    ("MATCH (p:Persn) RETURN p", "unknown label 'Persn' (did you mean 'Person'?)", 1, 7),
+    ("MATCH (p)-[:SPOUSE]-(q) RETURN p", "unknown relationship type 'SPOUSE' (did you mean 'SPOUSE_OF'?)", 1, 10),
+    ("MATCH (p:Person)\nRETURN p.nmae", "unknown node property 'nmae' (did you mean 'name'?)", 2, 8),
+    ("MATCH (p)-[r:SHAREHOLDER_OF]->(c)\nWHERE r.shares > 1 RETURN c", "unknown relationship property 'shares'", 2, 7),
+    ("MATCH (p:Person) RETURN q.name", "unknown variable 'q'", 1, 25),
+    ("MATCH (p)-[*]->(q) RETURN p", "needs an upper bound", 1, 10),
+    ("MATCH (p)-[*1..50]->(q) RETURN p", "above the limit", 1, 10),
+    ("MATCH (p) WHERE count(*) > 1 RETURN p", "aggregate", 1, 17),
+    ("MATCH (p) RETURN p.name, p.name", "appears twice", 1, 26),
+    ("CREATE (p:Person) RETURN p", "CREATE is not supported", 1, 1),
+    ("MATCH (p) SET p.name = 'x' RETURN p", "SET is not supported", 1, 11),
+    ("MATCH (p) RETURN p UNION MATCH (q) RETURN q", "UNION is not supported", 1, 20),
+    ("MATCH (p:Person) RETURN p.name LIMIT $k", "parameter $k has no value", 1, 38),
+    ("MATCH (p) WITH p.name RETURN p", "needs an alias", 1, 16),
+    ("MATCH (p) RETURN p MATCH (q) RETURN q", "RETURN must be the last clause", 1, 11),
+    ("MATCH (p)", "must end with RETURN", 1, 1),
+    ("MATCH (p) WHERE p.name RETURN p", "true/false", 1, 17),
+])
+def test_errors_name_the_place(engine, query, message, line, column):
+    with pytest.raises(PatternError) as ei:
+        engine.run(query)
+    assert message in ei.value.message
+    assert (ei.value.line, ei.value.column) == (line, column), str(ei.value)
+
+
+def test_syntax_error_has_line_and_column():
+    with pytest.raises(PatternError) as ei:
+        parse("MATCH (p:Person)\nWHERE p.name = \nRETURN p")
+    assert ei.value.line == 3 and ei.value.column == 1
+
+
+def test_limits_are_configurable(golden_ws):
+    with DuckDBEngine(golden_ws, options=Options(max_var_length=2, max_shortest=2)) as eng:
+        with pytest.raises(PatternError, match="above the limit 2"):
+            eng.run("MATCH (a)-[*1..3]-(b) RETURN a")
+        # an unbounded shortestPath is capped at max_shortest: Ann-Cat-Dan is 2 hops
+        assert len(eng.run("MATCH p = shortestPath((a {name: 'Ann'})-[*]-(d {name: 'Dan'})) RETURN p")) == 1
+        assert len(eng.run("MATCH p = shortestPath((a {name: 'Eve'})-[*]-(d {name: 'Dan'})) RETURN p")) == 0
+
+
+def test_compile_without_engine_gives_sql_and_parameters():
+    c = compile_query("MATCH (p:Person {name: $n}) RETURN p.name", params={"n": "Ann"})
+    assert "FROM" in c.sql and "list_contains" in c.sql
+    assert "Ann" in c.params.values() and c.cypher_params == ["n"]
+
+
+# ------------------------------------------------------------------ CLI
+def test_cli_query_formats(golden_ws):
+    r = CliRunner().invoke(main, ["query", "MATCH (p:Person) WHERE p.sex = $s RETURN p.name AS name, p "
+                                  "ORDER BY name", "-w", str(golden_ws), "--param", "s=女", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert [o["name"] for o in out] == ["Ann", "Cat"]
+    assert out[0]["p"]["key"] == "Person:ann" and out[0]["_bindings"]["nodes"]
+    r = CliRunner().invoke(main, ["query", "MATCH (p:Person) RETURN p.name ORDER BY p.name LIMIT $k",
+                                  "-w", str(golden_ws), "-p", "k=2", "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines() == ["p.name", "Ann", "Bob"]
+    r = CliRunner().invoke(main, ["query", "MATCH (p:Person) RETURN count(*) AS n", "-w", str(golden_ws)])
+    assert r.exit_code == 0 and "5" in r.output and "1 row" in r.output
+
+
+def test_cli_explain_prints_sql_not_values(golden_ws):
+    r = CliRunner().invoke(main, ["query", "MATCH (p:Person {name: $n}) RETURN p.name", "-w", str(golden_ws),
+                                  "--param", "n=Ann", "--explain"])
+    assert r.exit_code == 0, r.output
+    assert "SELECT" in r.output and "list_contains" in r.output and "-- parameters:" in r.output
+
+
+def test_cli_query_error_is_one_line(golden_ws):
+    r = CliRunner().invoke(main, ["query", "MATCH (p:Persn) RETURN p", "-w", str(golden_ws)])
+    assert r.exit_code == 2
+    assert "unknown label 'Persn'" in r.output and "line 1" in r.output
+
+
+def test_cli_query_from_file(golden_ws, tmp_path):
+    f = tmp_path / "q.cypher"
+    f.write_text("MATCH (p:Person {name: 'Bob'})\nRETURN p.name", encoding="utf-8")
+    r = CliRunner().invoke(main, ["query", f"@{f}", "-w", str(golden_ws), "--format", "csv"])
+    assert r.exit_code == 0 and r.output.splitlines() == ["p.name", "Bob"]
