@@ -34,6 +34,7 @@ from ..schema import Schema, did_you_mean, load_schema
 from ..store import q
 from . import ir
 from .parser import parse
+from .planner import Stats, stage
 
 #: schema property type -> expression type
 PROP_TYPES = {"string": "str", "integer": "int", "float": "float", "decimal": "float", "boolean": "bool",
@@ -55,6 +56,8 @@ class Options:
     unbounded shortestPath / allShortestPaths."""
     max_var_length: int = DEFAULT_MAX_VAR_LENGTH
     max_shortest: int = DEFAULT_MAX_SHORTEST
+    stats: Stats | None = None       # graph statistics for join planning (None: DuckDB plans)
+    plan_joins: bool = True          # False: leave the join order to DuckDB's optimiser
 
 
 @dataclass
@@ -81,24 +84,24 @@ class Var:
 
 @dataclass
 class Scope:
-    froms: list[tuple[str, str, str | None]] = field(default_factory=list)  # (kind, sql, on)
+    froms: list[tuple] = field(default_factory=list)   # (kind, sql, on, planner meta)
     conds: list[str] = field(default_factory=list)
     vars: dict[str, Var] = field(default_factory=dict)
     binds: list[tuple[str, str, bool]] = field(default_factory=list)
     order_col: str | None = None
     sub: bool = False                # a correlated subquery (EXISTS, OPTIONAL MATCH)
 
-    def add(self, sql: str) -> None:
-        self.froms.append(("cross", sql, None))
+    def add(self, sql: str, **meta) -> None:
+        self.froms.append(("cross", sql, None, meta))
 
     def add_left(self, sql: str, on: str) -> None:
-        self.froms.append(("left", sql, on))
+        self.froms.append(("left", sql, on, {}))
 
     def from_sql(self) -> str:
         if not self.froms:
             return ""
         parts = []
-        for i, (kind, sql, on) in enumerate(self.froms):
+        for i, (kind, sql, on, _meta) in enumerate(self.froms):
             if i == 0:
                 parts.append(sql)
             elif kind == "left":
@@ -152,6 +155,7 @@ class _Compiler:
         self.params: dict = {}
         self.cypher_params: dict[str, str] = {}
         self.ctes: list[tuple[str, str]] = []
+        self.materialized: set[str] = set()
         self.recursive = False
         self._n = itertools.count()
         self.node_props = {**{p: PROP_TYPES[t] for p, t in schema.node_properties.items()}, **NODE_CORE}
@@ -194,7 +198,8 @@ class _Compiler:
         with_ = ""
         if self.ctes:
             with_ = "WITH " + ("RECURSIVE " if self.recursive else "") + ",\n".join(
-                f"{name} AS ({sql})" for name, sql in self.ctes) + "\n"
+                f"{name} AS {'MATERIALIZED ' if name in self.materialized else ''}({sql})"
+                for name, sql in self.ctes) + "\n"
         sql_text, columns, types, sql_cols, binds = out
         sql = with_ + sql_text
         # values compiled for a branch that was then not used must not be passed to DuckDB
@@ -221,14 +226,27 @@ class _Compiler:
             cols.append(f"{sc.order_col} AS _ord")
         if not cols:
             cols = ["1 AS _one"]
-        self.ctes.append((name, "SELECT " + ", ".join(cols) + sc.from_sql() + sc.where_sql()))
+        self.ctes.append((name, self.render(sc, cols)))
         out = Scope()
-        out.add(name)
+        out.add(name, kind="cte")
         for v in sc.vars.values():
             out.vars[v.name] = Var(v.name, v.type, f"{name}.{q('v_' + v.name)}", nullable=v.nullable)
         out.binds = [(f"{name}._b{i}", b[1], b[2]) for i, b in enumerate(sc.binds)]
         out.order_col = f"{name}._ord" if sc.order_col else None
         return out
+
+    def render(self, sc: Scope, items: list[str], *, distinct: bool = False) -> str:
+        """``SELECT items FROM … WHERE …`` of a scope; with statistics, a planned join chain."""
+        head = "SELECT " + ("DISTINCT " if distinct else "")
+        planned = None if sc.sub else stage(sc.froms, sc.conds, items, self.opt.stats if self.opt.plan_joins else None, self.fresh)
+        if planned is None:
+            return head + ", ".join(items) + sc.from_sql() + sc.where_sql()
+        ctes, last, rest, items2 = planned
+        for name, body in ctes:
+            self.ctes.append((name, body))
+            self.materialized.add(name)
+        where = (" WHERE " + " AND ".join(rest)) if rest else ""
+        return head + ", ".join(items2) + f" FROM {last}" + where
 
     def node_alias(self, v: Var | _NodeRef, sc: Scope, *, nullable: bool = False) -> str:
         """The ``node`` row of a node variable, joined on first use."""
@@ -236,12 +254,12 @@ class _Compiler:
             return v.node_alias if isinstance(v, Var) else v.alias
         a = self.fresh("n")
         if v.sql is None:
-            sc.add(f"node AS {a}")
+            sc.add(f"node AS {a}", kind="node", alias=a)
             v.sql = f"{a}.nid"
         elif nullable:
             sc.add_left(f"node AS {a}", f"{a}.nid = {v.sql}")
         else:
-            sc.add(f"node AS {a}")
+            sc.add(f"node AS {a}", kind="node", alias=a)
             sc.conds.append(f"{a}.nid = {v.sql}")
         if isinstance(v, Var):
             v.node_alias = a
@@ -256,7 +274,7 @@ class _Compiler:
         if v.nullable:
             sc.add_left(f"rel AS {a}", f"{a}.rid = {v.sql}")
         else:
-            sc.add(f"rel AS {a}")
+            sc.add(f"rel AS {a}", kind="rel", alias=a)
             sc.conds.append(f"{a}.rid = {v.sql}")
         v.rel_alias = a
         return a
@@ -269,7 +287,7 @@ class _Compiler:
     def optional_match(self, m: ir.Match, sc: Scope) -> Scope:
         prev = self.close(sc) if (sc.froms or sc.vars) else sc
         if not prev.froms:
-            prev.add("(SELECT 1 AS _one) AS _unit")
+            prev.add("(SELECT 1 AS _one) AS _unit", kind="cte")
         sub = prev.copy_for_sub()
         sub.vars = {k: Var(v.name, v.type, v.sql, nullable=v.nullable) for k, v in prev.vars.items()}
         self.add_paths(m.paths, sub, where=m.where, bind=True)
@@ -435,10 +453,11 @@ class _Compiler:
         types = self.check_types(rp)
         a = self.fresh("r")
         if rp.direction == "both":
-            sc.add(f"({self.edges_sql(types, 'both', [])}) AS {a}")
+            sc.add(f"({self.edges_sql(types, 'both', [])}) AS {a}", kind="urel", alias=a,
+                   types=sorted(types) if types else None)
             s_col, d_col = f"{a}._s", f"{a}._d"
         else:
-            sc.add(f"rel AS {a}")
+            sc.add(f"rel AS {a}", kind="rel", alias=a, types=sorted(types) if types else None)
             tf = self.type_filter(f"{a}.type", types)
             if tf:
                 sc.conds.append(tf)
@@ -475,7 +494,7 @@ class _Compiler:
     def start_set(self, ref: _NodeRef, sc: Scope) -> str:
         """SQL listing the node ids a traversal may start from (or end at)."""
         if not sc.sub:
-            return f"SELECT DISTINCT {ref.sql} AS x" + sc.from_sql() + sc.where_sql()
+            return self.render(sc, [f"{ref.sql} AS x"], distinct=True)
         # inside a correlated subquery the start set cannot see the outer row: use the
         # node's own constraints (the outer join then picks the right rows)
         inner = Scope()
@@ -518,7 +537,7 @@ class _Compiler:
   FROM {name} p JOIN ({edges}) e ON e._s = p.cur
   WHERE len(p.rids) < {int(rp.max_hops)} AND NOT list_contains(p.rids, e.rid)"""))
         a = self.fresh("v")
-        sc.add(f"{name} AS {a}")
+        sc.add(f"{name} AS {a}", kind="trav", alias=a)
         sc.conds.append(f"{a}.s = {start.sql}")
         sc.conds.append(f"{a}.cur = {end.sql}")
         if rp.min_hops > 0:
@@ -576,7 +595,7 @@ class _Compiler:
         # the CTE names above carry column lists; register the final selection
         self.ctes.append((res, f"SELECT s, t, rids, nids FROM {walk} WHERE node = s"))
         a = self.fresh("sp")
-        sc.add(f"{res} AS {a}")
+        sc.add(f"{res} AS {a}", kind="trav", alias=a)
         sc.conds.append(f"{a}.s = {start.sql}")
         sc.conds.append(f"{a}.t = {end.sql}")
         inner = f"list_slice({a}.nids, 2, len({a}.nids) - 1)"
@@ -599,7 +618,7 @@ class _Compiler:
         if not (t.startswith("list:") or t in ("any", "null", "rels")):
             raise _err(u.expr, f"UNWIND needs a list, not a {_kind(t)}")
         a = self.fresh("u")
-        sc.add(f"(SELECT unnest({sql}) AS x) AS {a}")
+        sc.add(f"(SELECT unnest({sql}) AS x) AS {a}", kind="lateral", alias=a)
         et = "rel" if t == "rels" else _elem(t)
         sc.vars[u.alias] = Var(u.alias, et, f"{a}.x")
         return sc
@@ -668,11 +687,11 @@ class _Compiler:
                 k = len(cols)
                 cols.append(f"{sc.order_col} AS c{k}")
                 sort_cols.append((f"c{k}", False))
-        proj_sql = "SELECT " + ("" if not p.distinct else "") + ", ".join(cols) + sc.from_sql() + sc.where_sql() + group_by
+        proj_sql = self.render(sc, cols) + group_by
         pname = self.fresh("proj")
         self.ctes.append((pname, proj_sql))
         out = Scope()
-        out.add(pname)
+        out.add(pname, kind="cte")
         for i, (name, sql, t, _) in enumerate(compiled):
             out.vars[name] = Var(name, t, f"{pname}.c{i}")
         out.binds = [(f"{pname}.{c}", k, lst) for c, k, lst in bind_out]
@@ -696,7 +715,7 @@ class _Compiler:
             for j, (s, kind, lst) in enumerate(out.binds):
                 sel.append(f"{s} AS b{j}")
                 bcols.append((f"b{j}", kind, lst))
-            sql = "SELECT " + ", ".join(sel) + out.from_sql() + out.where_sql() + tail
+            sql = self.render(out, sel) + tail
             return sql, [c[0] for c in compiled], [c[2] for c in compiled], sel_cols, bcols
         # WITH: keep the order for a following collect() / RETURN, then apply WHERE
         if order_sql or p.limit is not None or p.skip is not None:
@@ -707,9 +726,9 @@ class _Compiler:
             vcols += [f"{b[0]} AS _b{i}" for i, b in enumerate(out.binds)]
             if out.order_col:
                 vcols.append(f"{out.order_col} AS _ord")
-            self.ctes.append((name, "SELECT " + ", ".join(vcols) + out.from_sql() + out.where_sql() + tail))
+            self.ctes.append((name, self.render(out, vcols) + tail))
             nxt = Scope()
-            nxt.add(name)
+            nxt.add(name, kind="cte")
             for v in out.vars.values():
                 nxt.vars[v.name] = Var(v.name, v.type, f"{name}.{q('v_' + v.name)}")
             nxt.binds = [(f"{name}._b{i}", b[1], b[2]) for i, b in enumerate(out.binds)]

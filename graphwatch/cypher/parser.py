@@ -41,7 +41,17 @@ def _lark() -> Lark:
 
 
 def parse(text: str, *, file: str | None = None) -> ir.Query:
-    """Parse Cypher ``text`` into an :class:`ir.Query` or raise :class:`PatternError`."""
+    """Parse Cypher ``text`` into an :class:`ir.Query` or raise :class:`PatternError`.
+
+    Parsed queries are cached (patterns run again and again); the IR is never modified.
+    """
+    if not isinstance(text, str):
+        raise PatternError(f"a query must be text, not {type(text).__name__}", file=file)
+    return _parse(text, file)
+
+
+@lru_cache(maxsize=512)
+def _parse(text: str, file: str | None) -> ir.Query:
     if not isinstance(text, str):
         raise PatternError(f"a query must be text, not {type(text).__name__}", file=file)
     if not text.strip():

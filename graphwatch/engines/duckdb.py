@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import duckdb
 
 from ..cypher.compiler import Compiled, Options, compile_query
 from ..cypher.parser import parse
+from ..cypher.planner import Stats
 from ..exc import EngineError, PatternError
 from ..store import Workspace
 from .base import Binding, Engine, GNode, GPath, GRel, Result
@@ -37,6 +39,9 @@ class DuckDBEngine(Engine):
             self.ws.close()
 
     def compile(self, cypher: str, params: dict | None = None) -> Compiled:
+        if self.options.plan_joins and self.options.stats is None:
+            # label and relationship-type counts for the join planner, once per engine
+            self.options = dataclasses.replace(self.options, stats=Stats.of(self.ws.con))
         return compile_query(parse(cypher), schema=self.ws.schema, params=params or {}, options=self.options)
 
     def explain(self, cypher: str, params: dict | None = None) -> str:
