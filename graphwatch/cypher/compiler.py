@@ -34,7 +34,7 @@ from ..schema import Schema, did_you_mean, load_schema
 from ..store import q
 from . import ir
 from .parser import parse
-from .planner import Stats, stage
+from .planner import Stats, connected_part_items, stage
 
 #: schema property type -> expression type
 PROP_TYPES = {"string": "str", "integer": "int", "float": "float", "decimal": "float", "boolean": "bool",
@@ -494,7 +494,7 @@ class _Compiler:
     def start_set(self, ref: _NodeRef, sc: Scope) -> str:
         """SQL listing the node ids a traversal may start from (or end at)."""
         if not sc.sub:
-            return self.render(sc, [f"{ref.sql} AS x"], distinct=True)
+            return self.render(connected_part(sc, ref.sql), [f"{ref.sql} AS x"], distinct=True)
         # inside a correlated subquery the start set cannot see the outer row: use the
         # node's own constraints (the outer join then picks the right rows)
         inner = Scope()
@@ -1327,6 +1327,14 @@ class _Compiler:
 
 
 FUNCTIONS = sorted({n[2:].replace("_", ".") for n in dir(_Compiler) if n.startswith("f_")} | AGGREGATES)
+
+
+def connected_part(sc: Scope, sql: str) -> Scope:
+    """The part of a scope joined to the item that ``sql`` reads from: a traversal's start
+    set must not include pattern parts only the traversal itself connects (that would be a
+    cross product)."""
+    froms, conds = connected_part_items(sc.froms, sc.conds, sql)
+    return Scope(froms=froms, conds=conds, vars=sc.vars, sub=sc.sub)
 
 
 def _conjuncts(e):

@@ -43,11 +43,38 @@ class Stats:
 
 
 _IDENT = r'"(?:[^"]|"")+"|[A-Za-z_]\w*'
+_COL = r'[A-Za-z_]\w*\.(?:"(?:[^"]|"")+"|[A-Za-z_]\w*)'
+_EQUI = re.compile(r"\(?\s*" + _COL + r"\s*=\s*" + _COL + r"\s*\)?")
 
 
 def _alias_of(sql: str) -> str:
     m = re.search(r"\bAS\s+([A-Za-z_]\w*)\s*$", sql)
     return m.group(1) if m else sql.strip()
+
+
+def connected_part_items(froms, conds: list[str], sql: str):
+    """The FROM items (and their conditions) connected by conditions to the item ``sql`` reads."""
+    aliases = [(meta or {}).get("alias") or _alias_of(f_sql) for _k, f_sql, _on, meta in froms]
+    if not aliases:
+        return froms, conds
+    alias_re = re.compile(r"\b(" + "|".join(re.escape(a) for a in aliases) + r")\.(" + _IDENT + r")")
+    refs = [{m.group(1) for m in alias_re.finditer(c)} for c in conds]
+    item_refs = [{m.group(1) for m in alias_re.finditer(f[1] + " " + (f[2] or ""))} for f in froms]
+    keep = {m.group(1) for m in alias_re.finditer(sql)} or set(aliases[:1])
+    changed = True
+    while changed:
+        changed = False
+        for r in refs + item_refs:
+            if r & keep and not r <= keep:
+                keep |= r
+                changed = True
+    if len(keep) == len(aliases):
+        return froms, conds
+    out_froms = [f for f, a in zip(froms, aliases) if a in keep]
+    if not out_froms or out_froms[0][0] != "cross":
+        return froms, conds
+    out_conds = [c for c, r in zip(conds, refs) if r <= keep]
+    return out_froms, out_conds
 
 
 def stage(froms, conds: list[str], select_items: list[str], stats: Stats | None, fresh,
@@ -76,6 +103,9 @@ def stage(froms, conds: list[str], select_items: list[str], stats: Stats | None,
         for m in alias_re.finditer(text):
             used[m.group(1)].add(m.group(2))
 
+    # only equality conditions join; others (n0.nid < n2.nid, r1.rid <> r2.rid) filter once
+    # their items are present, and must not make a cross product look cheap
+    equi = [_EQUI.fullmatch(c.strip()) is not None for c in conds]
     est = {it["alias"]: _estimate(it, conds, cond_refs, stats) for it in items}
     by_alias = {it["alias"]: it for it in items}
     order: list[str] = []
@@ -90,7 +120,8 @@ def stage(froms, conds: list[str], select_items: list[str], stats: Stats | None,
             if not order:
                 cost = est[a]
             else:
-                linking = [c for c, r in zip(conds, cond_refs) if a in r and (r - {a}) and r - {a} <= set(order)]
+                linking = [c for c, r, eq in zip(conds, cond_refs, equi) if eq and a in r and (r - {a})
+                           and r - {a} <= set(order)]
                 if linking or it["deps"]:
                     cost = card * _fanout(it, linking, stats, est[a])
                 else:
