@@ -223,6 +223,10 @@ def _param(values: tuple[str, ...]) -> dict:
         if "=" not in item:
             raise click.BadParameter(f"{item!r}: write --param name=value", param_hint="--param")
         k, v = item.split("=", 1)
+        # long digit strings (resident IDs, phone numbers) and leading zeros stay text
+        if v.isdigit() and (len(v) > 15 or (len(v) > 1 and v.startswith("0"))):
+            out[k.strip().lstrip("$")] = v
+            continue
         try:
             out[k.strip().lstrip("$")] = json.loads(v)
         except ValueError:
@@ -269,7 +273,8 @@ def _show(v, *, for_json: bool = False):
 @click.argument("cypher")
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
-              help="a $parameter; VALUE is JSON when it parses as JSON, else text (repeatable)")
+              help="a $parameter; VALUE is JSON when it parses as JSON, else text; digit strings "
+                   "longer than 15 or with a leading zero (IDs, phones) stay text (repeatable)")
 @click.option("--explain", is_flag=True, help="print the generated SQL instead of running it")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--engine", default="duckdb", show_default=True, help="engine to run on")

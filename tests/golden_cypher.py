@@ -190,6 +190,16 @@ CASES = [
          [("Ann",)], params={"sex": "女", "before": D(1980, 1, 1), "k": 5}),
     case("return_star", "MATCH (a {name: 'Bob'})-[r:LEGAL_REP_OF]->(x) RETURN *",
          [("Person:bob", "LEGAL_REP_OF", "Company:xco")], columns=["a", "r", "x"]),
+    # -- regressions found while documenting (docs/cypher.md)
+    case("label_predicate_two_labels", "MATCH (p:Person) WHERE p:Person:Official RETURN p.name", [("Ann",)]),
+    case("zero_length_path_lists_node_once", "MATCH p = (a {name: 'Dan'})-[:SIBLING_OF*0..1]-(b) RETURN p",
+         [(["Person:dan"],), (["Person:dan", "Person:cat"],)]),
+    case("exact_conversions_and_duration_totals",
+         "RETURN toInteger('140105196505050011') AS a, duration({years: 1, months: 2}).months AS b, "
+         "duration({hours: 2}).minutes AS c, trim('\\t a \\n') AS d, "
+         "duration.inDays(datetime('2021-01-01T23:00:00'), datetime('2021-01-02T01:00:00')).days AS e",
+         [(140105196505050011, 14, 120, "a", 0)]),
+    case("exists_property", "MATCH (p:Person) WHERE exists(p.birth_date) RETURN count(*)", [(4,)]),
     # -- shortest paths
     case("shortest_path", "MATCH p = shortestPath((a:Person {name: 'Ann'})-[*..6]-(d:Person {name: 'Dan'})) "
          "RETURN length(p), p", [(2, ["Person:ann", "Person:cat", "Person:dan"])]),

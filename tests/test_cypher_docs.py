@@ -48,16 +48,7 @@ DOC = ROOT / "docs" / "cypher.md"
 GRAPH = Path(__file__).parent / "data" / "cypher_docs_graph.yaml"
 
 #: example id -> the bug that makes it fail (reported; the example shows the intended behaviour)
-KNOWN_BUGS = {
-    "label-predicates-2": "bug: a label predicate with two labels (p:Official:VillageCadre) is parsed as "
-                          "(p:Official):VillageCadre and refused: 'a label test needs a node variable'",
-    "variable-length-relationships-4": "bug: a zero-length path lists its one node twice (nodes(p) = [a, a])",
-    "shortestpath-and-allshortestpaths-5": "bug: a zero-length shortest path lists its one node twice",
-    "functions-5": "bug: toInteger() of a string goes through DOUBLE, so integers above 2^53 lose digits "
-                   "(toInteger('140105196505050011') = 140105196505050016)",
-    "dates-datetimes-and-durations-6": "bug: duration components are the remainder within the larger unit "
-                                       "(duration({years: 1, months: 2}).months = 2; Neo4j gives the total, 14)",
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 DIRECTIVES = {"params", "expect", "expect-ordered", "rows", "columns", "bindings", "error"}
 FENCE = re.compile(r"^```(\S*)\s*$")

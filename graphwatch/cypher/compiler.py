@@ -361,9 +361,11 @@ class _Compiler:
             if isinstance(r, tuple):      # (rid list, intermediate node list)
                 rels.append(r[0])
                 nodes.append(r[1])
+                # a zero-length hop ends where it started: the node is listed once
+                nodes.append(f"(CASE WHEN len({r[0]}) = 0 THEN CAST([] AS BIGINT[]) ELSE [{refs[i + 1].sql}] END)")
             else:
                 rels.append(f"[{r}]")
-            nodes.append(f"[{refs[i + 1].sql}]")
+                nodes.append(f"[{refs[i + 1].sql}]")
         rel_list = " || ".join(rels) if rels else "CAST([] AS BIGINT[])"
         return f"{{'nodes': {' || '.join(nodes)}, 'rels': {rel_list}}}"
 
@@ -807,11 +809,14 @@ class _Compiler:
                 raise _err(e, f"a {t} has no field {e.key!r}{did_you_mean(e.key, parts)}")
             return f"CAST(date_part('{parts[e.key.lower()]}', {sql}) AS BIGINT)", "int"
         if t == "duration":
-            parts = {"years": "year", "months": "month", "days": "day", "hours": "hour", "minutes": "minute",
-                     "seconds": "second"}
+            # Neo4j's totals per group: months (with years), days, seconds (with hours, minutes)
+            y, mo = f"date_part('year', {sql})", f"date_part('month', {sql})"
+            h, mi, se = f"date_part('hour', {sql})", f"date_part('minute', {sql})", f"date_part('second', {sql})"
+            parts = {"years": y, "months": f"({y} * 12 + {mo})", "days": f"date_part('day', {sql})",
+                     "hours": h, "minutes": f"({h} * 60 + {mi})", "seconds": f"(({h} * 60 + {mi}) * 60 + {se})"}
             if e.key not in parts:
                 raise _err(e, f"a duration has no field {e.key!r}{did_you_mean(e.key, parts)}")
-            return f"CAST(date_part('{parts[e.key]}', {sql}) AS BIGINT)", "int"
+            return f"CAST({parts[e.key]} AS BIGINT)", "int"
         if t in ("map", "any"):
             return f"({sql})[{self.bind_value(e.key)}]", "any"
         if t == "null":
@@ -1165,14 +1170,20 @@ class _Compiler:
 
     f_lower, f_upper = f_tolower, f_toupper
 
+    def _trim(self, e, sc, agg_ok, fn):
+        (a, t), = self.args(e, sc, agg_ok, 1)
+        if not _compatible(t, "str"):
+            raise _err(e, f"{e.name}() needs a string, not a {_kind(t)}")
+        return f"{fn}({a}, CAST({self.bind_value(' ' + chr(9) + chr(10) + chr(13))} AS VARCHAR))", "str"
+
     def f_trim(self, e, sc, agg_ok):
-        return self._str1(e, sc, agg_ok, "trim")
+        return self._trim(e, sc, agg_ok, "trim")
 
     def f_ltrim(self, e, sc, agg_ok):
-        return self._str1(e, sc, agg_ok, "ltrim")
+        return self._trim(e, sc, agg_ok, "ltrim")
 
     def f_rtrim(self, e, sc, agg_ok):
-        return self._str1(e, sc, agg_ok, "rtrim")
+        return self._trim(e, sc, agg_ok, "rtrim")
 
     def f_reverse(self, e, sc, agg_ok):
         (a, t), = self.args(e, sc, agg_ok, 1)
@@ -1216,7 +1227,8 @@ class _Compiler:
             return f"CAST(trunc({a}) AS BIGINT)", "int"
         if t == "bool":
             return f"CAST({a} AS BIGINT)", "int"
-        return f"TRY_CAST(trunc(TRY_CAST({a} AS DOUBLE)) AS BIGINT)", "int"
+        # exact for long digit strings (18-digit IDs lose digits through DOUBLE)
+        return f"coalesce(TRY_CAST({a} AS BIGINT), TRY_CAST(trunc(TRY_CAST({a} AS DOUBLE)) AS BIGINT))", "int"
 
     def f_tofloat(self, e, sc, agg_ok):
         (a, t), = self.args(e, sc, agg_ok, 1)
@@ -1323,6 +1335,10 @@ class _Compiler:
 
     def f_duration_indays(self, e, sc, agg_ok):
         (a, at), (b, bt) = self.args(e, sc, agg_ok, 2)
+        if "datetime" in (at, bt):
+            # whole days between two instants, truncated toward zero as Neo4j does
+            return (f"to_days(CAST(trunc((epoch(CAST({b} AS TIMESTAMP)) - epoch(CAST({a} AS TIMESTAMP))) / 86400) "
+                    f"AS INTEGER))"), "duration"
         return f"to_days(CAST(date_diff('day', CAST({a} AS DATE), CAST({b} AS DATE)) AS INTEGER))", "duration"
 
 

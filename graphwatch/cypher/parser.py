@@ -128,9 +128,8 @@ def _unquote(s: str) -> str:
                     out.append(chr(int(hexs, 16)) if int(hexs, 16) <= 0x10FFFF else "\ufffd")
                     i += 2 + width
                     continue
-            out.append(nx)
-            i += 2
-            continue
+            raise ValueError(f"unknown escape \\{nx} in a string; write \\\\ for a backslash "
+                             f"(a regex digit is '\\\\d')")
         out.append(ch)
         i += 1
     return "".join(out)
@@ -162,7 +161,10 @@ class _Build(Transformer):
         return ir.Literal(float(str(ch[0])), **_pos(meta))
 
     def string_lit(self, meta, ch):
-        return ir.Literal(_unquote(str(ch[0])), **_pos(meta))
+        try:
+            return ir.Literal(_unquote(str(ch[0])), **_pos(meta))
+        except ValueError as exc:
+            raise _err(meta, str(exc)) from None
 
     def true_lit(self, meta, ch):
         return ir.Literal(True, **_pos(meta))
@@ -253,7 +255,12 @@ class _Build(Transformer):
         return ir.Slice(subject, start, stop, **_pos(meta))
 
     def has_labels(self, meta, ch):
-        return ir.HasLabels(ch[0], ch[1], **_pos(meta))
+        subject, labels = ch[0], ch[1]
+        # p:A:B may come back nested, (p:A):B — it means p has both labels
+        while isinstance(subject, ir.HasLabels):
+            labels = subject.labels + labels
+            subject = subject.subject
+        return ir.HasLabels(subject, labels, **_pos(meta))
 
     def labels(self, meta, ch):
         return list(ch)
@@ -330,7 +337,10 @@ class _Build(Transformer):
         return ir.PatternPred([self._path(meta, None, "plain", list(ch))], **_pos(meta))
 
     def exists_fn(self, meta, ch):
-        return ch[-1]
+        arg = ch[-1]
+        if isinstance(arg, ir.PatternPred):
+            return arg
+        return ir.IsNull(arg, True, **_pos(meta))       # exists(n.prop): the property is set
 
     def exists_sub(self, meta, ch):
         paths = [c for c in ch if isinstance(c, ir.PathPattern)]
