@@ -70,6 +70,27 @@ class Compiled:
     sql_columns: list[str]           # the SQL column of each result column
     bind_columns: list[tuple[str, str, bool]]   # (sql column, 'node'|'rel', is a list)
     cypher_params: list[str]         # the $parameters the query uses
+    steps: list[ShortestStep] = field(default_factory=list)   # run before ``sql``, in order
+
+
+@dataclass
+class ShortestStep:
+    """A shortest-path search the engine runs before the main statement: it creates the
+    temporary table ``name`` (s, t, rids, nids) with one row per shortest path (all of them
+    for allShortestPaths) from each start node to each reachable target."""
+    name: str
+    start_sql: str            # SELECT x: the start node ids
+    target_sql: str           # SELECT x: the target node ids
+    edges_sql: str            # rid, _s, _d: relationships oriented for the search
+    max_hops: int
+    min_hops: int
+    all_paths: bool
+
+    def describe(self) -> str:
+        kind = "allShortestPaths" if self.all_paths else "shortestPath"
+        return (f"-- step: {kind} into temporary table {self.name} (breadth-first, at most {self.max_hops} "
+                f"levels)\n--   start:   {self.start_sql}\n--   target:  {self.target_sql}\n"
+                f"--   edges:   {self.edges_sql}")
 
 
 @dataclass
@@ -156,6 +177,7 @@ class _Compiler:
         self.cypher_params: dict[str, str] = {}
         self.ctes: list[tuple[str, str]] = []
         self.materialized: set[str] = set()
+        self.steps: list[ShortestStep] = []
         self.recursive = False
         self._n = itertools.count()
         self.node_props = {**{p: PROP_TYPES[t] for p, t in schema.node_properties.items()}, **NODE_CORE}
@@ -195,17 +217,21 @@ class _Compiler:
             p = missing[0]
             raise _err(p, f"parameter ${p.name} has no value; pass it with --param {p.name}=… "
                           "or params={…}")
-        with_ = ""
-        if self.ctes:
-            with_ = "WITH " + ("RECURSIVE " if self.recursive else "") + ",\n".join(
-                f"{name} AS {'MATERIALIZED ' if name in self.materialized else ''}({sql})"
-                for name, sql in self.ctes) + "\n"
+        with_ = self.with_prefix(self.ctes)
         sql_text, columns, types, sql_cols, binds = out
         sql = with_ + sql_text
         # values compiled for a branch that was then not used must not be passed to DuckDB
         used = set(re.findall(r"\$(\w+)", sql))
+        used |= {m for st in self.steps for m in re.findall(r"\$(\w+)", st.start_sql + st.target_sql + st.edges_sql)}
         params = {k: v for k, v in self.params.items() if k in used}
-        return Compiled(sql, params, columns, types, sql_cols, binds, list(self.cypher_params))
+        return Compiled(sql, params, columns, types, sql_cols, binds, list(self.cypher_params), list(self.steps))
+
+    def with_prefix(self, ctes: list[tuple[str, str]]) -> str:
+        if not ctes:
+            return ""
+        return "WITH " + ("RECURSIVE " if self.recursive else "") + ",\n".join(
+            f"{name} AS {'MATERIALIZED ' if name in self.materialized else ''}({sql})"
+            for name, sql in ctes) + "\n"
 
     def clause(self, c, sc: Scope) -> Scope:
         if isinstance(c, ir.Match):
@@ -574,28 +600,12 @@ class _Compiler:
         direction = {"out": "in", "in": "out", "both": "both"}[rp.direction] if reverse else rp.direction
         edges = self.edges_sql(types, direction, self.rel_props_conds(rp))
         src_set, dst_set = self.start_set(start, sc), self.start_set(end, sc)
-        bfs, walk, res = self.fresh("bfs"), self.fresh("walk"), self.fresh("sp")
-        self.recursive = True
-        self.ctes.append((f"{res}_t", dst_set))
-        self.ctes.append((f"{bfs}(s, cur, depth, preds) USING KEY (s, cur)", f"""SELECT x, x, 0, CAST([] AS STRUCT(r BIGINT, n BIGINT)[])
-  FROM ({src_set}) st
-  UNION
-  SELECT p.s, e._d, min(p.depth) + 1, list_sort(list({{'r': e.rid, 'n': p.cur}}))
-  FROM {bfs} p JOIN ({edges}) e ON e._s = p.cur
-  WHERE p.depth < {int(max_hops)}
-    AND NOT EXISTS (SELECT 1 FROM recurring.{bfs} seen WHERE seen.s = p.s AND seen.cur = e._d)
-    AND EXISTS (SELECT 1 FROM {res}_t t WHERE NOT EXISTS (
-        SELECT 1 FROM recurring.{bfs} got WHERE got.s = p.s AND got.cur = t.x))
-  GROUP BY p.s, e._d"""))
-        preds = "b.preds" if path.kind == "all_shortest" else "b.preds[1:1]"
-        self.ctes.append((walk, f"""SELECT b.s, b.cur AS t, b.cur AS node, CAST([] AS BIGINT[]) AS rids, [b.cur] AS nids
-  FROM {bfs} b JOIN {res}_t tt ON tt.x = b.cur WHERE b.depth >= {int(rp.min_hops)}
-  UNION ALL
-  SELECT w.s, w.t, u.pr.n, list_prepend(u.pr.r, w.rids), list_prepend(u.pr.n, w.nids)
-  FROM {walk} w JOIN {bfs} b ON b.s = w.s AND b.cur = w.node CROSS JOIN (SELECT unnest({preds}) AS pr) u
-  WHERE w.node <> w.s"""))
-        # the CTE names above carry column lists; register the final selection
-        self.ctes.append((res, f"SELECT s, t, rids, nids FROM {walk} WHERE node = s"))
+        res = self.fresh("sp")
+        # breadth-first search runs as engine steps, level by level on temporary tables
+        # (inside one recursive CTE every level re-hashed all relationships: 17 s at 1 M)
+        prefix = self.with_prefix(list(self.ctes))
+        self.steps.append(ShortestStep(res, prefix + src_set, prefix + dst_set, edges, int(max_hops),
+                                       int(rp.min_hops), path.kind == "all_shortest"))
         a = self.fresh("sp")
         sc.add(f"{res} AS {a}", kind="trav", alias=a)
         sc.conds.append(f"{a}.s = {start.sql}")
