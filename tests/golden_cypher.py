@@ -200,6 +200,9 @@ CASES = [
          "duration.inDays(datetime('2021-01-01T23:00:00'), datetime('2021-01-02T01:00:00')).days AS e",
          [(140105196505050011, 14, 120, "a", 0)]),
     case("exists_property", "MATCH (p:Person) WHERE exists(p.birth_date) RETURN count(*)", [(4,)]),
+    case("group_keys_after_with", "MATCH (a)-[x:SHAREHOLDER_OF]->(b) WITH x RETURN avg(x.share) AS m, x.share AS y "
+         "ORDER BY y", [(40.0, 40.0), (60.0, 60.0)], ordered=True),
+    case("constant_order_key", "MATCH (p:Person) RETURN count(*) AS n ORDER BY $k", [(5,)], params={"k": 1}),
     # -- shortest paths
     case("shortest_path", "MATCH p = shortestPath((a:Person {name: 'Ann'})-[*..6]-(d:Person {name: 'Dan'})) "
          "RETURN length(p), p", [(2, ["Person:ann", "Person:cat", "Person:dan"])]),

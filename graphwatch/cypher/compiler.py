@@ -663,6 +663,8 @@ class _Compiler:
         sort_cols: list[tuple[str, bool]] = []       # (sql over the projection, descending)
         pending_sorts = []
         for si in p.order:
+            if not _refs_vars(si.expr):
+                continue
             hit = next((i for i, (name, _s, _t, _a) in enumerate(compiled)
                         if si.text == name or si.text == items[i].text), None)
             if hit is not None:
@@ -681,7 +683,8 @@ class _Compiler:
         bind_out: list[tuple[str, str, bool]] = []
         group_by = ""
         if grouped:
-            keys = [f"c{i}" for i, c in enumerate(compiled) if not c[3]]
+            # by position: an alias such as c1 could also name a column of the input
+            keys = [str(i + 1) for i, c in enumerate(compiled) if not c[3]]
             for kind in ("node", "rel"):
                 parts = [(s if is_list else f"[{s}]") for s, k, is_list in sc.binds if k == kind]
                 if parts:
@@ -1207,16 +1210,21 @@ class _Compiler:
 
     def f_substring(self, e, sc, agg_ok):
         args = self.args(e, sc, agg_ok, (2, 3))
+        self._ints(e, args, 1)
         if len(args) == 2:
             return f"substring({args[0][0]}, {args[1][0]} + 1)", "str"
         return f"substring({args[0][0]}, {args[1][0]} + 1, {args[2][0]})", "str"
 
     def f_left(self, e, sc, agg_ok):
-        (a, _), (n, _) = self.args(e, sc, agg_ok, 2)
+        args = self.args(e, sc, agg_ok, 2)
+        self._ints(e, args, 1)
+        (a, _), (n, _) = args
         return f"left({a}, {n})", "str"
 
     def f_right(self, e, sc, agg_ok):
-        (a, _), (n, _) = self.args(e, sc, agg_ok, 2)
+        args = self.args(e, sc, agg_ok, 2)
+        self._ints(e, args, 1)
+        (a, _), (n, _) = args
         return f"right({a}, {n})", "str"
 
     def f_split(self, e, sc, agg_ok):
@@ -1286,8 +1294,14 @@ class _Compiler:
         (a, t), = self.args(e, sc, agg_ok, 1)
         return f"list_slice({a}, 2, len({a}))", "list:rel" if t == "rels" else t
 
+    def _ints(self, e, args, first: int = 0):
+        for a, (_s, t) in list(zip(e.args, args))[first:]:
+            if t not in ("int", "any", "null"):
+                raise _err(a, f"{e.name}() needs integer arguments, not a {_kind(t)}")
+
     def f_range(self, e, sc, agg_ok):
         args = self.args(e, sc, agg_ok, (2, 3))
+        self._ints(e, args)
         step = args[2][0] if len(args) == 3 else "1"
         return f"generate_series({args[0][0]}, {args[1][0]}, {step})", "list:int"
 
