@@ -57,3 +57,44 @@ def workspace(tmp_path):
 @pytest.fixture
 def family_ids() -> dict[str, str]:
     return person_ids()
+
+
+# -- a real Neo4j server for the parity tests ------------------------------------------
+NEO4J_HOWTO = ("Neo4j tests need Java 17 and Maven (the server's jars come from Maven Central); "
+               "run 'make test', or set GRAPHWATCH_REQUIRE_NEO4J=1 to make a missing server an error")
+
+
+def neo4j_required() -> bool:
+    """In CI (and under 'make test') a Neo4j test never skips: a missing server fails it."""
+    import os
+
+    return bool(os.environ.get("CI") or os.environ.get("GRAPHWATCH_REQUIRE_NEO4J"))
+
+
+@pytest.fixture(scope="session")
+def neo4j_ws(tmp_path_factory):
+    """A workspace with the project's own Neo4j server running (auth on, generated password).
+
+    Started once per test session with ``graphwatch.neo4j_server.start`` and stopped at the end.
+    Tests push their own graph into it (``push(..., clear=True)``).
+    """
+    import shutil
+
+    from graphwatch import neo4j_server
+
+    if not neo4j_required() and not (shutil.which("java") and shutil.which("mvn")):
+        pytest.skip(NEO4J_HOWTO)
+    try:
+        import neo4j  # noqa: F401
+    except ImportError:
+        if neo4j_required():
+            raise
+        pytest.skip("the neo4j driver is not installed: pip install -e '.[neo4j]'; " + NEO4J_HOWTO)
+    path = tmp_path_factory.mktemp("neo4j") / "ws"
+    with Workspace(path, create=True):
+        pass
+    neo4j_server.start(path, auth=True, heap="1g", pagecache_mb=256)
+    try:
+        yield path
+    finally:
+        neo4j_server.stop(path)

@@ -340,7 +340,9 @@ class _Build(Transformer):
         arg = ch[-1]
         if isinstance(arg, ir.PatternPred):
             return arg
-        return ir.IsNull(arg, True, **_pos(meta))       # exists(n.prop): the property is set
+        # Neo4j 5 refuses exists(n.prop); so do we, to keep one language on both engines
+        raise PatternError("exists(n.prop) is not Cypher 5 (Neo4j refuses it too); write n.prop IS NOT NULL",
+                           line=meta.line, column=meta.column)
 
     def exists_sub(self, meta, ch):
         paths = [c for c in ch if isinstance(c, ir.PathPattern)]

@@ -1,4 +1,4 @@
-"""Engines that run graphwatch's Cypher: the embedded DuckDB engine (default).
+"""Engines that run graphwatch's Cypher: the embedded DuckDB engine (default) and Neo4j.
 
 ``open_engine(name, workspace)`` is the one place that maps an engine name to a class.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..exc import GraphwatchError
 from .base import Binding, Engine, GNode, GPath, GRel, Result
 
-ENGINES = ("duckdb",)
+ENGINES = ("duckdb", "neo4j")
 
 
 def open_engine(name: str, workspace, **options) -> Engine:
@@ -16,6 +16,10 @@ def open_engine(name: str, workspace, **options) -> Engine:
         from .duckdb import DuckDBEngine
 
         return DuckDBEngine(workspace, **options)
+    if name == "neo4j":
+        from .neo4j import Neo4jEngine
+
+        return Neo4jEngine(workspace, **options)
     raise GraphwatchError(f"unknown engine {name!r}; available: {', '.join(ENGINES)}")
 
 

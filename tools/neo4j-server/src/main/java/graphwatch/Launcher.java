@@ -1,0 +1,42 @@
+package graphwatch;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.neo4j.configuration.GraphDatabaseSettings;
+import org.neo4j.configuration.connectors.BoltConnector;
+import org.neo4j.configuration.connectors.HttpConnector;
+import org.neo4j.configuration.helpers.SocketAddress;
+import org.neo4j.dbms.api.DatabaseManagementService;
+import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+import org.neo4j.io.ByteUnit;
+
+/**
+ * Starts Neo4j Community on 127.0.0.1:PORT with its data under HOME and waits for SIGTERM.
+ * Usage: Launcher HOME PORT PAGECACHE_MB. Auth is on when GRAPHWATCH_NEO4J_PASSWORD is set
+ * (read from the environment so it never appears in a process listing), off otherwise.
+ */
+public final class Launcher {
+    public static void main(String[] args) throws Exception {
+        Path home = Path.of(args[0]);
+        int port = Integer.parseInt(args[1]);
+        long pageCacheMb = Long.parseLong(args[2]);
+        String password = System.getenv("GRAPHWATCH_NEO4J_PASSWORD");
+        boolean auth = password != null && !password.isEmpty();
+
+        DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
+                .setConfig(BoltConnector.enabled, true)
+                .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
+                .setConfig(HttpConnector.enabled, false)
+                .setConfig(GraphDatabaseSettings.auth_enabled, auth)
+                .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(pageCacheMb))
+                .build();
+        Runtime.getRuntime().addShutdownHook(new Thread(dbms::shutdown));
+        if (auth) {
+            dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
+                    "ALTER USER neo4j SET PASSWORD $pw CHANGE NOT REQUIRED", Map.of("pw", password));
+        }
+        System.out.println("graphwatch-neo4j ready bolt://127.0.0.1:" + port);
+        System.out.flush();
+        Thread.currentThread().join();
+    }
+}
