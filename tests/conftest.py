@@ -25,6 +25,11 @@ def person_ids():
 
 @pytest.fixture
 def mini_county(tmp_path) -> Path:
+    return build_mini_county(tmp_path)
+
+
+def build_mini_county(tmp_path: Path) -> Path:
+    """The hand-checked mini county's source files under ``tmp_path/county``."""
     d = tmp_path / "county"
     d.mkdir()
     ids = person_ids()

@@ -7,7 +7,8 @@ from click.testing import CliRunner
 
 from graphwatch.cli import main
 
-COMMANDS = sorted(main.commands)
+COMMANDS = sorted(main.commands) + sorted(f"{g} {sub}" for g, cmd in main.commands.items()
+                                          for sub in getattr(cmd, "commands", {}))
 
 
 def test_commands_exist():
@@ -16,7 +17,7 @@ def test_commands_exist():
 
 @pytest.mark.parametrize("name", [None] + COMMANDS)
 def test_help_ends_with_an_example(name):
-    args = [name, "--help"] if name else ["--help"]
+    args = [*name.split(), "--help"] if name else ["--help"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     text = result.output

@@ -1,4 +1,5 @@
-"""The Cypher engine on DuckDB: golden cases, bindings, errors, the CLI."""
+"""The Cypher engine: golden cases on DuckDB and on a real Neo4j (one body, both engines),
+bindings, errors, the CLI."""
 
 from __future__ import annotations
 
@@ -32,9 +33,25 @@ def engine(golden_ws):
         yield eng
 
 
+@pytest.fixture(scope="module")
+def neo4j_golden(golden_ws, neo4j_ws):
+    """The golden graph pushed into the session's Neo4j server, and an engine on it."""
+    from graphwatch.engines.neo4j import Neo4jEngine, Neo4jTarget, push
+
+    target = Neo4jTarget.resolve(neo4j_ws)
+    push(golden_ws, target, clear=True)
+    with Neo4jEngine(target=target) as eng:
+        yield eng
+
+
+@pytest.fixture(params=["duckdb", "neo4j"])
+def any_engine(request):
+    return request.getfixturevalue("engine" if request.param == "duckdb" else "neo4j_golden")
+
+
 @pytest.mark.parametrize("c", CASES, ids=[c["id"] for c in CASES])
-def test_golden(engine, c):
-    res = engine.run(c["query"], c["params"])
+def test_golden(any_engine, c):
+    res = any_engine.run(c["query"], c["params"])
     if c["columns"]:
         assert res.columns == c["columns"]
     got = [tuple(normalise(v) for v in r) for r in res.rows]
@@ -45,8 +62,8 @@ def test_golden(engine, c):
     assert len(res.bindings) == len(res.rows)
 
 
-def test_column_names_follow_cypher(engine):
-    res = engine.run("MATCH (p:Person {name: 'Ann'}) RETURN p.name, p.name AS n, toUpper(p.name)")
+def test_column_names_follow_cypher(any_engine):
+    res = any_engine.run("MATCH (p:Person {name: 'Ann'}) RETURN p.name, p.name AS n, toUpper(p.name)")
     assert res.columns == ["p.name", "n", "toUpper(p.name)"]
     assert list(res.df.columns) == ["p.name", "n", "toUpper(p.name)"]
 

@@ -209,20 +209,42 @@ class Neo4jEngine(Engine):
 
         def work(tx):
             res = tx.run(cypher, _bind(params))
-            return res.keys(), [tuple(r.values()) for r in res]
+            keys, raw = res.keys(), [tuple(r.values()) for r in res]
+            # a relationship returned alone carries its end nodes' element ids only
+            ends = {n.element_id for r in _walk_rels(raw) for n in (r.start_node, r.end_node)
+                    if n is not None and NODE_ID not in n}
+            nids = {}
+            if ends:
+                nids = dict(tx.run("MATCH (n) WHERE elementId(n) IN $ids RETURN elementId(n), n.nid",
+                                   {"ids": sorted(ends)}).values())
+            return keys, raw, nids
 
         try:
             with self.target.session(self._driver, default_access_mode=neo4j.READ_ACCESS) as s:
-                keys, raw = s.execute_read(work)
+                keys, raw, nids = s.execute_read(work)
         except BaseException as exc:
             raise self.target.error(exc, "running a query") from None
         columns = list(compiled.columns) if len(compiled.columns) == len(keys) else list(keys)
         rows, bindings = [], []
         for r in raw:
-            bn, br = set(), set()
-            rows.append(tuple(_convert(v, bn, br) for v in r))
-            bindings.append(Binding(tuple(sorted(bn)), tuple(sorted(br))))
+            conv = _Convert(nids)
+            rows.append(tuple(conv(v) for v in r))
+            bindings.append(Binding(tuple(sorted(conv.nodes)), tuple(sorted(conv.rels))))
         return Result(columns, rows, bindings, engine=self.name, query=cypher, statement=cypher)
+
+
+def _walk_rels(values):
+    from neo4j.graph import Path as NPath, Relationship
+
+    for v in values:
+        if isinstance(v, Relationship):
+            yield v
+        elif isinstance(v, NPath):
+            yield from v.relationships
+        elif isinstance(v, (list, tuple)):
+            yield from _walk_rels(v)
+        elif isinstance(v, dict):
+            yield from _walk_rels(list(v.values()))
 
 
 def _plan_text(plan, depth: int = 0) -> str:
@@ -245,54 +267,66 @@ def _bind(params: dict) -> dict:
     return {k: conv(v) for k, v in params.items()}
 
 
-def _node(n, bn: set) -> GNode:
-    props = dict(n.items())
-    nid = props.get(NODE_ID)
-    if nid is None:
-        raise EngineError("Neo4j returned a node without a graphwatch id (nid): the database holds data "
-                          "that 'graphwatch neo4j push' did not write")
-    bn.add(nid)
-    return GNode(nid, props.get("key"), tuple(sorted(n.labels)),
-                 {k: _value(v, bn, set()) for k, v in props.items() if k not in _NODE_HIDDEN})
+class _Convert:
+    """Driver values to graphwatch values; remembers the workspace ids it met (the bindings)."""
 
+    def __init__(self, nids: dict):
+        self.nids = nids            # element id -> nid, for relationships' end nodes
+        self.nodes: set = set()
+        self.rels: set = set()
 
-def _rel(r, bn: set, br: set) -> GRel:
-    props = dict(r.items())
-    rid = props.get(REL_ID)
-    if rid is None:
-        raise EngineError("Neo4j returned a relationship without a graphwatch id (rid)")
-    br.add(rid)
-    start = r.start_node.get(NODE_ID) if r.start_node is not None else None
-    end = r.end_node.get(NODE_ID) if r.end_node is not None else None
-    return GRel(rid, r.type, start, end,
-                {k: _value(v, set(), set()) for k, v in props.items() if k not in _REL_HIDDEN})
+    def __call__(self, v):
+        from neo4j.graph import Node, Path as NPath, Relationship
 
-
-def _value(v, bn: set, br: set):
-    if v is None:
-        return None
-    if hasattr(v, "to_native") and not isinstance(v, neo4j.time.Duration):
-        return v.to_native()
-    if isinstance(v, neo4j.time.Duration):
+        if v is None:
+            return None
+        if isinstance(v, Node):
+            return self.node(v)
+        if isinstance(v, Relationship):
+            return self.rel(v)
+        if isinstance(v, NPath):
+            return GPath(tuple(self.node(n) for n in v.nodes), tuple(self.rel(r) for r in v.relationships))
+        if isinstance(v, list):
+            return [self(x) for x in v]
+        if isinstance(v, dict):
+            return {k: self(x) for k, x in v.items()}
+        if isinstance(v, neo4j.time.Duration):
+            return v
+        if hasattr(v, "to_native"):
+            return v.to_native()
         return v
-    if isinstance(v, list):
-        return [_convert(x, bn, br) for x in v]
-    if isinstance(v, dict):
-        return {k: _convert(x, bn, br) for k, x in v.items()}
-    return v
 
+    def node(self, n) -> GNode:
+        props = dict(n.items())
+        nid = props.get(NODE_ID)
+        if nid is None:
+            raise EngineError("Neo4j returned a node without a graphwatch id (nid): the database holds data "
+                              "that 'graphwatch neo4j push' did not write")
+        self.nodes.add(nid)
+        return GNode(nid, props.get("key"), tuple(sorted(n.labels)),
+                     {k: _Convert.plain(v) for k, v in props.items() if k not in _NODE_HIDDEN})
 
-def _convert(v, bn: set, br: set):
-    from neo4j.graph import Node, Path as NPath, Relationship
+    def end(self, n):
+        if n is None:
+            return None
+        return n.get(NODE_ID) if NODE_ID in n else self.nids.get(n.element_id)
 
-    if isinstance(v, Node):
-        return _node(v, bn)
-    if isinstance(v, Relationship):
-        return _rel(v, bn, br)
-    if isinstance(v, NPath):
-        nodes = tuple(_node(n, bn) for n in v.nodes)
-        return GPath(nodes, tuple(_rel(r, bn, br) for r in v.relationships))
-    return _value(v, bn, br)
+    def rel(self, r) -> GRel:
+        props = dict(r.items())
+        rid = props.get(REL_ID)
+        if rid is None:
+            raise EngineError("Neo4j returned a relationship without a graphwatch id (rid)")
+        self.rels.add(rid)
+        return GRel(rid, r.type, self.end(r.start_node), self.end(r.end_node),
+                    {k: _Convert.plain(v) for k, v in props.items() if k not in _REL_HIDDEN})
+
+    @staticmethod
+    def plain(v):
+        if isinstance(v, list):
+            return [_Convert.plain(x) for x in v]
+        if hasattr(v, "to_native") and not isinstance(v, neo4j.time.Duration):
+            return v.to_native()
+        return v
 
 
 # -- push ----------------------------------------------------------------------------------
@@ -352,18 +386,27 @@ def push(workspace, target: Neo4jTarget, *, batch_size: int = 10_000, progress: 
         schema = ws.schema
         fp = _fingerprint(con)
         state_file = ws.path / PUSH_STATE_FILE
-        state_key = {"fingerprint": fp, "uri": target.uri, "database": target.database}
-        state = {}
-        if state_file.exists() and not clear:
-            saved = json.loads(state_file.read_text(encoding="utf-8"))
-            if {k: saved.get(k) for k in state_key} == state_key:
-                state = saved.get("done", {})
         driver = target.driver()
         try:
             with target.session(driver) as s:
+                # the database's own id: the same after a restart on another port
+                try:
+                    db = s.run("CALL db.info() YIELD id, name RETURN id, name").single()
+                except BaseException as exc:
+                    raise target.error(exc, "reading the database id") from None
+                state_key = {"fingerprint": fp, "database_id": db["id"], "database": db["name"],
+                             "batch_size": batch_size}
+                state = {}
+                if state_file.exists() and not clear:
+                    saved = json.loads(state_file.read_text(encoding="utf-8"))
+                    if {k: saved.get(k) for k in state_key} == state_key:
+                        state = saved.get("done", {})
                 if clear:
                     progress("clearing the database", 0, 0)
-                    _run(target, s, "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+                    # relationships first: a hub's DETACH DELETE would be one huge transaction
+                    _run(target, s, "MATCH ()-[r]->() CALL { WITH r DELETE r } IN TRANSACTIONS OF 50000 ROWS",
+                         {}, "clearing the database", implicit=True)
+                    _run(target, s, "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 50000 ROWS",
                          {}, "clearing the database", implicit=True)
                 progress("constraints and indexes", 0, 0)
                 for label in sorted(schema.labels):
