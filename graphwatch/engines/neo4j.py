@@ -20,7 +20,6 @@ relationship's ``dataset`` and ``record``, as in the workspace itself.
 
 from __future__ import annotations
 
-import datetime as dt
 import decimal
 import hashlib
 import json
