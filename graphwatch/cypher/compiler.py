@@ -45,6 +45,13 @@ AGGREGATES = {"count", "sum", "avg", "min", "max", "collect", "stdev", "stdevp"}
 ENTITY = ("node", "rel", "path", "rels")
 NUMERIC = ("int", "float")
 
+#: functions Neo4j has (or had) that graphwatch refuses, and why
+REFUSED_FUNCTIONS = {
+    "datetime": "datetime() is refused: graphwatch datetimes have no time zone, and in Neo4j a zoned "
+                "datetime() never compares equal to a stored one; write localdatetime(…)",
+    "rels": "unknown function rels(): Neo4j 5 removed it; write relationships(p)",
+}
+
 DEFAULT_MAX_VAR_LENGTH = 10
 DEFAULT_MAX_SHORTEST = 15
 
@@ -815,12 +822,15 @@ class _Compiler:
         if t in ("node", "rel"):
             raise _err(e, f"property of a computed {_kind(t)} is not supported; bind it to a variable first")
         if t in ("date", "datetime"):
+            # Neo4j's field names, spelled as Neo4j spells them
             parts = {"year": "year", "month": "month", "day": "day", "quarter": "quarter", "week": "week",
-                     "dayofweek": "isodow", "dayofyear": "dayofyear", "hour": "hour", "minute": "minute",
-                     "second": "second"}
-            if e.key.lower() not in parts:
-                raise _err(e, f"a {t} has no field {e.key!r}{did_you_mean(e.key, parts)}")
-            return f"CAST(date_part('{parts[e.key.lower()]}', {sql}) AS BIGINT)", "int"
+                     "dayOfWeek": "isodow", "weekDay": "isodow", "ordinalDay": "dayofyear"}
+            if t == "datetime":
+                parts.update({"hour": "hour", "minute": "minute", "second": "second"})
+            if e.key not in parts:
+                hint = " (the day of the year is .ordinalDay)" if e.key.lower() == "dayofyear" else ""
+                raise _err(e, f"a {t} has no field {e.key!r}{hint}{did_you_mean(e.key, parts)}")
+            return f"CAST(date_part('{parts[e.key]}', {sql}) AS BIGINT)", "int"
         if t == "duration":
             # Neo4j's totals per group: months (with years), days, seconds (with hours, minutes)
             y, mo = f"date_part('year', {sql})", f"date_part('month', {sql})"
@@ -1052,6 +1062,8 @@ class _Compiler:
             return self.aggregate(e, sc, agg_ok)
         if e.distinct:
             raise _err(e, f"DISTINCT is only for aggregates, not {name}()")
+        if name in REFUSED_FUNCTIONS:
+            raise _err(e, REFUSED_FUNCTIONS[name])
         fn = getattr(self, "f_" + name.replace(".", "_"), None)
         if fn is None:
             raise _err(e, f"unknown or unsupported function {name}(){did_you_mean(name, FUNCTIONS)}")
@@ -1141,7 +1153,6 @@ class _Compiler:
     def f_relationships(self, e, sc, agg_ok):
         return f"({self._path_arg(e, sc, agg_ok)}).rels", "list:rel"
 
-    f_rels = f_relationships
 
     def f_length(self, e, sc, agg_ok):
         (a, t), = self.args(e, sc, agg_ok, 1)
@@ -1327,15 +1338,13 @@ class _Compiler:
             return f"CAST({a} AS DATE)", "date"
         raise _err(e, f"date() takes a string, a map or a datetime, not a {_kind(t)}")
 
-    def f_datetime(self, e, sc, agg_ok):
+    def f_localdatetime(self, e, sc, agg_ok):
         if not e.args:
             return "CAST(current_timestamp AS TIMESTAMP)", "datetime"
         (a, t), = self.args(e, sc, agg_ok, 1)
         if t in ("date", "datetime", "str", "any", "null"):
             return f"CAST({a} AS TIMESTAMP)", "datetime"
-        raise _err(e, f"datetime() takes a string or a date, not a {_kind(t)}")
-
-    f_localdatetime = f_datetime
+        raise _err(e, f"localdatetime() takes a string or a date, not a {_kind(t)}")
 
     def f_duration(self, e, sc, agg_ok):
         if len(e.args) != 1:

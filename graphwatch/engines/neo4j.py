@@ -172,9 +172,11 @@ class Neo4jEngine(Engine):
 
     name = "neo4j"
 
-    def __init__(self, workspace=None, *, target: Neo4jTarget | None = None, options=None, **connect):
+    def __init__(self, workspace=None, *, target: Neo4jTarget | None = None, options=None,
+                 timeout: float | None = None, **connect):
         from ..schema import load_schema
 
+        self.timeout = timeout          # seconds per query; the server cancels it after that
         self.target = target or Neo4jTarget.resolve(workspace, **connect)
         self.schema = load_schema()
         self.options = options
@@ -206,6 +208,7 @@ class Neo4jEngine(Engine):
         params = params or {}
         compiled = self._check(cypher, params)
 
+        @neo4j.unit_of_work(timeout=self.timeout)
         def work(tx):
             res = tx.run(cypher, _bind(params))
             keys, raw = res.keys(), [tuple(r.values()) for r in res]
