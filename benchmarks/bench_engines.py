@@ -163,7 +163,7 @@ def bench(ws_path: Path, a) -> str:
             lines.append(f"| {name} | {n:,} | {td:.3f} s | > {a.timeout:.0f} s | > {a.timeout / td:.0f}× | — | yes |")
         else:
             ratio = tn / td
-            lines.append(f"| {name} | {n:,} | {td:.3f} s | {tn:.3f} s | {ratio:.1f}× | "
+            lines.append(f"| {name} | {n:,} | {td:.3f} s | {tn:.3f} s | {ratio:.2g}× | "
                          f"{'yes' if same else '**NO**'} | {'yes' if ratio >= 10 else 'no'} |")
     return "\n".join(lines)
 

@@ -231,3 +231,18 @@ def test_cli_errors_are_one_line(county_ws):
     res = CliRunner().invoke(main, ["neo4j", "push", "-w", str(county_ws), "--uri",
                                     f"bolt://127.0.0.1:{_unused_port()}"])
     assert res.exit_code == 2 and "unreachable" in res.output and "Traceback" not in res.output
+
+
+def test_engine_for_a_workspace_refuses_a_stale_or_missing_push(tmp_path, target, pushed):
+    ws = tmp_path / "ws"
+    with Workspace(ws, create=True) as w:
+        write_graph(w, NODES, RELS)
+    with pytest.raises(EngineError, match="has not been pushed"):
+        Neo4jEngine(ws, uri=target.uri, user=target.user, password=target.password)
+    push(ws, target, clear=True)
+    with Neo4jEngine(ws, uri=target.uri, user=target.user, password=target.password) as neo:
+        assert neo.run("MATCH (p:Person) RETURN count(*)").rows == [(5,)]
+    with Workspace(ws) as w:                  # the workspace changes after the push
+        write_graph(w, NODES[:3], [])
+    with pytest.raises(EngineError, match="changed since it was pushed"):
+        Neo4jEngine(ws, uri=target.uri, user=target.user, password=target.password)

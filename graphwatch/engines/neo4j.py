@@ -46,6 +46,7 @@ ENV_URI, ENV_USER, ENV_PASSWORD, ENV_DATABASE = ("GRAPHWATCH_NEO4J_URI", "GRAPHW
 SERVER_FILE = Path("neo4j") / "server.json"      # written by `graphwatch neo4j start`
 PASSWORD_FILE = Path("neo4j") / "password"        # mode 0600, next to it
 PUSH_STATE_FILE = Path("neo4j") / "push-state.json"
+PUSHED_FILE = Path("neo4j") / "pushed.json"        # what the last complete push wrote, and where
 
 
 def _need_driver() -> None:
@@ -181,6 +182,33 @@ class Neo4jEngine(Engine):
         self.schema = load_schema()
         self.options = options
         self._driver = self.target.driver()
+        if workspace is not None:
+            try:
+                self._check_pushed(Path(workspace))
+            except BaseException:
+                self._driver.close()
+                raise
+
+    def _check_pushed(self, ws: Path) -> None:
+        """Opened for a workspace: Neo4j must hold that workspace's current graph."""
+        from ..store import Workspace
+
+        how = f"run 'graphwatch neo4j push --workspace {ws}'"
+        pushed = ws / PUSHED_FILE
+        if not pushed.exists():
+            raise EngineError(f"{ws} has not been pushed to Neo4j yet: {how}")
+        record = json.loads(pushed.read_text(encoding="utf-8"))
+        try:
+            with self.target.session(self._driver) as s:
+                db_id = s.run("CALL db.info() YIELD id RETURN id").single()["id"]
+        except BaseException as exc:
+            raise self.target.error(exc, "reading the database id") from None
+        if db_id != record.get("database_id"):
+            raise EngineError(f"the Neo4j database at {self.target.uri} is not the one {ws} was pushed to "
+                              f"({record.get('uri')}): {how}")
+        with Workspace(ws, read_only=True) as w:
+            if _fingerprint(w.con) != record.get("fingerprint"):
+                raise EngineError(f"{ws} changed since it was pushed to Neo4j ({record.get('at')}): {how}")
 
     def close(self) -> None:
         self._driver.close()
@@ -451,6 +479,9 @@ def push(workspace, target: Neo4jTarget, *, batch_size: int = 10_000, progress: 
             driver.close()
         if state_file.exists():
             state_file.unlink()
+        (ws.path / PUSHED_FILE).write_text(json.dumps({
+            "fingerprint": fp, "database_id": state_key["database_id"], "database": state_key["database"],
+            "uri": target.uri, "at": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n", encoding="utf-8")
         return PushReport(n_nodes, n_rels, time.monotonic() - t0, batches, skipped, counts)
     finally:
         if own:
