@@ -400,9 +400,10 @@ def push(workspace, target: Neo4jTarget, *, batch_size: int = 10_000, progress: 
     """Copy a workspace graph into Neo4j (see the module doc). The workspace is only read.
 
     Resumable: after every committed batch the step and batch number go to
-    ``<workspace>/neo4j/push-state.json`` (with the workspace fingerprint and target URI);
-    a rerun skips the committed batches. Every batch is a MERGE on the workspace id, so a
-    rerun without that file (or after it is lost) gives the same graph.
+    ``<workspace>/neo4j/push-state.json`` (with the workspace fingerprint and the database's
+    id); a rerun skips the committed batches. Into an empty database the batches CREATE;
+    into one that holds anything (a rerun, a second push) they MERGE on the workspace ids, so
+    a rerun without that file (or after it is lost) gives the same graph.
     """
     from ..store import Workspace
 
@@ -461,6 +462,13 @@ def push(workspace, target: Neo4jTarget, *, batch_size: int = 10_000, progress: 
                     tmp.write_text(json.dumps({**state_key, "done": state}), encoding="utf-8")
                     os.replace(tmp, state_file)
 
+                # into an empty database no batch can exist but the ones this run commits, so
+                # CREATE is safe (and much cheaper); otherwise MERGE on the workspace ids
+                try:
+                    empty = s.run("MATCH (n) RETURN count(n) = 0 AS e").single()["e"]
+                except BaseException as exc:
+                    raise target.error(exc, "counting nodes") from None
+                mode = "create" if empty else "merge"
                 node_props = [p for p in schema.node_properties]
                 for step, count, cypher, fetch in _node_steps(con, node_props) + _rel_steps(con, schema):
                     done_set = set(state.get(step, []))
@@ -468,7 +476,7 @@ def push(workspace, target: Neo4jTarget, *, batch_size: int = 10_000, progress: 
                         if b in done_set:
                             skipped += 1
                         else:
-                            _run(target, s, cypher, {"rows": rows}, f"pushing {step}", write=True)
+                            _run(target, s, cypher[mode], {"rows": rows}, f"pushing {step}", write=True)
                             save(step, b)
                         batches += 1
                         done_rows += len(rows)
@@ -511,8 +519,10 @@ def _node_steps(con, props: list[str]):
     for labels, count in combos:
         first, rest = labels[0], labels[1:]
         extra = "".join(f":{_cypher_name(x)}" for x in rest)
-        cypher = (f"UNWIND $rows AS r MERGE (n:{_cypher_name(first)} {{nid: r.nid}}) "
-                  f"SET n = r.props, n.nid = r.nid" + (f", n{extra}" if extra else ""))
+        cypher = {"merge": f"UNWIND $rows AS r MERGE (n:{_cypher_name(first)} {{nid: r.nid}}) "
+                           f"SET n = r.props, n.nid = r.nid" + (f", n{extra}" if extra else ""),
+                  "create": f"UNWIND $rows AS r CREATE (n:{_cypher_name(first)}{extra}) "
+                            f"SET n = r.props, n.nid = r.nid"}
         cols = ", ".join(f'"{p}"' for p in props)
 
         def fetch(size, labels=labels, cols=cols):
@@ -543,9 +553,11 @@ def _rel_steps(con, schema):
     cols = ", ".join(f'"{p}"' for p in props)
     steps = []
     for typ, sl, dl, count in combos:
-        cypher = (f"UNWIND $rows AS r MATCH (a:{_cypher_name(sl)} {{nid: r.src}}) "
-                  f"MATCH (b:{_cypher_name(dl)} {{nid: r.dst}}) "
-                  f"MERGE (a)-[x:{_cypher_name(typ)} {{rid: r.rid}}]->(b) SET x = r.props, x.rid = r.rid")
+        ends_match = (f"UNWIND $rows AS r MATCH (a:{_cypher_name(sl)} {{nid: r.src}}) "
+                      f"MATCH (b:{_cypher_name(dl)} {{nid: r.dst}}) ")
+        cypher = {"merge": ends_match + f"MERGE (a)-[x:{_cypher_name(typ)} {{rid: r.rid}}]->(b) "
+                                        f"SET x = r.props, x.rid = r.rid",
+                  "create": ends_match + f"CREATE (a)-[x:{_cypher_name(typ)}]->(b) SET x = r.props, x.rid = r.rid"}
 
         def fetch(size, typ=typ, sl=sl, dl=dl):
             cur = con.cursor()
