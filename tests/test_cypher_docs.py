@@ -333,6 +333,12 @@ def test_example_gives_the_same_rows_on_neo4j(engine, neo4j_docs, ex: Example):
     theirs = neo4j_docs.run(ex.query, params)
     assert theirs.columns == ours.columns
     assert _rows(theirs) == _rows(ours)
+    assert _bound(theirs) == _bound(ours)
+
+
+def _bound(res) -> list:
+    return sorted((json.dumps(plain(list(r)), sort_keys=True, ensure_ascii=False), b.nodes, b.rels)
+                  for r, b in zip(res.rows, res.bindings))
 
 
 def test_neo4j_differences_name_existing_examples():

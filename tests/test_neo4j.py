@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from golden_cypher import NODES, RELS
+from golden_cypher import NODES, RELS, normalise
 
 from graphwatch import neo4j_server
 from graphwatch.cli import main
@@ -246,3 +246,19 @@ def test_engine_for_a_workspace_refuses_a_stale_or_missing_push(tmp_path, target
         write_graph(w, NODES[:3], [])
     with pytest.raises(EngineError, match="changed since it was pushed"):
         Neo4jEngine(ws, uri=target.uri, user=target.user, password=target.password)
+
+
+@pytest.mark.parametrize("query", [
+    "MATCH (p:Person)-[:SPOUSE_OF]-() WITH * MATCH (p)-->(x) RETURN *",
+    "MATCH (p:Person)-->(c) WITH p, count(c) AS n WITH * WHERE n > 0 RETURN p.name, n ORDER BY p.name",
+    "MATCH (p:Person) OPTIONAL MATCH (p)-[:SPOUSE_OF*1..2]-(q) WITH DISTINCT p RETURN count(*) AS n",
+])
+def test_bindings_through_stars_distinct_and_optional_hops(county_ws, pushed, target, query):
+    """Rows and per-row bindings (anonymous elements included) agree with the embedded engine."""
+    push(county_ws, target, clear=True)   # the stale-push test may have replaced the graph
+    with DuckDBEngine(county_ws) as duck, Neo4jEngine(target=target) as neo:
+        d, n = duck.run(query), neo.run(query)
+    assert d.columns == n.columns
+    pairs = [sorted((repr([normalise(v) for v in r]), b) for r, b in zip(res.rows, res.bindings))
+             for res in (d, n)]
+    assert pairs[0] == pairs[1] and pairs[0]

@@ -693,7 +693,10 @@ class _Compiler:
             # by position: an alias such as c1 could also name a column of the input
             keys = [str(i + 1) for i, c in enumerate(compiled) if not c[3]]
             for kind in ("node", "rel"):
-                parts = [(s if is_list else f"[{s}]") for s, k, is_list in sc.binds if k == kind]
+                # an OPTIONAL MATCH that matched nothing leaves its lists NULL, and
+                # list || NULL is NULL: it would wipe the group's other bindings
+                parts = [(f"coalesce({s}, [])" if is_list else f"[{s}]") for s, k, is_list in sc.binds
+                         if k == kind]
                 if parts:
                     k = len(cols)
                     cols.append(f"list_distinct(flatten(list({' || '.join(parts)}))) AS c{k}")

@@ -14,6 +14,8 @@ from typing import Any
 class Node:
     line: int = field(default=0, kw_only=True, compare=False, repr=False)
     column: int = field(default=0, kw_only=True, compare=False, repr=False)
+    src_start: int = field(default=-1, kw_only=True, compare=False, repr=False)   # span in the query text
+    src_end: int = field(default=-1, kw_only=True, compare=False, repr=False)
 
 
 # ------------------------------------------------------------------ expressions

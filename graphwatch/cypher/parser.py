@@ -104,7 +104,8 @@ def _err(meta_or_tok, message: str) -> PatternError:
 
 
 def _pos(meta) -> dict:
-    return {"line": getattr(meta, "line", 0), "column": getattr(meta, "column", 0)}
+    return {"line": getattr(meta, "line", 0), "column": getattr(meta, "column", 0),
+            "src_start": getattr(meta, "start_pos", -1), "src_end": getattr(meta, "end_pos", -1)}
 
 
 def _unquote(s: str) -> str:

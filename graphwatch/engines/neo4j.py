@@ -236,9 +236,11 @@ class Neo4jEngine(Engine):
         params = params or {}
         compiled = self._check(cypher, params)
 
+        statement = _with_bindings(_parsed(cypher))
+
         @neo4j.unit_of_work(timeout=self.timeout)
         def work(tx):
-            res = tx.run(cypher, _bind(params))
+            res = tx.run(statement, _bind(params))
             keys, raw = res.keys(), [tuple(r.values()) for r in res]
             # a relationship returned alone carries its end nodes' element ids only
             ends = {n.element_id for r in _walk_rels(raw) for n in (r.start_node, r.end_node)
@@ -254,13 +256,26 @@ class Neo4jEngine(Engine):
                 keys, raw, nids = s.execute_read(work)
         except BaseException as exc:
             raise self.target.error(exc, "running a query") from None
-        columns = list(compiled.columns) if len(compiled.columns) == len(keys) else list(keys)
+        # the hidden binding columns (and, after RETURN *, the names given to anonymous elements)
+        shown = [i for i, k in enumerate(keys) if not k.startswith(("_gw_", BIND_NODES, BIND_RELS))]
+        last = max(int(k[len(BIND_NODES):]) for k in keys if k.startswith(BIND_NODES))
+        bn_i, br_i = keys.index(f"{BIND_NODES}{last}"), keys.index(f"{BIND_RELS}{last}")
+        names = [keys[i] for i in shown]
+        columns = list(compiled.columns) if len(compiled.columns) == len(names) else names
         rows, bindings = [], []
         for r in raw:
             conv = _Convert(nids)
-            rows.append(tuple(conv(v) for v in r))
-            bindings.append(Binding(tuple(sorted(conv.nodes)), tuple(sorted(conv.rels))))
-        return Result(columns, rows, bindings, engine=self.name, query=cypher, statement=cypher)
+            rows.append(tuple(conv(r[i]) for i in shown))
+            bn = conv.nodes | {x for x in r[bn_i] or [] if x is not None}
+            br = conv.rels | {x for x in r[br_i] or [] if x is not None}
+            bindings.append(Binding(tuple(sorted(bn)), tuple(sorted(br))))
+        return Result(columns, rows, bindings, engine=self.name, query=cypher, statement=statement)
+
+
+def _parsed(cypher: str):
+    from ..cypher.parser import parse
+
+    return parse(cypher)
 
 
 def _walk_rels(values):
@@ -275,6 +290,91 @@ def _walk_rels(values):
             yield from _walk_rels(v)
         elif isinstance(v, dict):
             yield from _walk_rels(list(v.values()))
+
+
+BIND_NODES, BIND_RELS = "__gw_bind_nodes", "__gw_bind_rels"
+
+
+def _with_bindings(q) -> str:
+    """The query text with every pattern element named and two hidden columns added to each
+    WITH / RETURN: the workspace ids of the nodes and relationships the row was built from,
+    carried through WITH stages and collected over a group where a projection aggregates
+    (the embedded engine's bindings, computed by Neo4j). Pattern predicates are left alone:
+    they bind nothing, as on the embedded engine."""
+    from ..cypher import ir
+    from ..cypher.compiler import AGGREGATES
+
+    text = q.text
+    edits: list[tuple[int, int, str]] = []      # (start, end, replacement) on the original text
+    count = [0]
+
+    def q_(name: str) -> str:
+        return "`" + name.replace("`", "``") + "`"
+
+    def fresh(kind: str) -> str:
+        count[0] += 1
+        return f"_gw_{kind}{count[0]}"
+
+    carried = 0                  # the stage whose binding columns are in scope (0: none)
+    singles_n: list[str] = []
+    singles_r: list[str] = []
+    lists_r: list[str] = []      # relationship lists (variable length, shortest paths)
+    for clause in q.clauses:
+        if isinstance(clause, ir.Match):
+            for path in clause.paths:
+                for n in path.nodes:
+                    if n.var is None:
+                        v = fresh("n")
+                        edits.append((n.src_start + 1, n.src_start + 1, v))
+                    else:
+                        v = n.var
+                    singles_n.append(v)
+                for r in path.rels:
+                    is_list = r.var_length or path.kind != "plain"
+                    if r.var is None:
+                        v = fresh("r")
+                        span = text[r.src_start:r.src_end]
+                        if "[" in span:
+                            at = r.src_start + span.index("[") + 1
+                            edits.append((at, at, v))
+                        else:
+                            arrow = {"in": f"<-[{v}]-", "out": f"-[{v}]->", "both": f"-[{v}]-"}[r.direction]
+                            edits.append((r.src_start, r.src_end, arrow))
+                    else:
+                        v = r.var
+                    (lists_r if is_list else singles_r).append(v)
+        elif isinstance(clause, ir.Projection):
+            exprs = [it.expr for it in clause.items] + [it.expr for it in clause.order]
+            aggregates = any(isinstance(x, ir.CountStar) or (isinstance(x, ir.Func) and x.name in AGGREGATES)
+                             for e in exprs for x in ir.walk(e))
+            # each stage names its own columns: WITH * keeps the previous ones in scope
+            parts_n = [f"{BIND_NODES}{carried}"] if carried else []
+            parts_r = [f"{BIND_RELS}{carried}"] if carried else []
+            if singles_n:
+                parts_n.append(f"[x IN [{', '.join(map(q_, singles_n))}] WHERE x IS NOT NULL | x.nid]")
+            if singles_r:
+                parts_r.append(f"[x IN [{', '.join(map(q_, singles_r))}] WHERE x IS NOT NULL | x.rid]")
+            for lr in map(q_, lists_r):
+                parts_r.append(f"[x IN coalesce({lr}, []) | x.rid]")
+                parts_n.append(f"[x IN coalesce({lr}, []) | startNode(x).nid] + "
+                               f"[x IN coalesce({lr}, []) | endNode(x).nid]")
+            en = " + ".join(parts_n) or "[]"
+            er = " + ".join(parts_r) or "[]"
+            if aggregates or clause.distinct:
+                en = f"reduce(a = [], b IN collect({en}) | a + b)"
+                er = f"reduce(a = [], b IN collect({er}) | a + b)"
+            extra = f"{en} AS {BIND_NODES}{carried + 1}, {er} AS {BIND_RELS}{carried + 1}"
+            if clause.items:
+                at = clause.items[-1].src_end
+            else:                                   # WITH * / RETURN * alone: after the star
+                at = text.index("*", clause.src_start) + 1
+            edits.append((at, at, ", " + extra))
+            carried += 1
+            singles_n, singles_r, lists_r = [], [], []
+    out = text
+    for start, end, repl in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        out = out[:start] + repl + out[end:]
+    return out
 
 
 def _plan_text(plan, depth: int = 0) -> str:
