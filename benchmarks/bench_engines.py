@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import statistics
 import sys
 import threading
 import time
@@ -28,7 +27,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from bench_patterns import PATTERNS, _cpu
+from bench_patterns import PATTERNS, _cpu, timed
 from graphwatch import neo4j_server
 from graphwatch.engines import GNode, GPath, GRel
 from graphwatch.engines.duckdb import DuckDBEngine
@@ -75,19 +74,15 @@ class PeakRSS(threading.Thread):
             self.stop.wait(0.5)
 
 
-def timed(fn, runs: int, cap: float | None = None):
-    """Warm-up, then the median of ``runs``; a first run over 30 s is timed once."""
+def timed_capped(fn, runs: int, cap: float | None = None):
+    """A first run over 30 s (or half the cap) is timed once; else bench_patterns.timed
+    (a warm-up, then the median of ``runs``)."""
     t = time.perf_counter()
     out = fn()
     first = time.perf_counter() - t
     if first > 30 or (cap and first > cap / 2):
         return first, out
-    ts = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        out = fn()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts), out
+    return timed(fn, runs)
 
 
 def bench(ws_path: Path, a) -> str:
@@ -127,9 +122,9 @@ def bench(ws_path: Path, a) -> str:
             "SELECT count(*) FROM node WHERE list_contains(labels, 'Person')").fetchall()[0][0]
         rows = []
         for name, q in PATTERNS.items():
-            td, rd = timed(lambda: duck.run(q, params), a.runs)
+            td, rd = timed_capped(lambda: duck.run(q, params), a.runs)
             try:
-                tn, rn = timed(lambda: neo.run(q, params), a.runs, cap=a.timeout)
+                tn, rn = timed_capped(lambda: neo.run(q, params), a.runs, cap=a.timeout)
                 same = canon(rd.rows) == canon(rn.rows)
             except EngineError as exc:
                 if "imeout" not in str(exc) and "terminated" not in str(exc).lower():
