@@ -70,8 +70,8 @@ def write_graph(ws: Workspace, nodes: list[dict], rels: list, *, dataset: str = 
             params = {"key": key, "labels": labels, "ds": [dataset]}
             params.update({f"p{j}": v for j, v in enumerate(props.values())})
             con.execute(f"INSERT INTO node ({', '.join(q(c) for c in cols)}) SELECT {', '.join(vals)}", params)
-            rcols = ["key", "dataset", "record", "labels", "priority"] + list(props)
-            rvals = ["$key", "$d", "$key", "$labels", "0"] + [f"${'p' + str(j)}" for j in range(len(props))]
+            rcols = ["key", "dataset", "record", "records", "labels", "priority"] + list(props)
+            rvals = ["$key", "$d", "$key", "[$key]", "$labels", "0"] + [f"${'p' + str(j)}" for j in range(len(props))]
             params2 = {"key": key, "labels": labels, "d": dataset}
             params2.update({f"p{j}": v for j, v in enumerate(props.values())})
             con.execute(f"INSERT INTO node_record ({', '.join(q(c) for c in rcols)}) SELECT {', '.join(rvals)}",

@@ -3,7 +3,8 @@
 Layout of ``graph.duckdb`` (every engine reads these):
 
 ``node_record``  what a dataset says about a node: one row per distinct statement, with the
-                 first record (row) that said it
+                 first record (row) that said it and ``records``, every record that said it
+                 (entity resolution maps each relationship row back to its statement)
 ``node``         the materialised graph node: stable integer ``nid``, text ``key``, ``labels``,
                  one typed column per schema property (the most authoritative source wins),
                  ``datasets`` it came from
@@ -133,7 +134,8 @@ class Workspace:
         rp = self._prop_columns(s.rel_properties)
         self.con.execute(f"""
             CREATE TABLE IF NOT EXISTS node_record (key VARCHAR NOT NULL, dataset VARCHAR NOT NULL,
-                record VARCHAR NOT NULL, labels VARCHAR[] NOT NULL, priority INTEGER NOT NULL{np_});
+                record VARCHAR NOT NULL, labels VARCHAR[] NOT NULL, priority INTEGER NOT NULL{np_},
+                records VARCHAR[]);
             CREATE TABLE IF NOT EXISTS node (nid BIGINT NOT NULL, key VARCHAR NOT NULL,
                 labels VARCHAR[] NOT NULL{np_}, datasets VARCHAR[] NOT NULL);
             CREATE TABLE IF NOT EXISTS rel (rid BIGINT NOT NULL, type VARCHAR NOT NULL,
@@ -157,6 +159,8 @@ class Workspace:
             for p, t in props.items():
                 if p not in have:
                     self.con.execute(f"ALTER TABLE {table} ADD COLUMN {q(p)} {SQL_TYPES[t]}")
+            if table == "node_record" and "records" not in have:   # workspaces made before resolution
+                self.con.execute("ALTER TABLE node_record ADD COLUMN records VARCHAR[]")
 
     # -- reading -------------------------------------------------------------------------
     def counts(self) -> dict[str, dict[str, int]]:
@@ -268,6 +272,15 @@ def _materialise_nodes(con, props: list[str], full: bool) -> None:
         con.execute("DELETE FROM node WHERE key IN (SELECT key FROM _aff)")
         con.execute("CREATE OR REPLACE TEMP TABLE _nr AS SELECT * FROM node_record WHERE key IN (SELECT key FROM _aff)")
         src = "_nr"
+    insert_nodes(con, props, src)
+    con.execute("DROP TABLE IF EXISTS _nr")
+
+
+def insert_nodes(con, props: list[str], src: str) -> None:
+    """Insert one ``node`` row per key of the record table ``src`` (``node_record``'s columns).
+
+    Each property comes from the key's most authoritative record that has a value.
+    """
     con.execute(f"CREATE OR REPLACE TEMP TABLE _multi AS SELECT key FROM {src} GROUP BY key HAVING count(*) > 1")
     counts = con.execute("SELECT split_part(key, ':', 1) AS p, " + ", ".join(f"count({q(c)})" for c in props)
                          + f" FROM {src} GROUP BY p ORDER BY p").fetchall()
@@ -285,8 +298,29 @@ def _materialise_nodes(con, props: list[str], full: bool) -> None:
             FROM (SELECT *, row_number() OVER (ORDER BY priority, dataset, lpad(record, 12, '0')) AS _rank
                   FROM {src} WHERE {where} AND key IN (SELECT key FROM _multi))
             GROUP BY key""", {"p": prefix + ":"})
-    con.execute("DROP TABLE IF EXISTS _nr")
     con.execute("DROP TABLE _multi")
+
+
+RESOLVE_DATASET = "derived:resolve"
+
+
+def unapply_resolution(con) -> bool:
+    """Undo entity resolution in the graph tables: relationships back to their record keys'
+    nodes, resolution's own relationships (SAME_AS, BRANCH_OF) dropped. ``True`` if it was
+    applied (the caller then rebuilds every node from its records). Judgements and scored
+    pairs stay; ``graphwatch resolve`` applies them again.
+    """
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'er_rel_orig' "
+                       "AND schema_name = 'main'").fetchone()[0]:
+        return False
+    applied = con.execute("SELECT count(*) FROM er_run WHERE applied").fetchone()[0]
+    if not applied:
+        return False
+    con.execute("UPDATE rel SET src = o.src, dst = o.dst FROM er_rel_orig o WHERE rel.rid = o.rid")
+    con.execute("DELETE FROM er_rel_orig")
+    con.execute("DELETE FROM rel WHERE dataset = ?", [RESOLVE_DATASET])
+    con.execute("UPDATE er_run SET applied = false")
+    return True
 
 
 def _check_ids(con) -> None:
@@ -315,12 +349,15 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
         return " UNION ALL ".join(parts) if parts else empty
 
     with ws.transaction():
+        # a resolved graph goes back to one node per record key first; resolve runs again after
+        unresolved = unapply_resolution(con)
         con.execute("CREATE OR REPLACE TEMP TABLE _reload AS SELECT unnest(?::VARCHAR[]) AS dataset", [datasets])
         con.execute("""CREATE OR REPLACE TEMP TABLE _aff AS
                        SELECT DISTINCT key FROM node_record WHERE dataset IN (SELECT dataset FROM _reload)""")
         for table in ("node_record", "rel", "quarantine", "load_report"):
             con.execute(f"DELETE FROM {table} WHERE dataset IN (SELECT dataset FROM _reload)")
         full, = con.execute("SELECT count(*) = 0 FROM node_record").fetchone()
+        full = full or unresolved
         # narrow views of what the batches stage, for the dangling-reference check. A relationship
         # joins nodes of its own row, so only declared references (ref nodes, neo4j-admin ends)
         # can dangle; the orphan check below would catch any other case loudly
@@ -367,8 +404,9 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
                 # keep the earliest; each row's relationships still carry their own record
                 props = staged_props(b.node_table, np_)
                 cols = "key, dataset, labels, priority" + props
-                nn = con.execute(f"""INSERT INTO node_record (record, {cols})
-                    SELECT arg_min(record, line), {cols} FROM {b.node_table} WHERE {good} GROUP BY ALL""",
+                nn = con.execute(f"""INSERT INTO node_record (record, records, {cols})
+                    SELECT arg_min(record, line), list(record ORDER BY line), {cols}
+                    FROM {b.node_table} WHERE {good} GROUP BY ALL""",
                                  {"ds": b.dataset}).fetchone()[0]
                 if not full:   # a full rebuild reads every record anyway
                     con.execute(f"INSERT INTO _aff SELECT DISTINCT key FROM {b.node_table} WHERE {good}",
