@@ -25,12 +25,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev,neo4j]'
 	touch $(STAMP)
 
-# Neo4j Community 5.26 from Maven Central (cached in ~/.m2) and its launcher
-NEO4J_CP := tools/neo4j-server/target/classpath.txt
-neo4j-server: $(NEO4J_CP)
-
-$(NEO4J_CP): tools/neo4j-server/pom.xml tools/neo4j-server/src/main/java/graphwatch/Launcher.java | system-deps
-	cd tools/neo4j-server && mvn -B -q -ntp package -DskipTests
+# Neo4j Community 5.26 from Maven Central (cached in ~/.m2) and its launcher; build() is a no-op when
+# the launcher is built and every jar it names is still in ~/.m2 (a cleared cache is refetched)
+neo4j-server: setup
+	$(BIN)/python -c "from graphwatch.neo4j_server import build; build()"
 
 bench: setup
 	$(BIN)/python benchmarks/bench_load.py

@@ -37,8 +37,9 @@ def build(*, quiet: bool = True) -> Path:
     jar = TOOLS_DIR / "target" / "classes" / "graphwatch" / "Launcher.class"
     sources = [TOOLS_DIR / "pom.xml", TOOLS_DIR / "src" / "main" / "java" / "graphwatch" / "Launcher.java"]
     if jar.exists() and CLASSPATH_FILE.exists() and \
-            all(s.stat().st_mtime <= CLASSPATH_FILE.stat().st_mtime for s in sources):
-        return CLASSPATH_FILE
+            all(s.stat().st_mtime <= CLASSPATH_FILE.stat().st_mtime for s in sources) and \
+            all(Path(p).exists() for p in CLASSPATH_FILE.read_text().strip().split(os.pathsep) if p):
+        return CLASSPATH_FILE   # built, and the jars it names are still in ~/.m2 (a cleared cache rebuilds)
     mvn = shutil.which("mvn")
     if not mvn:
         raise EngineError("Maven (mvn) is not installed; it is needed once to fetch Neo4j from Maven Central "
