@@ -447,13 +447,147 @@ def neo4j_push(workspace: Path, uri, user, ask_password, database, batch_size: i
                   f"{rep.seconds:.1f} s ({rep.rows_per_second:,.0f} rows/s{resumed}); counts match the workspace")
 
 
+def print_resolve_report(rep) -> None:
+    t = Table(title=f"实体消解 · entity resolution: {rep.records:,} person records → {rep.entities:,} persons")
+    t.add_column("step")
+    t.add_column("count", justify="right")
+    for label, n in (("source statements (units)", rep.units),
+                     ("merged on a valid ID · 身份证号一致", rep.merged_by_id),
+                     ("merged as sole holder of the name in the village · 同村唯一同名", rep.merged_by_village),
+                     ("merged by the model · 模型判定", rep.merged_by_model),
+                     ("review queue (SAME_AS) · 待人工复核", rep.review_pairs),
+                     ("ambiguous (matches two ID holders) · 多人可对应", rep.ambiguous),
+                     ("merges blocked by different IDs · 身份证号冲突", rep.blocked_by_ids),
+                     ("merges blocked by judgements · 人工判定不同", rep.blocked_by_judgement),
+                     ("companies · 企业", rep.companies),
+                     ("company records merged", rep.company_merges),
+                     ("branches (BRANCH_OF) · 分支机构", rep.branches)):
+        t.add_row(label, f"{n:,}")
+    console.print(t)
+    for o in rep.overshared_ids[:10]:
+        console.print(f"over-shared ID {o['id']}: {o['records']:,} records under {o['names']} names — "
+                      "used only for its owner, never to merge the others")
+    secs = rep.seconds.get("total", 0.0)
+    rate = f", {rep.records / secs:,.0f} records/s" if secs else ""
+    console.print(f"model: {rep.model}{' (trained now)' if rep.trained else ''}; {secs:.1f} s{rate}")
+
+
+@main.command()
+@click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--train", is_flag=True, help="fit the model on this workspace first (saved in it for later runs)")
+@click.option("--model", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="a model JSON (default: the workspace's trained model, else the packaged one)")
+@click.option("--merge", "merge_threshold", type=click.FloatRange(0, 1), default=0.99, show_default=True,
+              help="merge pairs at or above this probability")
+@click.option("--review", "review_threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="pairs between this and --merge go to the review queue as SAME_AS")
+def resolve(workspace: Path, train: bool, model: Path | None, merge_threshold: float, review_threshold: float):
+    """Decide which person and company records are one entity, and rewrite the graph.
+
+    Valid resident IDs and USCCs link first (over-shared and placeholder IDs never merge);
+    splink scores the rest on names (simplified, pinyin), birth date, sex, region, village
+    and phone. Judgements from 'graphwatch review' always win. Re-running is safe; a load
+    undoes resolution until the next resolve.
+
+    \b
+    Example:
+      graphwatch resolve --workspace ws --train
+    """
+    from .resolve import resolve as do_resolve
+    from .store import Workspace
+
+    with Workspace(workspace) as ws, progress_bar("resolve") as update:
+        rep = do_resolve(ws, train=train, model=model, merge_threshold=merge_threshold,
+                         review_threshold=review_threshold, progress=update)
+    print_resolve_report(rep)
+
+
+@main.command()
+@click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--same", "same", nargs=2, metavar="A B", help="record A and record B are the same entity")
+@click.option("--not-same", "not_same", nargs=2, metavar="A B", help="they are not (blocks the merge for good)")
+@click.option("--unsure", nargs=2, metavar="A B", help="looked at, cannot tell (leaves it to the model)")
+@click.option("--why", default="", help="reason kept with the judgement")
+@click.option("--who", default=None, help="who judged (default: the login name)")
+@click.option("--explain", nargs=2, metavar="A B", help="each field's level and weight for a pair")
+@click.option("--unmerge", metavar="ENTITY", help="split an entity into its source records")
+@click.option("--show", metavar="ENTITY", help="an entity's source records and where each property came from")
+@click.option("--limit", type=int, default=30, show_default=True)
+def review(workspace: Path, same, not_same, unsure, why: str, who: str | None, explain, unmerge, show, limit: int):
+    """The review queue (人工复核): uncertain pairs; record judgements, un-merge, explain.
+
+    Records are named 'dataset#record' as the queue prints them. A judgement re-clusters at
+    once and survives every later resolve and load; the latest judgement of a pair wins.
+
+    \b
+    Example:
+      graphwatch review --workspace ws
+      graphwatch review --workspace ws --not-same household_registry/household_registry.csv#12 benefit_rolls/benefit_rolls.csv#FF0000000031 --why "different fathers"
+    """
+    from . import resolve as R
+    from .store import Workspace
+
+    given = [(j, pair) for j, pair in (("same", same), ("not_same", not_same), ("unsure", unsure)) if pair]
+    if len(given) + bool(explain) + bool(unmerge) + bool(show) > 1:
+        raise click.UsageError("give one of --same, --not-same, --unsure, --explain, --unmerge, --show")
+    with Workspace(workspace, read_only=not (given or unmerge)) as ws:
+        if given:
+            (j, (a, b)), = given
+            R.judge(ws, a, b, j, who=who, why=why)
+            console.print(f"recorded: {a} {'≡' if j == 'same' else '≢' if j == 'not_same' else '?'} {b} ({j}); "
+                          "re-clustered")
+        elif unmerge:
+            n = R.unmerge(ws, unmerge, who=who, why=why or "un-merge")
+            console.print(f"{unmerge}: split into its {n} source records (kept apart in later runs)")
+        elif explain:
+            e = R.explain_pair(ws, *explain)
+            if not e["scored"]:
+                console.print(f"{e['a']} and {e['b']} were not compared (no shared blocking key) or scored below "
+                              "the review threshold")
+            else:
+                t = Table(title=f"{e['a']} ~ {e['b']}: probability {e['probability']:.4f}, "
+                                f"match weight {e['match_weight']:.1f} ({e['status']})")
+                for col in ("field", "level", "weight (bits)"):
+                    t.add_column(col)
+                t.add_row("prior", "two random records", f"{e['prior_weight']:+.1f}")
+                for f in e["fields"]:
+                    t.add_row(f["field"], f["level"], f"{f['weight']:+.1f}")
+                console.print(t)
+            if "judgement" in e:
+                jd = e["judgement"]
+                console.print(f"judged {jd['judgement']} by {jd['who']} at {jd['at'][:19]}: {jd['why']}")
+        elif show:
+            members = R.entity_members(ws, show)
+            if not len(members):
+                raise R.ResolveError(f"no resolved entity {show!r}")
+            t = Table(title=f"{show}: {len(members)} source record(s)")
+            for col in ("record", "name", "ID", "rows"):
+                t.add_column(col)
+            for m in members.itertuples():
+                t.add_row(m.ref, m.name or "", m.id_number or "", str(len(m.records)))
+            console.print(t)
+            for prop, values in R.entity_provenance(ws, show).items():
+                distinct = {str(v["value"]) for v in values}
+                if len(distinct) > 1:
+                    console.print(f"{prop}: " + "; ".join(f"{v['value']} ({v['dataset']}#{v['record']})"
+                                                          for v in values[:6]))
+        else:
+            q = R.review_queue(ws, limit=limit)
+            t = Table(title=f"待复核 · review queue (first {limit}; 'graphwatch review --explain A B' for why)")
+            for col in ("p", "record A", "name", "record B", "name"):
+                t.add_column(col)
+            for r in q.itertuples():
+                t.add_row(f"{r.probability:.3f}", r.a, r.a_name or "", r.b, r.b_name or "")
+            console.print(t if len(q) else "review queue is empty")
+
+
 @main.command()
 @click.option("--persons", type=click.IntRange(min=1000), default=5_000, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DEMO_DIR,
               show_default=True, help="where the county files and the workspace go")
 def demo(persons: int, seed: int, folder: Path):
-    """Generate a small synthetic county, load it into a fresh workspace, print what was loaded.
+    """Generate a small synthetic county, load and resolve it, run one supervision model.
 
     \b
     Example:
@@ -480,6 +614,12 @@ def demo(persons: int, seed: int, folder: Path):
         counts = ws.counts()
     console.print(f"workspace {ws_dir}: {totals['nodes']:,} nodes, {totals['relationships']:,} relationships, "
                   f"{totals['quarantined_rows']:,} quarantined rows")
+    from .resolve import resolve as do_resolve
+
+    with Workspace(ws_dir) as ws, progress_bar("resolve") as update:
+        rep = do_resolve(ws, progress=update)
+        counts = ws.counts()
+    print_resolve_report(rep)
     console.print("labels: " + ", ".join(f"{k} {v:,}" for k, v in counts["labels"].items()))
     console.print("types:  " + ", ".join(f"{k} {v:,}" for k, v in counts["types"].items()))
     # the embedded engine on one supervision model, checked against the planted truth

@@ -1,0 +1,346 @@
+"""Entity resolution: the acceptance cases of issue 5, on real workspaces loaded from CSV files.
+
+Each test writes a few source rows in the loaders' formats, loads them, resolves with the
+packaged model (trained on the generator's 1 M-record county) and checks which records
+ended up as one entity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from graphwatch.ingest import load
+from graphwatch.resolve import JUDGEMENTS, ResolveError, entity_members, entity_provenance, explain_pair, judge, \
+    resolve, review_queue, unmerge
+from graphwatch.resolve.ids import clean_resident_id, id15_to_18, make_resident_id, make_uscc
+from graphwatch.resolve.names import branch_parent, company_name_key, normalise_name, person_keys
+from graphwatch.store import Workspace
+
+BAD = Path(__file__).parent / "data" / "bad"
+V1, V2, V_OTHER = "140105001001", "140105001002", "140106002001"   # two villages of one county, one elsewhere
+HH = "户号,姓名,公民身份号码,性别,出生日期,与户主关系,民族,住址,村代码,联系电话\n"
+BEN = "发放记录号,姓名,公民身份号码,村代码,项目代码,发放金额,发放起始,发放截止,审批单位代码\n"
+
+
+def pid(birth: dt.date, seq: int, region: str = "140105") -> str:
+    return make_resident_id(region, birth, seq)
+
+
+def county(tmp_path: Path, *, household=(), benefits=(), companies=(), contracts=(), deaths=()) -> Path:
+    """Source files from row tuples (household: hh, name, id, sex, birth, village[, phone])."""
+    d = tmp_path / "county"
+    if d.exists():
+        shutil.rmtree(d)
+    d.mkdir()
+    for name in ("organisations.csv", "programmes.csv"):
+        (d / name).write_bytes((BAD / name).read_bytes())
+    divisions = (BAD / "divisions.csv").read_text(encoding="utf-8").rstrip("\n")
+    (d / "divisions.csv").write_text(divisions + "\n140106002,北关镇,乡镇,\n140106002001,北村,村,140106002\n",
+                                     encoding="utf-8")
+    rows = [f"{hh},{n},{i},{s},{b},户主,汉,,{v},{p[0] if p else ''}\n" for hh, n, i, s, b, v, *p in household]
+    (d / "household_registry.csv").write_text(HH + "".join(rows), encoding="utf-8")
+    if benefits:
+        (d / "benefit_rolls.csv").write_text(BEN + "".join(
+            f"{r},{n},{i},{v},DB,300,2021-01-01,2021-12-31,ORG1\n" for r, n, i, v in benefits), encoding="utf-8")
+    if companies:
+        (d / "company_registry.csv").write_text(
+            "统一社会信用代码,企业名称,法定代表人,法定代表人证件号码,注册地址,联系电话,成立日期,注册资本（万元）,"
+            "登记状态,行业主管部门代码\n" + "".join(f"{u},{n},,,,,2015-05-05,100,存续,ORG2\n" for u, n in companies),
+            encoding="utf-8")
+    if contracts:
+        (d / "projects.csv").write_text("项目编号,项目名称,项目所在村代码,建设单位代码,预算金额,开工日期\n"
+                                        f"P1,东村道路硬化,{V1},ORG1,1000,2021-01-01\n", encoding="utf-8")
+        (d / "contracts.csv").write_text(
+            "合同编号,招标编号,项目编号,中标单位信用代码,中标单位名称,合同金额,发包方式,审批人证件号码,审批人姓名,"
+            "发包单位代码,签订日期\n" + "".join(f"{c},,P1,{u},{n},1000,直接发包,,,ORG1,2021-03-03\n"
+                                                for c, u, n in contracts), encoding="utf-8")
+    if deaths:
+        (d / "death_records.csv").write_text("姓名,公民身份号码,死亡日期,注销户口日期,登记单位\n" + "".join(
+            f"{n},{i},2022-02-02,,ORG1\n" for n, i in deaths), encoding="utf-8")
+    return d
+
+
+def loaded(tmp_path: Path, **files) -> Workspace:
+    ws = Workspace(tmp_path / "ws", create=True)
+    load(ws, [county(tmp_path, **files)])
+    return ws
+
+
+def entity_of(ws: Workspace, ref: str) -> str:
+    """The entity holding a source record ``dataset#record`` (one person per record here)."""
+    rows = ws.con.execute("""SELECT DISTINCT m.entity FROM er_unit u JOIN er_member m USING (unit)
+                             WHERE u.label = 'Person' AND (u.ref = $r OR list_contains(u.records, $rec)
+                             AND u.dataset = $ds)""",
+                          {"r": ref, "ds": ref.split("#")[0], "rec": ref.split("#")[1]}).fetchall()
+    assert len(rows) == 1, (ref, rows)
+    return rows[0][0]
+
+
+HHREF = "household_registry/household_registry.csv#{}"
+BENREF = "benefit_rolls/benefit_rolls.csv#{}"
+
+
+# -- names and IDs --------------------------------------------------------------------------------
+
+def test_traditional_spaced_and_full_width_names_normalise_alike():
+    forms = ["陳 小明", "陈小明", "陳　小明", " 陈 小 明 ", "陳小明"]
+    assert {normalise_name(f) for f in forms} == {"陈小明"}
+    assert normalise_name("阿卜杜拉·买买提") == normalise_name("阿卜杜拉•买买提")
+    assert person_keys("王小明")[1] == person_keys("王晓明")[1]          # same pinyin
+    assert person_keys("单小明")[1].startswith("shan")                   # surname reading, not dan
+    assert person_keys("肖红")[2] == person_keys("萧红")[2]                # commonly swapped surnames
+
+
+def test_fifteen_digit_id_is_the_eighteen_digit_one_and_bad_values_are_rejected():
+    assert id15_to_18("110105491231002") == "11010519491231002X"
+    assert clean_resident_id("110105491231002")[0] == "11010519491231002X"
+    assert clean_resident_id("4.40301E+17")[0] is None
+    assert clean_resident_id("4.40301E+17")[1] == "float_mangled"
+    bad_birth = make_resident_id("110105", dt.date(1999, 2, 28), 11)[:6] + "19990230" + "0111"
+    value, status = clean_resident_id(bad_birth)
+    assert value is None or status != "valid"
+
+
+def test_company_names_normalise_and_branches_find_their_parent():
+    assert company_name_key("山西张氏建筑有限责任公司") == company_name_key("山西张氏建筑有限公司")
+    assert company_name_key("张氏建筑（太原）有限公司") == company_name_key("张氏建筑(太原)有限公司")
+    assert company_name_key("太原张氏建筑有限公司") != company_name_key("大同张氏建筑有限公司")
+    assert branch_parent(company_name_key("山西张氏建筑有限公司太原分公司")) == company_name_key("山西张氏建筑有限公司")
+    assert branch_parent(company_name_key("山西张氏建筑有限公司")) is None
+
+
+# -- persons --------------------------------------------------------------------------------------
+
+def test_same_id_across_registries_with_traditional_and_full_width_forms_is_one_person(tmp_path):
+    a = pid(dt.date(1980, 5, 5), 11)
+    full_width = a.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    ws = loaded(tmp_path, household=[("H1", "陈小明", a, "男", "1980-05-05", V1)],
+                benefits=[("B1", "陳 小明", full_width, V1)])
+    resolve(ws)
+    assert entity_of(ws, HHREF.format(2)) == entity_of(ws, BENREF.format("B1")) == f"Person:{a}"
+    name, aliases = ws.con.execute("SELECT name, aliases FROM node WHERE key = ?", [f"Person:{a}"]).fetchone()
+    assert name == "陈小明" and aliases == ["陳 小明"]   # the registry's name wins, the other is kept
+
+
+def test_homophone_with_same_birth_and_region_matches_but_a_different_valid_id_does_not(tmp_path):
+    b = dt.date(1980, 5, 5)
+    a, other = pid(b, 11), pid(b, 13)
+    typo = a[:17] + ("0" if a[17] != "0" else "1")                 # the check character mistyped
+    assert clean_resident_id(typo)[1] == "invalid_checksum"
+    ws = loaded(tmp_path, household=[("H1", "王小明", a, "男", b.isoformat(), V1),
+                                     ("H2", "王大明", other, "男", b.isoformat(), V1)],
+                benefits=[("B1", "王晓明", typo, V1)])
+    rep = resolve(ws)
+    xiaoming = entity_of(ws, HHREF.format(2))
+    assert entity_of(ws, BENREF.format("B1")) == xiaoming == f"Person:{a}"
+    assert entity_of(ws, HHREF.format(3)) == f"Person:{other}" != xiaoming
+    assert rep.merged_by_model == 1
+    why = explain_pair(ws, BENREF.format("B1"), HHREF.format(2))
+    levels = {f["field"]: f["level"] for f in why["fields"]}
+    assert levels["name"] == "same pinyin" and levels["birth_date"] == "same day"
+    assert levels["id_number"] == "one character differs" and why["probability"] >= 0.99
+
+
+def test_a_one_digit_id_typo_alone_is_only_near_match_evidence(tmp_path):
+    b = dt.date(1975, 3, 9)
+    a = pid(b, 11)
+    typo = a[:17] + ("0" if a[17] != "0" else "1")
+    ws = loaded(tmp_path, household=[("H1", "李建国", a, "男", b.isoformat(), V1)],
+                benefits=[("B1", "赵秀兰", typo, V2)])
+    resolve(ws)
+    assert entity_of(ws, BENREF.format("B1")) != entity_of(ws, HHREF.format(2))
+
+
+def test_legacy_fifteen_digit_id_links_to_the_eighteen_digit_record(tmp_path):
+    a18 = id15_to_18("110105491231002")
+    ws = loaded(tmp_path, household=[("H1", "刘德华", a18, "男", "1949-12-31", V1)],
+                deaths=[("刘德华", "110105491231002")])
+    resolve(ws)
+    assert entity_of(ws, "death_records/death_records.csv#2") == entity_of(ws, HHREF.format(2)) == f"Person:{a18}"
+
+
+def test_one_id_on_300_benefit_records_does_not_merge_300_people(tmp_path):
+    clerk = pid(dt.date(1970, 1, 1), 21)
+    given = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉"
+    names = [s + g1 + g2 for s in "赵钱孙李周吴郑" for g1 in given[:7] for g2 in given[7:14]][:300]
+    assert len(set(names)) == 300
+    ws = loaded(tmp_path, household=[("H1", "刘会计", clerk, "女", "1970-01-01", V1)],
+                benefits=[(f"B{i}", n, clerk, V1) for i, n in enumerate(names)])
+    rep = resolve(ws)
+    assert [o["id"] for o in rep.overshared_ids] == [clerk]
+    entities = {entity_of(ws, BENREF.format(f"B{i}")) for i in range(300)}
+    assert len(entities) == 300 and f"Person:{clerk}" not in entities
+    assert entity_of(ws, HHREF.format(2)) == f"Person:{clerk}"
+    assert ws.con.execute("SELECT count(*) FROM node WHERE list_contains(labels, 'Person')").fetchone()[0] == 301
+
+
+def test_twins_with_different_valid_ids_never_merge(tmp_path):
+    b = dt.date(2001, 7, 7)
+    t1, t2 = pid(b, 31), pid(b, 33)
+    ws = loaded(tmp_path, household=[("H1", "王磊", t1, "男", b.isoformat(), V1, "13900000001"),
+                                     ("H1", "王蕾", t2, "男", b.isoformat(), V1, "13900000001")])
+    resolve(ws)
+    assert entity_of(ws, HHREF.format(2)) != entity_of(ws, HHREF.format(3))
+    # even a "same" judgement cannot join two different valid IDs through a chain
+    judge(ws, HHREF.format(2), HHREF.format(3), "unsure", who="tester", why="twins?")
+    assert entity_of(ws, HHREF.format(2)) != entity_of(ws, HHREF.format(3))
+
+
+def test_a_chain_cannot_join_two_different_valid_ids(tmp_path):
+    b = dt.date(1990, 1, 2)
+    a, c = pid(b, 41), pid(b, 43)
+    # A and C: two 赵强 born the same day in one village with different IDs; B: a 赵强 with no ID
+    # who matches both on name, birth date, sex and village
+    ws = loaded(tmp_path, household=[("H1", "赵强", a, "男", b.isoformat(), V1),
+                                     ("H2", "赵强", c, "男", b.isoformat(), V1),
+                                     ("H3", "赵强", "", "男", b.isoformat(), V1)])
+    A, C, B = HHREF.format(2), HHREF.format(3), HHREF.format(4)
+    rep = resolve(ws)
+    assert explain_pair(ws, A, B)["probability"] >= 0.99 and explain_pair(ws, C, B)["probability"] >= 0.99
+    ea, ec, eb = entity_of(ws, A), entity_of(ws, C), entity_of(ws, B)
+    assert ea != ec and eb not in (ea, ec)
+    assert rep.ambiguous == 2                                  # B's two likely pairs go to review, not merge
+    queue = review_queue(ws)
+    assert set(zip(queue.a, queue.b)) | set(zip(queue.b, queue.a)) >= {(A, B), (C, B)}
+    # "same" B~A by hand; B~C cannot then follow, as A and C hold different IDs
+    judge(ws, B, A, "same", who="tester", why="visited")
+    assert entity_of(ws, B) == entity_of(ws, A)
+    judge(ws, B, C, "same", who="tester", why="mistake")
+    assert entity_of(ws, B) == entity_of(ws, A) != entity_of(ws, C)
+
+
+def test_common_name_same_birth_in_two_regions_without_ids_goes_to_review(tmp_path):
+    ws = loaded(tmp_path, household=[("H1", "张伟", "", "男", "1985-03-03", V1),
+                                     ("H2", "张伟", "", "男", "1985-03-03", V_OTHER)])
+    rep = resolve(ws)
+    a, b = HHREF.format(2), HHREF.format(3)
+    assert entity_of(ws, a) != entity_of(ws, b)
+    why = explain_pair(ws, a, b)
+    assert 0.5 <= why["probability"] < 0.99, why
+    assert rep.review_pairs == 1
+    score, = ws.con.execute("SELECT score FROM rel WHERE type = 'SAME_AS'").fetchone()
+    assert score == pytest.approx(why["probability"])
+
+
+def test_name_and_village_alone_link_only_the_sole_holder(tmp_path):
+    a = pid(dt.date(1950, 6, 6), 51)
+    ws = loaded(tmp_path, household=[("H1", "孙桂英", a, "女", "1950-06-06", V1)],
+                benefits=[("B1", "孙桂英", "", V1), ("B2", "孙桂英", "", V2)])
+    rep = resolve(ws)
+    assert entity_of(ws, BENREF.format("B1")) == f"Person:{a}"          # the only 孙桂英 in her village
+    assert entity_of(ws, BENREF.format("B2")) != f"Person:{a}"          # another village's 孙桂英
+    assert rep.merged_by_village == 1
+
+
+# -- judgements, un-merge, provenance, stability --------------------------------------------------
+
+def test_not_same_judgement_survives_reruns_and_reloads(tmp_path):
+    a = pid(dt.date(1950, 6, 6), 51)
+    files = dict(household=[("H1", "孙桂英", a, "女", "1950-06-06", V1)], benefits=[("B1", "孙桂英", "", V1)])
+    ws = loaded(tmp_path, **files)
+    resolve(ws)
+    assert entity_of(ws, BENREF.format("B1")) == f"Person:{a}"
+    judge(ws, BENREF.format("B1"), HHREF.format(2), "not_same", who="检查员甲", why="different person, checked")
+    assert entity_of(ws, BENREF.format("B1")) != f"Person:{a}"
+    resolve(ws)                                         # a full re-run re-scores: the judgement still wins
+    assert entity_of(ws, BENREF.format("B1")) != f"Person:{a}"
+    load(ws, [county(tmp_path, **files)])               # a reload undoes resolution, keeps judgements
+    resolve(ws)
+    assert entity_of(ws, BENREF.format("B1")) != f"Person:{a}"
+    j = explain_pair(ws, BENREF.format("B1"), HHREF.format(2))["judgement"]
+    assert (j["judgement"], j["who"], j["why"]) == ("not_same", "检查员甲", "different person, checked")
+    with pytest.raises(ResolveError, match="must be one of"):
+        judge(ws, BENREF.format("B1"), HHREF.format(2), "maybe")
+    assert set(JUDGEMENTS) == {"same", "not_same", "unsure"}
+
+
+def _person_graph(ws):
+    nodes = ws.con.execute("SELECT key, name FROM node WHERE list_contains(labels, 'Person') ORDER BY key").fetchall()
+    rels = ws.con.execute("""SELECT r.type, r.dataset, r.record, s.key, d.key FROM rel r JOIN node s ON s.nid = r.src
+                             JOIN node d ON d.nid = r.dst WHERE r.type <> 'SAME_AS' ORDER BY ALL""").fetchall()
+    return nodes, rels
+
+
+def test_unmerge_restores_every_source_record(tmp_path):
+    a = pid(dt.date(1950, 6, 6), 51)
+    ws = loaded(tmp_path, household=[("H1", "孙桂英", a, "女", "1950-06-06", V1)],
+                benefits=[("B1", "孙桂英", "", V1), ("B2", "孫桂英", a, V1)], deaths=[("孙桂英", a)])
+    before_nodes, before_rels = _person_graph(ws)
+    resolve(ws)
+    members = entity_members(ws, f"Person:{a}")
+    assert len(members) == 4                            # household, two roll entries, death record
+    prov = entity_provenance(ws, f"Person:{a}")
+    assert {v["dataset"] for v in prov["name"]} == {"household_registry/household_registry.csv",
+                                                   "benefit_rolls/benefit_rolls.csv", "death_records/death_records.csv"}
+    received = ws.con.execute("""SELECT count(*) FROM rel r JOIN node n ON n.nid = r.dst OR n.nid = r.src
+                                 WHERE n.key = ? AND r.dataset LIKE 'benefit%'""", [f"Person:{a}"]).fetchone()[0]
+    assert received == 2                                # both payments now reach the one person
+    assert unmerge(ws, f"Person:{a}", who="tester") == 4
+    after = {entity_of(ws, r) for r in (HHREF.format(2), BENREF.format("B1"), BENREF.format("B2"),
+                                       "death_records/death_records.csv#2")}
+    assert len(after) == 4                              # every record its own node again
+    nodes, rels = _person_graph(ws)
+    assert len(before_nodes) == 2 and len(nodes) == 4   # the load had merged B2 and the death record by ID
+    # each relationship row is attached to the node of the record that stated it
+    person_rels = [(ds, rec, {s, d}) for _, ds, rec, s, d in rels
+                   if ds.startswith(("benefit", "death")) and (s.startswith("Person:") or d.startswith("Person:"))]
+    assert len(person_rels) == 3                        # two payments, one death
+    for ds, rec, ends in person_rels:
+        assert entity_of(ws, f"{ds}#{rec}") in ends
+    resolve(ws)                                         # and stays split on the next run
+    assert len({entity_of(ws, r) for r in (HHREF.format(2), BENREF.format("B1"))}) == 2
+
+
+def test_load_undoes_resolution_and_ids_are_stable_across_reruns(tmp_path):
+    a = pid(dt.date(1950, 6, 6), 51)
+    files = dict(household=[("H1", "孙桂英", a, "女", "1950-06-06", V1)], benefits=[("B1", "孙桂英", "", V1)])
+    ws = loaded(tmp_path, **files)
+    unresolved = _person_graph(ws)
+    resolve(ws)
+    first = _person_graph(ws)
+    nids = ws.con.execute("SELECT key, nid FROM node ORDER BY key").fetchall()
+    assert first != unresolved and len(first[0]) == 1
+    resolve(ws)
+    assert _person_graph(ws) == first
+    assert ws.con.execute("SELECT key, nid FROM node ORDER BY key").fetchall() == nids
+    load(ws, [county(tmp_path, **files)])
+    assert _person_graph(ws) == unresolved              # a load restores the records' own nodes
+    resolve(ws)
+    assert _person_graph(ws) == first
+
+
+# -- companies ------------------------------------------------------------------------------------
+
+def test_company_suffix_variants_with_one_uscc_merge_and_namesakes_elsewhere_do_not(tmp_path):
+    u1, u2, u3 = make_uscc("91140105MA0ABC123"), make_uscc("91140200MA0ABC456"), make_uscc("91140105MA0ABC789")
+    ws = loaded(tmp_path, household=[("H1", "张伟", pid(dt.date(1985, 1, 1), 11), "男", "1985-01-01", V1)],
+                companies=[(u1, "太原张氏建筑有限公司"), (u2, "大同张氏建筑有限公司"),
+                           (u3, "太原张氏建筑有限公司迎泽分公司")],
+                contracts=[("C1", u1, "太原张氏建筑有限责任公司"), ("C2", u1, "太原張氏建築有限公司")])
+    rep = resolve(ws)
+    rows = dict(ws.con.execute("SELECT key, aliases FROM node WHERE list_contains(labels, 'Company')").fetchall())
+    assert set(rows) == {f"Company:{u1}", f"Company:{u2}", f"Company:{u3}"}
+    assert set(rows[f"Company:{u1}"]) == {"太原张氏建筑有限责任公司", "太原張氏建築有限公司"}
+    branch = ws.con.execute("""SELECT s.key, d.key FROM rel r JOIN node s ON s.nid = r.src JOIN node d ON d.nid = r.dst
+                               WHERE r.type = 'BRANCH_OF'""").fetchall()
+    assert branch == [(f"Company:{u3}", f"Company:{u1}")] and rep.branches == 1
+
+
+def test_read_only_and_unknown_references_give_clear_errors(tmp_path):
+    ws = loaded(tmp_path, household=[("H1", "张伟", pid(dt.date(1985, 1, 1), 11), "男", "1985-01-01", V1)])
+    ws.close()
+    with Workspace(tmp_path / "ws", read_only=True) as ro:
+        with pytest.raises(ResolveError, match="not been resolved"):
+            review_queue(ro)
+        with pytest.raises(ResolveError, match="read-only"):
+            resolve(ro)
+    with Workspace(tmp_path / "ws") as rw:
+        resolve(rw)
+        with pytest.raises(ResolveError, match="no source record"):
+            judge(rw, "nowhere#1", HHREF.format(2), "same")
+        with pytest.raises(ResolveError, match="no resolved entity"):
+            unmerge(rw, "Person:nobody")
