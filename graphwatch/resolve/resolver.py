@@ -212,76 +212,104 @@ def _score(con, model: dict, review: float) -> None:
 # -- 3. cluster -------------------------------------------------------------------------------
 
 class _Clusters:
-    """Union-find with cannot-link constraints (different valid IDs, "not same" judgements)."""
+    """Union-find over groups with cannot-link constraints (different valid IDs, "not same").
 
-    def __init__(self, units, id_of, forbid):
-        self.parent = {u: u for u in units}
-        self.members = {u: [u] for u in units}
-        self.ids = {u: ({id_of[u]} if id_of.get(u) else set()) for u in units}
-        self.forbid = {u: set(forbid.get(u, ())) for u in units}
+    Only groups that take part in a union are stored; a group is its own root otherwise.
+    """
 
-    def find(self, u):
+    def __init__(self, forbid: dict[int, set[int]]):
+        self.parent: dict[int, int] = {}
+        self.ids: dict[int, set] = {}
+        self.forbid = forbid   # root -> groups it must never join
+
+    def find(self, g: int) -> int:
         p = self.parent
-        while p[u] != u:
-            p[u] = p[p[u]]
-            u = p[u]
-        return u
+        root = g
+        while root in p:
+            root = p[root]
+        while g in p and p[g] != root:   # path compression
+            p[g], g = root, p[g]
+        return root
 
-    def union(self, a, b) -> str:
+    def union(self, a: int, b: int, ida=None, idb=None) -> str:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return "same"
-        if self.ids[ra] and self.ids[rb] and self.ids[ra] != self.ids[rb]:
+        ia = self.ids.setdefault(ra, {ida} if ida else set())
+        ib = self.ids.setdefault(rb, {idb} if idb else set())
+        if ia and ib and ia != ib:
             return "ids"
-        fa, fb = self.forbid[ra], self.forbid[rb]
-        if (fa and any(m in fa for m in self.members[rb])) or (fb and any(m in fb for m in self.members[ra])):
+        fa, fb = self.forbid.get(ra, ()), self.forbid.get(rb, ())
+        if any(self.find(x) == rb for x in fa) or any(self.find(x) == ra for x in fb):
             return "judgement"
-        if len(self.members[ra]) < len(self.members[rb]):
-            ra, rb = rb, ra
         self.parent[rb] = ra
-        self.members[ra] += self.members.pop(rb)
-        self.ids[ra] |= self.ids.pop(rb)
-        self.forbid[ra] |= self.forbid.pop(rb)
+        self.ids[ra] = ia | ib
+        del self.ids[rb]
+        if fb:
+            self.forbid[ra] = set(fa) | set(self.forbid.pop(rb))
         return "merged"
 
 
-def _latest_judgements(con):
-    return con.execute("""SELECT a, b, arg_max(judgement, judged_at) FROM er_judgement GROUP BY a, b""").fetchall()
+def _latest_judgements(con, label: str):
+    return con.execute("""SELECT j.a, j.b, arg_max(j.judgement, j.judged_at) FROM er_judgement j
+        JOIN er_unit ua ON ua.unit = j.a JOIN er_unit ub ON ub.unit = j.b
+        WHERE ua.label = $l AND ub.label = $l GROUP BY j.a, j.b ORDER BY max(j.judged_at), j.a, j.b""",
+                       {"l": label}).fetchall()
 
 
 def _cluster(con, label: str, merge: float, report: ResolveReport) -> None:
-    units = con.execute("SELECT unit, id_usable, rank, key, ref FROM er_unit WHERE label = ? ORDER BY rank",
-                        [label]).fetchall()
-    uset = {u[0] for u in units}
-    id_of = {u: i for u, i, *_ in units if i}
-    judged = [(a, b, j) for a, b, j in _latest_judgements(con) if a in uset and b in uset]
-    forbid: dict[int, list[int]] = {}
+    """Assign every unit of ``label`` to an entity (``er_member``)."""
+    judged = _latest_judgements(con, label)
+    nots = sorted({u for a, b, j in judged if j == "not_same" for u in (a, b)})
+    # groups: units sharing a valid ID are one group (its first holder by rank), except the
+    # holders of an ID some holder of which was judged "not same": those go through union-find
+    con.execute("""CREATE OR REPLACE TEMP TABLE _g0 AS
+        SELECT unit, rank, key, ref, id_usable,
+               id_usable IN (SELECT id_usable FROM er_unit WHERE unit IN (SELECT unnest($nots))) AS excl
+        FROM er_unit WHERE label = $l""", {"l": label, "nots": nots})
+    con.execute("""CREATE OR REPLACE TEMP TABLE _g AS
+        SELECT unit, rank, key, ref, id_usable, excl,
+               CASE WHEN id_usable IS NOT NULL AND NOT coalesce(excl, false)
+                    THEN arg_min(unit, rank) OVER (PARTITION BY id_usable, excl) ELSE unit END AS grp
+        FROM _g0""")
+    con.execute("DROP TABLE _g0")
+    report_ids = con.execute("SELECT count(*) FROM _g WHERE grp <> unit").fetchone()[0]
+    forbid: dict[int, set[int]] = {}
     for a, b, j in judged:
         if j == "not_same":
-            forbid.setdefault(a, []).append(b)
-            forbid.setdefault(b, []).append(a)
-    cl = _Clusters([u[0] for u in units], id_of, forbid)
-    for a, b, j in judged:   # "same" wins over the model, but not over two different valid IDs
-        if j == "same":
-            r = cl.union(a, b)
-            report.blocked_by_ids += r == "ids"
-    owner: dict[str, int] = {}
-    for u, i, *_ in units:   # by rank: the first holder of an ID is its owner
-        if i:
-            if i in owner:
-                r = cl.union(owner[i], u)
-                report.merged_by_id += r == "merged"
-                report.blocked_by_judgement += r == "judgement"
-            else:
-                owner[i] = u
+            forbid.setdefault(a, set()).add(b)
+            forbid.setdefault(b, set()).add(a)
+    cl = _Clusters(forbid)
+    def unions(sql: str, params=None) -> list[tuple[str, int, int]]:
+        out = []
+        for a, b, ga, gb, ia, ib in con.execute(sql, params or {}).fetchall():
+            out.append((cl.union(ga, gb, ia, ib), a, b))
+        return out
+
+    edge = """SELECT e.a, e.b, ga.grp, gb.grp, ga.id_usable, gb.id_usable FROM ({}) e
+              JOIN _g ga ON ga.unit = e.a JOIN _g gb ON gb.unit = e.b ORDER BY e.ord"""
+    if judged:   # "same" wins over the model, but not over two different valid IDs
+        con.complete()
+        same = [(a, b) for a, b, j in judged if j == "same"]   # in the order they were made
+        con.register("_jd", pa.table({"a": [a for a, _ in same], "b": [b for _, b in same],
+                                      "ord": list(range(len(same)))},
+                                     schema=pa.schema([("a", pa.int64()), ("b", pa.int64()), ("ord", pa.int64())])))
+        report.blocked_by_ids += sum(r == "ids" for r, *_ in unions(edge.format("SELECT a, b, ord FROM _jd")))
+        con.unregister("_jd")
+    # holders of an ID with a "not same" among them: each joins the ID's first holder if allowed
+    for r, *_ in unions(edge.format("""SELECT arg_min(unit, rank) OVER (PARTITION BY id_usable) AS a, unit AS b,
+                                              rank AS ord FROM _g WHERE excl QUALIFY a <> b""")):
+        report_ids += r == "merged"
+        report.blocked_by_judgement += r == "judgement"
+    report.merged_by_id += report_ids
     if label == "Person":
-        for u, holder in con.execute("""SELECT unit, sole_in_village FROM er_unit
-                                        WHERE label = 'Person' AND sole_in_village IS NOT NULL ORDER BY rank""").fetchall():
-            if holder in owner:
-                r = cl.union(owner[holder], u)
-                report.merged_by_village += r == "merged"
-                report.blocked_by_judgement += r == "judgement"
-        judged_pairs = {(a, b) for a, b, _ in judged}
+        # the sole holder of the name in the village: join the holder's first record
+        for r, *_ in unions(edge.format("""SELECT o.owner AS a, u.unit AS b, u.rank AS ord FROM er_unit u
+                JOIN (SELECT id_usable, arg_min(unit, rank) AS owner FROM _g WHERE id_usable IS NOT NULL
+                      GROUP BY ALL) o ON o.id_usable = u.sole_in_village
+                WHERE u.label = 'Person'""")):
+            report.merged_by_village += r == "merged"
+            report.blocked_by_judgement += r == "judgement"
         # ambiguous: a record without a valid ID that matches holders of two different IDs
         con.execute("UPDATE er_pair SET status = 'model' WHERE status <> 'model'")
         report.ambiguous = con.execute("""
@@ -294,13 +322,10 @@ def _cluster(con, label: str, merge: float, report: ResolveReport) -> None:
             UPDATE er_pair SET status = 'ambiguous'
             WHERE probability >= $m AND (a IN (SELECT u FROM amb) OR b IN (SELECT u FROM amb))""",
                                     {"m": merge}).fetchone()[0]
-        edges = con.execute("""SELECT a, b FROM er_pair WHERE probability >= ? AND status = 'model'
-                               ORDER BY probability DESC, a, b""", [merge]).fetchall()
         blocked = []
-        for a, b in edges:
-            if (a, b) in judged_pairs:
-                continue
-            r = cl.union(a, b)
+        for r, a, b in unions(edge.format("""SELECT a, b, row_number() OVER (ORDER BY probability DESC, a, b) AS ord
+                                             FROM er_pair WHERE probability >= $m AND status = 'model'"""),
+                              {"m": merge}):
             report.merged_by_model += r == "merged"
             report.blocked_by_ids += r == "ids"
             report.blocked_by_judgement += r == "judgement"
@@ -309,39 +334,34 @@ def _cluster(con, label: str, merge: float, report: ResolveReport) -> None:
         if blocked:
             con.execute("UPDATE er_pair SET status = 'blocked' WHERE (a, b) IN (SELECT unnest(?), unnest(?))",
                         [[a for a, _ in blocked], [b for _, b in blocked]])
-    # entity keys: the owner of a valid ID keeps Person:<ID>, others their first record's key
-    info = {u: (i, k, ref) for u, i, _, k, ref in units}
+    # entity keys: the cluster holding an ID's first holder is Person:<ID>; others take their
+    # first '@' record key (or one made from their first record); a clash gets ~2, ~3 …
+    touched = list(cl.parent)
+    con.complete()
+    con.register("_roots", pa.table({"grp": pa.array(touched, pa.int64()),
+                                     "root": pa.array([cl.find(g) for g in touched], pa.int64())}))
     prefix = label + ":"
-    taken: set[str] = set()
-    rows_u, rows_e = [], []
-    rank = {u[0]: u[2] for u in units}
-    roots = sorted({cl.find(u) for u in uset}, key=lambda r: min(rank[m] for m in cl.members[r]))
-    for r in roots:
-        mem = sorted(cl.members[r], key=rank.__getitem__)
-        key = None
-        for m in mem:
-            i = info[m][0]
-            if i and owner.get(i) in mem:
-                key = prefix + i
-                break
-        if key is None:
-            at = [info[m][1] for m in mem if info[m][1].startswith(prefix + "@")]
-            key = min(at) if at else prefix + "@" + min(info[m][2] for m in mem)
-        base, n = key, 1
-        while key in taken:
-            n += 1
-            key = f"{base}~{n}"
-        taken.add(key)
-        rows_u += mem
-        rows_e += [key] * len(mem)
     con.execute("DELETE FROM er_member WHERE unit IN (SELECT unit FROM er_unit WHERE label = ?)", [label])
-    con.register("_mem_arrow", pa.table({"unit": pa.array(rows_u, pa.int64()), "entity": rows_e}))
-    con.execute("INSERT INTO er_member SELECT * FROM _mem_arrow")
-    con.unregister("_mem_arrow")
+    con.execute("""INSERT INTO er_member
+        WITH e AS (SELECT g.*, coalesce(r.root, g.grp) AS root FROM _g g LEFT JOIN _roots r USING (grp)),
+             own AS (SELECT arg_min(unit, rank) AS owner FROM e WHERE id_usable IS NOT NULL GROUP BY id_usable),
+             k AS (SELECT root, min(rank) AS first,
+                          coalesce(max(CASE WHEN unit IN (SELECT owner FROM own) THEN $p || id_usable END),
+                                   min(CASE WHEN starts_with(key, $p || '@') THEN key END),
+                                   $p || '@' || min(ref)) AS base
+                   FROM e GROUP BY root),
+             n AS (SELECT root, CASE WHEN row_number() OVER w = 1 THEN base
+                                     ELSE base || '~' || row_number() OVER w END AS entity
+                   FROM k WINDOW w AS (PARTITION BY base ORDER BY first))
+        SELECT e.unit, n.entity FROM e JOIN n USING (root)""", {"p": prefix})
+    con.unregister("_roots")
+    entities = con.execute("""SELECT count(DISTINCT entity) FROM er_member
+                              WHERE unit IN (SELECT unit FROM _g)""").fetchone()[0]
+    con.execute("DROP TABLE _g")
     if label == "Person":
-        report.entities = len(roots)
+        report.entities = entities
     else:
-        report.companies = len(roots)
+        report.companies = entities
 
 
 # -- companies ---------------------------------------------------------------------------------
