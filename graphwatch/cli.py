@@ -563,7 +563,7 @@ def review(workspace: Path, same, not_same, unsure, why: str, who: str | None, e
             t = Table(title=f"{show}: {len(members)} source record(s)")
             for col in ("record", "name", "ID", "rows"):
                 t.add_column(col)
-            for m in members.itertuples():
+            for m in members.astype(object).where(members.notna(), None).itertuples():
                 t.add_row(m.ref, m.name or "", m.id_number or "", str(len(m.records)))
             console.print(t)
             for prop, values in R.entity_provenance(ws, show).items():
@@ -576,7 +576,7 @@ def review(workspace: Path, same, not_same, unsure, why: str, who: str | None, e
             t = Table(title=f"待复核 · review queue (first {limit}; 'graphwatch review --explain A B' for why)")
             for col in ("p", "record A", "name", "record B", "name"):
                 t.add_column(col)
-            for r in q.itertuples():
+            for r in q.astype(object).where(q.notna(), None).itertuples():
                 t.add_row(f"{r.probability:.3f}", r.a, r.a_name or "", r.b, r.b_name or "")
             console.print(t if len(q) else "review queue is empty")
 

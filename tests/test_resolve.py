@@ -344,3 +344,62 @@ def test_read_only_and_unknown_references_give_clear_errors(tmp_path):
             judge(rw, "nowhere#1", HHREF.format(2), "same")
         with pytest.raises(ResolveError, match="no resolved entity"):
             unmerge(rw, "Person:nobody")
+
+
+# -- the resolved graph on Neo4j --------------------------------------------------------------------
+
+def test_resolved_graph_with_same_as_and_aliases_is_the_same_on_neo4j(tmp_path, neo4j_ws):
+    from graphwatch.engines.duckdb import DuckDBEngine
+    from graphwatch.engines.neo4j import Neo4jEngine, Neo4jTarget, push
+
+    u1 = make_uscc("91140105MA0ABC123")
+    ws = loaded(tmp_path, household=[("H1", "张伟", "", "男", "1985-03-03", V1),
+                                     ("H2", "张伟", "", "男", "1985-03-03", V_OTHER),
+                                     ("H3", "陈小明", pid(dt.date(1980, 5, 5), 11), "男", "1980-05-05", V1)],
+                benefits=[("B1", "陳 小明", pid(dt.date(1980, 5, 5), 11), V1)],
+                companies=[(u1, "太原张氏建筑有限公司")], contracts=[("C1", u1, "太原张氏建筑有限责任公司")])
+    resolve(ws)
+    ws.close()
+    target = Neo4jTarget.resolve(neo4j_ws)
+    push(tmp_path / "ws", target, clear=True)
+    query = """MATCH (a:Person)-[s:SAME_AS]-(b:Person) RETURN a.name AS a, b.name AS b, s.score AS score,
+               s.dataset AS ds ORDER BY a, b"""
+    aliases = "MATCH (n) WHERE size(n.aliases) > 0 RETURN n.key AS key, n.aliases AS aliases ORDER BY key"
+    with DuckDBEngine(tmp_path / "ws") as duck, Neo4jEngine(target=target) as neo:
+        same_as, with_aliases = (duck.run(q).rows for q in (query, aliases))
+        assert neo.run(query).rows == same_as and neo.run(aliases).rows == with_aliases
+    assert [(a, b, ds) for a, b, _, ds in same_as] == [("张伟", "张伟", "derived:resolve")] * 2   # both directions
+    assert all(0.5 <= score < 0.99 for _, _, score, _ in same_as)
+    assert with_aliases == [(f"Company:{u1}", ["太原张氏建筑有限责任公司"]),
+                            (f"Person:{pid(dt.date(1980, 5, 5), 11)}", ["陳 小明"])]
+
+
+def test_cli_resolve_and_review(tmp_path):
+    from click.testing import CliRunner
+
+    from graphwatch.cli import main
+
+    a = pid(dt.date(1950, 6, 6), 51)
+    ws = loaded(tmp_path, household=[("H1", "孙桂英", a, "女", "1950-06-06", V1),
+                                     ("H2", "张伟", "", "男", "1985-03-03", V1),
+                                     ("H3", "张伟", "", "男", "1985-03-03", V_OTHER)],
+                benefits=[("B1", "孙桂英", "", V1)])
+    ws.close()
+    w = str(tmp_path / "ws")
+    run = CliRunner().invoke
+    r = run(main, ["resolve", "-w", w])
+    assert r.exit_code == 0, r.output
+    assert "4 person records → 3 persons" in r.output and "同村唯一同名" in r.output
+    r = run(main, ["review", "-w", w])
+    assert r.exit_code == 0 and HHREF.format(3) in r.output and HHREF.format(4) in r.output, r.output
+    r = run(main, ["review", "-w", w, "--explain", HHREF.format(3), HHREF.format(4)])
+    assert r.exit_code == 0 and "another county" in r.output and "same day" in r.output, r.output
+    r = run(main, ["review", "-w", w, "--not-same", HHREF.format(3), HHREF.format(4), "--why", "两个人"])
+    assert r.exit_code == 0 and "not_same" in r.output, r.output
+    assert "review queue is empty" in run(main, ["review", "-w", w]).output
+    r = run(main, ["review", "-w", w, "--show", f"Person:{a}"])
+    assert r.exit_code == 0 and "2 source record(s)" in r.output, r.output
+    r = run(main, ["review", "-w", w, "--unmerge", f"Person:{a}"])
+    assert r.exit_code == 0 and "split into its 2 source records" in r.output, r.output
+    r = run(main, ["review", "-w", w, "--same", "nowhere#1", HHREF.format(2)])
+    assert r.exit_code == 2 and "no source record" in r.output
