@@ -316,11 +316,17 @@ def unapply_resolution(con) -> bool:
     applied = con.execute("SELECT count(*) FROM er_run WHERE applied").fetchone()[0]
     if not applied:
         return False
+    restore_record_endpoints(con)
+    con.execute("UPDATE er_run SET applied = false")
+    return True
+
+
+def restore_record_endpoints(con) -> None:
+    """Relationships back on their record keys' nodes (``er_rel_orig``); resolution's own
+    relationships (SAME_AS, BRANCH_OF) removed."""
     con.execute("UPDATE rel SET src = o.src, dst = o.dst FROM er_rel_orig o WHERE rel.rid = o.rid")
     con.execute("DELETE FROM er_rel_orig")
     con.execute("DELETE FROM rel WHERE dataset = ?", [RESOLVE_DATASET])
-    con.execute("UPDATE er_run SET applied = false")
-    return True
 
 
 def _check_ids(con) -> None:

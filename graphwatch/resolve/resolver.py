@@ -40,7 +40,7 @@ import duckdb
 import pyarrow as pa
 
 from ..exc import GraphwatchError
-from ..store import RESOLVE_DATASET, Workspace, insert_nodes, key_id, q
+from ..store import RESOLVE_DATASET, Workspace, insert_nodes, key_id, q, restore_record_endpoints
 from . import model as M
 from .names import branch_parent, company_name_key, person_keys
 
@@ -199,7 +199,6 @@ def _score(con, model: dict, review: float) -> None:
         con.execute("CREATE OR REPLACE TEMP TABLE _pairs AS SELECT * FROM er_pair LIMIT 0")
         return
     lk = M.linker(con, "_er_in", model)
-    con.complete()
     pred = lk.inference.predict(threshold_match_probability=review)
     weights = ", ".join(f"mw_{c}" for c in M.COMPARISONS)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _pairs AS SELECT least(unique_id_l, unique_id_r) AS a,
@@ -419,10 +418,7 @@ def _branches(con) -> int:
 
 def _apply(con, ws: Workspace, merge: float, review: float) -> int:
     props = list(ws.schema.node_properties)
-    # relationships back to their record keys' nodes first (a previous resolve is undone)
-    con.execute("UPDATE rel SET src = o.src, dst = o.dst FROM er_rel_orig o WHERE rel.rid = o.rid")
-    con.execute("DELETE FROM er_rel_orig")
-    con.execute("DELETE FROM rel WHERE dataset = ?", [RESOLVE_DATASET])
+    restore_record_endpoints(con)   # a previous resolve is undone first
     con.execute("""CREATE OR REPLACE TEMP TABLE _m AS
         SELECT u.unit, u.key, u.dataset, u.record, u.records, u.rank, m.entity
         FROM er_unit u JOIN er_member m USING (unit)""")
