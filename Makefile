@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup system-deps neo4j-server bench clean
+.PHONY: demo test setup system-deps neo4j-server bench clean lock
 
 demo: setup
 	$(BIN)/graphwatch demo
@@ -18,12 +18,23 @@ setup: system-deps $(STAMP)
 system-deps:
 	@scripts/install-system-deps.sh
 
-# pip keeps its downloads in ~/.cache/pip, so a second fresh clone installs from cache
-$(STAMP): pyproject.toml
+# Exact versions with hashes from the lock file (what CI tested), then the package itself
+# without resolving anything again. pip keeps its downloads in ~/.cache/pip, so a second
+# fresh clone installs from cache. 'make lock' rewrites the locks from pyproject.toml.
+$(STAMP): pyproject.toml requirements/dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,neo4j]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements/dev.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# runtime.lock: what the package needs (and its Neo4j extra); dev.lock adds the test tools,
+# constrained to the same runtime versions. Python 3.11 on x86-64 Linux, as CI.
+LOCK = $(VENV)/lock-tools/bin/uv pip compile pyproject.toml requirements/build.in --generate-hashes \
+	--python-version 3.11 --python-platform x86_64-manylinux_2_28 -q
+lock:
+	test -x $(VENV)/lock-tools/bin/uv || ($(PYTHON) -m venv $(VENV)/lock-tools && $(VENV)/lock-tools/bin/pip install -q uv)
+	$(LOCK) --extra neo4j -o requirements/runtime.lock
+	$(LOCK) --extra neo4j --extra dev -c requirements/runtime.lock -o requirements/dev.lock
 
 # Neo4j Community 5.26 from Maven Central (cached in ~/.m2) and its launcher; build() is a no-op when
 # the launcher is built and every jar it names is still in ~/.m2 (a cleared cache is refetched)

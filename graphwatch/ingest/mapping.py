@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..exc import InvalidMapping
+from ..resources import shipped_dir
 from ..schema import Schema, did_you_mean, load_schema
 from ..yamlio import load_located
 
-LOADERS_DIR = Path(__file__).resolve().parents[2] / "loaders"
 
 FIELD_TYPES = ("string", "integer", "float", "decimal", "boolean", "date", "datetime",
                "resident_id", "uscc")
@@ -276,7 +276,7 @@ def parse_mapping(path: str | Path, schema: Schema | None = None) -> Mapping:
 
 
 def mapping_paths(folder: Path | None = None) -> list[Path]:
-    return sorted((folder or LOADERS_DIR).glob("*.yaml"))
+    return sorted((folder or shipped_dir("loaders")).glob("*.yaml"))
 
 
 def load_mappings(folder: Path | None = None, schema: Schema | None = None) -> dict[str, Mapping]:
