@@ -1,7 +1,9 @@
 """Ingest: read sources, map them to nodes and relationships, validate, quarantine, commit.
 
->>> from graphwatch.ingest import load            # doctest: +SKIP
->>> load(workspace, ["county/household_registry.csv"])  # doctest: +SKIP
+Usage (``ws`` an open :class:`~graphwatch.store.Workspace`)::
+
+    from graphwatch.ingest import load
+    results = load(ws, ["county/household_registry.csv"])   # one LoadResult per source
 """
 
 from __future__ import annotations

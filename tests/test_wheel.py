@@ -1,0 +1,97 @@
+"""graphwatch as a user installs it: the wheel built from this checkout, installed with the
+lock file's exact versions into a fresh virtual environment outside the checkout.
+
+Nothing here may read the checkout: every command runs from a temporary folder with the
+fresh environment's own ``graphwatch`` script, so a data file the wheel forgot to ship
+(a mapping, the grammar, the schema, the resolution model, a pattern) fails here.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from graphwatch.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCK = ROOT / "requirements" / "runtime.lock"
+
+
+def _run(cmd: list, *, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", out, ROOT], cwd=out)
+    wheels = list(out.glob("graphwatch-*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+@pytest.fixture(scope="module")
+def venv(wheel, tmp_path_factory) -> Path:
+    """A fresh environment: the locked runtime dependencies, then the wheel without resolving again."""
+    home = tmp_path_factory.mktemp("user")
+    env_dir = home / "venv"
+    _run([sys.executable, "-m", "venv", env_dir], cwd=home)
+    py = env_dir / "bin" / "python"
+    _run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--require-hashes", "-r", LOCK], cwd=home)
+    _run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", wheel], cwd=home)
+    _run([py, "-m", "pip", "check"], cwd=home)
+    return env_dir
+
+
+def test_wheel_ships_every_data_file(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    tracked = subprocess.run(["git", "ls-files", "graphwatch", "loaders", "patterns"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.split()
+    assert tracked, "git ls-files found nothing: run the tests from a git checkout"
+    want = set()
+    for f in tracked:
+        if f.endswith(".py") and f.startswith("graphwatch/"):
+            want.add(f)
+        elif f.startswith(("loaders/", "patterns/")):
+            want.add("graphwatch/" + f)
+        else:
+            want.add(f)          # schema.yaml, grammar.lark, person_model.json, launcher sources …
+    missing = sorted(want - names)
+    assert not missing, f"the wheel lacks {missing}"
+    assert any(n.startswith("graphwatch/loaders/") and n.endswith(".yaml") for n in names)
+
+
+def test_installed_package_is_not_the_checkout(venv, tmp_path):
+    out = _run([venv / "bin" / "python", "-c", "import graphwatch, graphwatch.resources as r; "
+                "print(graphwatch.__file__); print(r.shipped_dir('loaders')); print(r.shipped_dir('patterns'))"],
+               cwd=tmp_path).stdout.split()
+    assert all(str(venv) in line for line in out), out
+    assert not any(str(ROOT) in line for line in out), out
+
+
+COMMANDS = sorted(main.commands) + sorted(f"{g} {sub}" for g, cmd in main.commands.items()
+                                          for sub in getattr(cmd, "commands", {}))
+
+
+def test_every_command_has_help_from_the_wheel(venv, tmp_path):
+    script = venv / "bin" / "graphwatch"
+    assert "Example:" in _run([script, "--help"], cwd=tmp_path).stdout
+    for name in COMMANDS:
+        out = _run([script, *name.split(), "--help"], cwd=tmp_path).stdout
+        assert f"graphwatch {name}" in out, (name, out)
+
+
+def test_demo_runs_from_the_wheel(venv, tmp_path):
+    out = _run([venv / "bin" / "graphwatch", "demo", "--persons", "1500", "--dir", tmp_path / "demo"],
+               cwd=tmp_path).stdout
+    assert "rows read = loaded + quarantined" in out
+    assert "the generator planted" in out
+    assert (tmp_path / "demo" / "workspace" / "graph.duckdb").exists()
