@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from graphwatch.exc import SourceError
+from graphwatch.exc import InvalidMapping, SourceError
 from graphwatch.ingest import load
+from graphwatch.ingest.mapping import parse_mapping
 from graphwatch.store import Workspace
 
 BAD = Path(__file__).parent / "data" / "bad"
@@ -18,8 +19,23 @@ REFERENCE = ["divisions.csv", "organisations.csv", "programmes.csv", "projects.c
 
 
 def test_corpus_is_large_enough():
-    assert len(EXPECTED) >= 20
+    assert len(EXPECTED) >= 45
     assert all((BAD / name).exists() for name in EXPECTED)
+
+
+def _mapping(spec: str) -> str:
+    """A shipped mapping's name, or a mapping file of the corpus (``mappings/…``)."""
+    return str(BAD / spec) if spec.endswith(".yaml") else spec
+
+
+@pytest.mark.parametrize("name", sorted(n for n in EXPECTED if "mapping_error" in EXPECTED[n]))
+def test_bad_mapping(name):
+    exp = EXPECTED[name]
+    with pytest.raises(InvalidMapping) as info:
+        parse_mapping(BAD / name)
+    assert exp["mapping_error"] in str(info.value)
+    assert Path(info.value.file).name == Path(name).name
+    assert info.value.line == exp["line"]
 
 
 @pytest.fixture
@@ -30,7 +46,7 @@ def ws(tmp_path):
     w.close()
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted(n for n in EXPECTED if "mapping_error" not in EXPECTED[n]))
 def test_bad_input(ws, name):
     exp = EXPECTED[name]
     for f in exp.get("after", []):
@@ -39,14 +55,14 @@ def test_bad_input(ws, name):
     before = ws.totals()
     if "error" in exp:
         with pytest.raises(SourceError) as info:
-            load(ws, [source], mapping=exp["mapping"])
+            load(ws, [source], mapping=_mapping(exp["mapping"]))
         assert exp["error"] in str(info.value)
         assert Path(info.value.file).name == name
         if "line" in exp:
             assert info.value.line == exp["line"]
         assert ws.totals() == before, "a whole-file error must write nothing"
         return
-    (result,) = load(ws, [source], mapping=exp["mapping"])
+    (result,) = load(ws, [source], mapping=_mapping(exp["mapping"]))
     assert result.rows_read == exp["read"]
     assert result.rows_loaded == exp["loaded"]
     assert result.rows_read == result.rows_loaded + result.rows_quarantined
@@ -75,3 +91,8 @@ def test_bad_input(ws, name):
         got = ws.con.execute("""SELECT amount FROM node_record WHERE dataset = ? AND amount IS NOT NULL
                                 ORDER BY record""", [result.dataset]).fetchall()
         assert [float(a[0]) for a in got] == exp["amounts"]
+    for note in exp.get("notes", []):
+        assert any(note in n for n in result.notes), (note, result.notes)
+    if "check" in exp:
+        got = ws.con.execute(exp["check"]["sql"], {"dataset": result.dataset}).fetchall()
+        assert [list(r) for r in got] == exp["check"]["rows"]

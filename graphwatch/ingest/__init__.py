@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 
 from ..exc import SourceError
 from ..store import LoadResult, Workspace, commit
+from .computed import division_names
 from .derive import run_derivations
 from .mapping import Mapping, load_mappings, norm_header, parse_mapping
 from .pipeline import stage
@@ -112,17 +113,28 @@ def load(ws: Workspace, sources: Iterable[str], *, mapping: str | Path | None = 
         raise SourceError("no source files found in " + ", ".join(map(str, sources)))
     batches = []
     used: dict[str, Mapping] = {}
-    for k, source in enumerate(files):
+    claimed = []
+    for source in files:
+        if Path(source).is_dir():
+            claimed.append((source, None))
+        else:
+            claimed.append((source, resolve_mapping(mapping, mappings) if mapping else match_mapping(source, mappings)))
+    # files whose computed fields look divisions up by name come after every other file, so
+    # the divisions of this very load can be found
+    claimed.sort(key=lambda sm: bool(sm[1] and any(c.lookup for c in sm[1].computed)))
+    divisions = None
+    for k, (source, m) in enumerate(claimed):
         if progress:
             progress(f"read {Path(source).name}", k, len(files))
-        if Path(source).is_dir():
+        if m is None:
             from .neo4j_admin import stage_neo4j_admin
             batches.extend(stage_neo4j_admin(ws, Path(source)))
             continue
-        m = resolve_mapping(mapping, mappings) if mapping else match_mapping(source, mappings)
         used[m.name] = m
+        if divisions is None and any(c.lookup for c in m.computed):
+            divisions = division_names(ws.con, batches)
         raw = read_source(source, m)
-        batches.append(stage(ws.con, raw, m, ws.schema))
+        batches.append(stage(ws.con, raw, m, ws.schema, divisions=divisions))
     if progress:
         progress("commit", len(files), len(files))
 

@@ -15,13 +15,18 @@ from ..exc import InvalidMapping
 from ..resources import shipped_dir
 from ..schema import Schema, did_you_mean, load_schema
 from ..yamlio import load_located
+from .fieldtypes import STORED_AS, TRUE_WORDS, FALSE_WORDS
 
 
 FIELD_TYPES = ("string", "integer", "float", "decimal", "boolean", "date", "datetime",
-               "resident_id", "uscc")
+               "month", "percent", "resident_id", "uscc")
 #: extra fields an identifier column produces: <field>_status and <field>_valid
 ID_TYPES = ("resident_id", "uscc")
 KNOWN_DERIVATIONS = ("kinship", "co_occurrence")
+#: how a node treats rows that say different things about it (see docs/loaders.md)
+ON_CONFLICT = ("priority", "first", "quarantine")
+#: divisions a lookup can find by name
+LOOKUP_LEVELS = {"village": "Village", "township": "Township", "county": "County"}
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
 
@@ -39,12 +44,25 @@ class Column:
     optional: bool = False          # the column may be absent from a file
     values: dict | None = None      # raw value -> stored value
     strict_values: bool = False     # a value outside ``values`` quarantines the row
+    date_format: str | None = None  # the one strptime format of a date / datetime / month column
+    scale: float | None = None      # numbers are multiplied by this (cells in 万元: 10000)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A field computed from other fields: a ``template``, a ``const`` or a division ``lookup``."""
+    field: str
+    template: str | None = None
+    const: object = None
+    lookup: str | None = None       # village | township | county: the division named in words
+    name: str | None = None         # lookup: the field holding the name
+    within: str | None = None       # lookup: the field holding the enclosing division's name
 
 
 @dataclass(frozen=True)
 class When:
     field: str
-    equals: tuple[str, ...] = ()    # any of these (after value mapping)
+    equals: tuple = ()              # any of these (after value mapping), typed as the field
     not_empty: bool = False
 
 
@@ -55,7 +73,7 @@ class NodeSpec:
     key: str                        # template such as "Company:{uscc}"; {@record} is the row's record id
     resident_key: str | None = None # field holding a resident ID: Person:<id> when usable else per record
     ref: bool = False               # the node must already exist (no record is written)
-    unique: bool = False            # a key may appear on one row only (duplicates must agree)
+    on_conflict: str = "priority"   # rows disagreeing about one node: priority | first | quarantine
     properties: dict = field(default_factory=dict)  # schema property -> field name or {"const": v}
     when: When | None = None
 
@@ -88,28 +106,72 @@ class Mapping:
     csv: dict = field(default_factory=dict)
     excel: dict = field(default_factory=dict)
     sql: dict = field(default_factory=dict)
+    computed: tuple[Computed, ...] = ()
 
     @property
     def fields(self) -> dict[str, str]:
-        """Every field a row yields, with its type (identifier columns add _status/_valid)."""
+        """Every field a row yields, with the type it is stored as (identifier columns add
+        ``_status``/``_valid``, a month column ``_last``; computed fields are text)."""
         out: dict[str, str] = {}
         for c in self.columns:
-            out[c.field] = c.type
+            out[c.field] = STORED_AS.get(c.type, c.type) if c.type not in ID_TYPES else c.type
             if c.type in ID_TYPES:
                 out[c.field + "_status"] = "string"
                 out[c.field + "_valid"] = "boolean"
+            if c.type == "month":
+                out[c.field + "_last"] = "date"
+        for comp in self.computed:
+            out[comp.field] = "string"
         return out
 
     def column_for(self, field_name: str) -> str | None:
-        base = re.sub(r"_(status|valid)$", "", field_name)
+        """The source header a field comes from (for quarantine reasons); a computed field
+        names the header of the first field it is computed from."""
+        base = re.sub(r"_(status|valid|last)$", "", field_name)
         for c in self.columns:
             if c.field in (field_name, base):
                 return c.header
+        for comp in self.computed:
+            if comp.field == field_name:
+                sources = _TEMPLATE_FIELD.findall(comp.template) if comp.template else [comp.name]
+                return self.column_for(sources[0]) if sources and sources[0] else None
         return None
+
+
+#: keys every mapping must have
+REQUIRED_KEYS = ("name", "title", "columns", "nodes")
 
 
 def _err(doc, msg, *path):
     return InvalidMapping(msg, file=doc.file, line=doc.line(*path))
+
+
+def _typed_value(doc, value, typ: str, *path):
+    """A ``when: equals`` value as the field's type, so the comparison is typed."""
+    import datetime as dt
+
+    try:
+        if typ == "boolean":
+            if isinstance(value, bool):
+                return value
+            if str(value) in TRUE_WORDS:
+                return True
+            if str(value) in FALSE_WORDS:
+                return False
+            raise ValueError
+        if typ == "integer":
+            if isinstance(value, bool) or float(value) != int(float(value)):
+                raise ValueError
+            return int(float(value))
+        if typ in ("float", "decimal"):
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if typ == "date":
+            return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        raise _err(doc, f"'when' compares a {typ} field with {value!r}, which is not a {typ}", *path) from None
+    return str(value)
 
 
 def _when(doc, raw, fields, *path) -> When | None:
@@ -117,13 +179,63 @@ def _when(doc, raw, fields, *path) -> When | None:
         return None
     if not isinstance(raw, dict) or "field" not in raw:
         raise _err(doc, "'when' needs a 'field' and 'equals' or 'not_empty'", *path)
+    unknown = set(raw) - {"field", "equals", "not_empty"}
+    if unknown:
+        raise _err(doc, f"'when': unknown option(s) {sorted(unknown)}", *path)
     if raw["field"] not in fields:
         raise _err(doc, f"'when' names unknown field {raw['field']!r}{did_you_mean(raw['field'], fields)}", *path)
     eq = raw.get("equals", ())
-    eq = tuple(str(v) for v in (eq if isinstance(eq, list) else [eq] if eq != () else []))
+    typ = fields[raw["field"]]
+    eq = tuple(_typed_value(doc, v, typ, *path) for v in (eq if isinstance(eq, list) else [eq] if eq != () else []))
     if not eq and not raw.get("not_empty"):
         raise _err(doc, "'when' needs 'equals' or 'not_empty: true'", *path)
     return When(raw["field"], eq, bool(raw.get("not_empty")))
+
+
+def _computed(doc, raw, fields: dict) -> tuple[Computed, ...]:
+    """``computed:`` — fields built from other fields, in order (a later one may use an earlier one)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise _err(doc, "computed must map field names to {template | const | lookup}", "computed")
+    out = []
+    for name, spec in raw.items():
+        p = ("computed", name)
+        if name in fields:
+            raise _err(doc, f"computed field {name!r} is already a field", *p)
+        if not isinstance(spec, dict) or len({"template", "const", "lookup"} & set(spec)) != 1:
+            raise _err(doc, f"computed field {name!r} needs exactly one of 'template', 'const', 'lookup'", *p)
+        if "template" in spec:
+            if set(spec) != {"template"}:
+                raise _err(doc, f"computed field {name!r}: a template has no other options", *p)
+            template = str(spec["template"])
+            used = _TEMPLATE_FIELD.findall(template)
+            if not used:
+                raise _err(doc, f"computed field {name!r}: the template names no field ({{field}})", *p)
+            for f in used:
+                if f not in fields:
+                    raise _err(doc, f"computed field {name!r}: unknown field {f!r}{did_you_mean(f, fields)}", *p)
+            out.append(Computed(str(name), template=template))
+        elif "const" in spec:
+            if set(spec) != {"const"}:
+                raise _err(doc, f"computed field {name!r}: a const has no other options", *p)
+            out.append(Computed(str(name), const=spec["const"]))
+        else:
+            unknown = set(spec) - {"lookup", "name", "within"}
+            if unknown:
+                raise _err(doc, f"computed field {name!r}: unknown option(s) {sorted(unknown)}", *p)
+            if spec["lookup"] not in LOOKUP_LEVELS:
+                raise _err(doc, f"computed field {name!r}: lookup must be one of {sorted(LOOKUP_LEVELS)}", *p)
+            for opt in ("name", "within"):
+                f = spec.get(opt)
+                if f is None and opt == "within":
+                    continue
+                if f not in fields:
+                    raise _err(doc, f"computed field {name!r}: {opt} must name a field"
+                                    f"{did_you_mean(str(f), fields)}", *p)
+            out.append(Computed(str(name), lookup=spec["lookup"], name=spec["name"], within=spec.get("within")))
+        fields[str(name)] = "string"
+    return tuple(out)
 
 
 def parse_mapping(path: str | Path, schema: Schema | None = None) -> Mapping:
@@ -133,14 +245,15 @@ def parse_mapping(path: str | Path, schema: Schema | None = None) -> Mapping:
     d = doc.data
     if not isinstance(d, dict):
         raise _err(doc, "a mapping must be a YAML mapping")
-    allowed = {"name", "title", "files", "priority", "columns", "nodes", "relationships", "derive",
+    allowed = {"name", "title", "files", "priority", "columns", "computed", "nodes", "relationships", "derive",
                "record_id", "extra_columns", "csv", "excel", "sql"}
     for key in d:
         if key not in allowed:
             raise _err(doc, f"unknown key {key!r}{did_you_mean(key, allowed)}", key)
-    for key in ("name", "columns", "nodes"):
+    for key in REQUIRED_KEYS:
         if key not in d:
-            raise _err(doc, f"missing required key {key!r}")
+            raise _err(doc, f"missing required key {key!r} (a mapping needs {', '.join(REQUIRED_KEYS)}; "
+                            "see docs/loaders.md)")
     title = d.get("title") or {}
     if not isinstance(title, dict) or not {"zh", "en"} <= set(title):
         raise _err(doc, "title must have 'zh' and 'en'", "title")
@@ -156,13 +269,27 @@ def parse_mapping(path: str | Path, schema: Schema | None = None) -> Mapping:
                 spec = {"field": spec}
             if not isinstance(spec, dict) or "field" not in spec:
                 raise _err(doc, f"column {header!r} needs a 'field'", "columns", header)
+            if not isinstance(spec["field"], str) or not spec["field"]:
+                raise _err(doc, f"column {header!r}: field must be a name, got {spec['field']!r} "
+                                "(YAML reads no/yes/on/off/true/false unquoted as booleans: quote the name)",
+                           "columns", header)
             typ = spec.get("type", "string")
             if typ not in FIELD_TYPES:
                 raise _err(doc, f"column {header!r}: unknown type {typ!r}; use one of {list(FIELD_TYPES)}",
                            "columns", header)
-            unknown = set(spec) - {"field", "type", "required", "optional", "values", "strict_values"}
+            unknown = set(spec) - {"field", "type", "required", "optional", "values", "strict_values",
+                                   "date_format", "scale"}
             if unknown:
                 raise _err(doc, f"column {header!r}: unknown option(s) {sorted(unknown)}", "columns", header)
+            date_format = spec.get("date_format")
+            if date_format is not None and (typ not in ("date", "datetime", "month") or "%" not in str(date_format)):
+                raise _err(doc, f"column {header!r}: date_format is a strptime format such as '%m/%d/%Y' "
+                                "on a date, datetime or month column", "columns", header)
+            scale = spec.get("scale")
+            if scale is not None and (typ not in ("integer", "float", "decimal") or isinstance(scale, bool)
+                                      or not isinstance(scale, (int, float))):
+                raise _err(doc, f"column {header!r}: scale is a number (10000 for cells in 万元) "
+                                "on an integer, float or decimal column", "columns", header)
             if spec["field"] in seen_fields:
                 raise _err(doc, f"field {spec['field']!r} is produced by two columns", "columns", header)
             seen_fields.add(spec["field"])
@@ -170,13 +297,17 @@ def parse_mapping(path: str | Path, schema: Schema | None = None) -> Mapping:
             if values is not None:
                 values = {str(k): (None if v is None else str(v)) for k, v in values.items()}
             columns.append(Column(str(header), spec["field"], typ, bool(spec.get("required")),
-                                  bool(spec.get("optional")), values, bool(spec.get("strict_values"))))
+                                  bool(spec.get("optional")), values, bool(spec.get("strict_values")),
+                                  None if date_format is None else str(date_format),
+                                  None if scale is None else float(scale)))
 
     m = Mapping(
         name=str(d["name"]), title_zh=str(title["zh"]), title_en=str(title["en"]), file=doc.file,
         files=tuple(d.get("files") or ()), priority=int(d.get("priority", 50)), columns=tuple(columns),
         nodes=(), rels=(), record_id=d.get("record_id"), extra_columns=d.get("extra_columns", "error"),
         csv=d.get("csv") or {}, excel=d.get("excel") or {}, sql=d.get("sql") or {})
+    fields = m.fields
+    m = Mapping(**{**m.__dict__, "computed": _computed(doc, d.get("computed"), fields)})
     fields = m.fields
     if m.record_id is not None and m.record_id not in fields:
         raise _err(doc, f"record_id names unknown field {m.record_id!r}", "record_id")
@@ -198,7 +329,7 @@ def parse_mapping(path: str | Path, schema: Schema | None = None) -> Mapping:
         p = ("nodes", name)
         if not isinstance(spec, dict):
             raise _err(doc, f"node {name!r} must be a mapping", *p)
-        unknown = set(spec) - {"label", "labels", "key", "ref", "unique", "properties", "when"}
+        unknown = set(spec) - {"label", "labels", "key", "ref", "unique", "on_conflict", "properties", "when"}
         if unknown:
             raise _err(doc, f"node {name!r}: unknown option(s) {sorted(unknown)}", *p)
         labels = spec.get("labels") or ([spec["label"]] if "label" in spec else None)
@@ -229,8 +360,12 @@ def parse_mapping(path: str | Path, schema: Schema | None = None) -> Mapping:
             check_field(value, *p, "properties", prop)
         if spec.get("ref") and props:
             raise _err(doc, f"node {name!r}: a ref node only points at an existing node; it has no properties", *p)
+        on_conflict = spec.get("on_conflict", "quarantine" if spec.get("unique") else "priority")
+        if on_conflict not in ON_CONFLICT or (spec.get("unique") and on_conflict != "quarantine"):
+            raise _err(doc, f"node {name!r}: on_conflict must be one of {list(ON_CONFLICT)} "
+                            "('unique: true' means quarantine)", *p)
         nodes.append(NodeSpec(name, tuple(labels), key, resident_key, bool(spec.get("ref")),
-                              bool(spec.get("unique")), dict(props), _when(doc, spec.get("when"), fields, *p, "when")))
+                              on_conflict, dict(props), _when(doc, spec.get("when"), fields, *p, "when")))
     by_name = {n.name: n for n in nodes}
 
     rels = []

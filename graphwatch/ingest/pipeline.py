@@ -15,16 +15,12 @@ import duckdb
 
 from ..schema import SQL_TYPES, Schema
 from ..store import Batch, q, quarantine_rows, quarantine_table
+from .computed import add_computed
+from .fieldtypes import month_last_sql, parse_sql, type_error
 from .mapping import _TEMPLATE_FIELD, Mapping, NodeSpec, When, norm_header
 from .sources import RawSource
 
 _counter = itertools.count()
-
-DATE_FORMATS = ["%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d"]
-DATETIME_FORMATS = ["%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y年%m月%d日 %H:%M",
-                    "%Y年%m月%d日 %H时%M分", "%Y%m%d%H%M%S", "%Y%m%d %H:%M"]
-TRUE_WORDS = ["是", "true", "True", "TRUE", "1", "Y", "y", "yes", "有"]
-FALSE_WORDS = ["否", "false", "False", "FALSE", "0", "N", "n", "no", "无"]
 
 
 class Params:
@@ -47,39 +43,12 @@ def dataset_name(mapping: Mapping, source: str) -> str:
     return f"{mapping.name}/{tail}"
 
 
-def _parse_expr(r: str, typ: str, p: Params) -> str:
-    """SQL turning raw text ``r`` into ``typ`` (NULL where it does not parse)."""
-    num = f"replace(replace(replace({r}, ',', ''), '¥', ''), '元', '')"
-    if typ == "string":
-        return r
-    if typ == "integer":
-        return f"COALESCE(TRY_CAST({num} AS BIGINT), CASE WHEN TRY_CAST({num} AS DOUBLE) = " \
-               f"round(TRY_CAST({num} AS DOUBLE)) THEN TRY_CAST(TRY_CAST({num} AS DOUBLE) AS BIGINT) END)"
-    if typ == "float":
-        return f"TRY_CAST({num} AS DOUBLE)"
-    if typ == "decimal":
-        return f"TRY_CAST({num} AS DECIMAL(18,2))"
-    if typ == "date":
-        return (f"COALESCE(TRY_CAST({r} AS DATE), "
-                f"CAST(try_strptime({r}, {p.bind(DATE_FORMATS)}) AS DATE))")
-    if typ == "datetime":
-        return (f"COALESCE(TRY_CAST({r} AS TIMESTAMP), try_strptime({r}, {p.bind(DATETIME_FORMATS)}))")
-    if typ == "boolean":
-        return (f"CASE WHEN {r} IN (SELECT unnest({p.bind(TRUE_WORDS)})) THEN true "
-                f"WHEN {r} IN (SELECT unnest({p.bind(FALSE_WORDS)})) THEN false END")
-    raise AssertionError(typ)
-
-
-_TYPE_WORDS = {"integer": "a whole number", "float": "a number", "decimal": "an amount",
-               "date": "a date", "datetime": "a date and time", "boolean": "yes/no (是/否)"}
-
-
 def _when_sql(when: When | None, p: Params) -> str:
     if when is None:
         return "true"
     f = q(when.field)
-    if when.equals:
-        return f"({f} IS NOT NULL AND {f} IN (SELECT unnest({p.bind(list(when.equals))})))"
+    if when.equals:   # typed values (mapping.py): a boolean field compares with booleans
+        return f"({f} IS NOT NULL AND list_contains({p.bind(list(when.equals))}, {f}))"
     return f"({f} IS NOT NULL)"
 
 
@@ -110,8 +79,13 @@ def _value_sql(value, p: Params, sql_type: str) -> str:
     return f"CAST({q(value)} AS {sql_type})"
 
 
-def stage(con: duckdb.DuckDBPyConnection, raw: RawSource, mapping: Mapping, schema: Schema) -> Batch:
-    """Stage ``raw`` into temp tables on ``con``; returns the :class:`Batch` to commit."""
+def stage(con: duckdb.DuckDBPyConnection, raw: RawSource, mapping: Mapping, schema: Schema, *,
+          divisions: str | None = None) -> Batch:
+    """Stage ``raw`` into temp tables on ``con``; returns the :class:`Batch` to commit.
+
+    ``divisions`` names a table of divisions (:func:`.computed.division_names`) for mappings
+    whose computed fields look divisions up by name.
+    """
     from ..resolve.ids import register_sql_macros
 
     register_sql_macros(con)
@@ -148,11 +122,11 @@ def stage(con: duckdb.DuckDBPyConnection, raw: RawSource, mapping: Mapping, sche
             fn = "gw_clean_resident_id" if c.type == "resident_id" else "gw_clean_uscc"
             typed += [f"{fn}({mapped}) AS {q('_s_' + c.field)}"]
         else:
-            expr = _parse_expr(mapped, c.type, p)
+            expr = parse_sql(mapped, c.type, p.bind, date_format=c.date_format, scale=c.scale)
             typed.append(f"{expr} AS {q(c.field)}")
             if c.type != "string":   # the typed column is computed once, in s2
                 errs.append((c, f"CASE WHEN {mapped} IS NOT NULL AND {q(c.field)} IS NULL THEN "
-                                f"{p.bind('not ' + _TYPE_WORDS[c.type] + ': ')} || {r} END"))
+                                f"{p.bind(type_error(c.type, date_format=c.date_format))} || {r} END"))
         if c.required:
             errs.append((c, f"CASE WHEN {r} IS NULL THEN 'missing required value' END"))
         typed.append(r)
@@ -162,13 +136,17 @@ def stage(con: duckdb.DuckDBPyConnection, raw: RawSource, mapping: Mapping, sche
             s = q("_s_" + c.field)
             unpack += [f"{s}.id AS {q(c.field)}", f"{s}.status AS {q(c.field + '_status')}",
                        f"{s}.status IN ('valid', 'legacy15') AS {q(c.field + '_valid')}"]
+        elif c.type == "month":
+            unpack.append(f"{month_last_sql(q(c.field))} AS {q(c.field + '_last')}")
     if errs:
         err_case = "CASE " + " ".join(
             f"WHEN ({e}) IS NOT NULL THEN {{'column': {p.bind(c.header)}, 'reason': ({e})}}" for c, e in errs) + " END"
     else:
         err_case = "NULL"
     err_case = f"CAST({err_case} AS STRUCT(\"column\" VARCHAR, reason VARCHAR))"
-    record = f"CAST({q(mapping.record_id)} AS VARCHAR)" if mapping.record_id else "CAST(_line AS VARCHAR)"
+    computed_id = any(c.field == mapping.record_id for c in mapping.computed)
+    record = f"CAST({q(mapping.record_id)} AS VARCHAR)" if mapping.record_id and not computed_id \
+        else "CAST(_line AS VARCHAR)"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {stg_t} AS
         WITH s1 AS (SELECT {', '.join(selects)} FROM {raw_t}),
@@ -181,45 +159,25 @@ def stage(con: duckdb.DuckDBPyConnection, raw: RawSource, mapping: Mapping, sche
         con.execute(f"""UPDATE {stg_t} SET _err = {{'column': {column_sql}, 'reason': {reason_sql}}}
                         WHERE _err IS NULL AND ({where_sql})""", params)
 
+    # computed fields (templates, constants, divisions named in words)
+    add_computed(con, stg_t, mapping, divisions, mark)
+    if mapping.record_id and any(c.field == mapping.record_id for c in mapping.computed):
+        con.execute(f"UPDATE {stg_t} SET _record = CAST({q(mapping.record_id)} AS VARCHAR)")
+
     if mapping.record_id:
         mark("_record IS NULL", "$c", "'missing record id'", {"c": mapping.column_for(mapping.record_id)})
         mark(f"_line IN (SELECT _line FROM (SELECT _line, row_number() OVER (PARTITION BY _record ORDER BY _line) AS n "
              f"FROM {stg_t} WHERE _err IS NULL) WHERE n > 1)", "$c", "'duplicate record id ' || _record",
              {"c": mapping.column_for(mapping.record_id)})
 
-    # 3. duplicate keys that disagree (unique nodes): the first row wins, the others are quarantined
-    for spec in mapping.nodes:
-        if not spec.unique or spec.ref:
-            continue
-        p2 = Params()
-        key = _key_sql(spec, p2, dataset)
-        props = [_value_sql(v, p2, "VARCHAR") for v in spec.properties.values()] or ["NULL"]
-        cols = [mapping.column_for(v) for v in spec.properties.values() if isinstance(v, str)]
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE _dup{i} AS
-            SELECT _line, first_line, first_vals, vals FROM (
-                SELECT _line, {key} AS k, [{', '.join(props)}] AS vals,
-                       first_value(_line) OVER w AS first_line, first_value([{', '.join(props)}]) OVER w AS first_vals
-                FROM {stg_t} WHERE _err IS NULL AND {_when_sql(spec.when, p2)} AND {key} IS NOT NULL
-                WINDOW w AS (PARTITION BY {key} ORDER BY _line)
-            ) WHERE vals IS DISTINCT FROM first_vals
-        """, p2.values)
-        n, = con.execute(f"SELECT count(*) FROM _dup{i}").fetchone()
-        if n:
-            # name the first column that disagrees
-            con.execute(f"""UPDATE {stg_t} s SET _err = {{
-                    'column': $cols[list_position(list_transform(range(1, len(d.vals) + 1),
-                               lambda x: d.vals[x] IS DISTINCT FROM d.first_vals[x]), true)],
-                    'reason': 'duplicate key with conflicting values: line ' || d.first_line ||
-                              ' has the same ' || $what || ' with different values'}}
-                FROM _dup{i} d WHERE s._line = d._line AND s._err IS NULL""",
-                        {"cols": cols or [None], "what": spec.labels[0]})
+    # 3. rows that disagree with an earlier row about the same node (mapping's on_conflict)
+    conflict_notes, dropped = _conflicts(con, stg_t, mapping, dataset, i)
 
     # 4. records
     node_props = schema.node_properties
     batch = Batch(dataset=dataset, mapping=mapping.name, source=raw.source, format=raw.format,
                   encoding=raw.encoding, sha256=raw.sha256, rows_read=raw.rows_read, line_label=raw.line_label,
-                  notes=list(raw.notes))
+                  notes=list(raw.notes) + conflict_notes)
     p = Params()
     ds = p.bind(dataset)
     node_selects = []
@@ -231,8 +189,9 @@ def stage(con: duckdb.DuckDBPyConnection, raw: RawSource, mapping: Mapping, sche
         # only the properties the mapping sets: the store fills the rest with NULL
         for prop in spec.properties:
             cols.append(_value_sql(spec.properties[prop], p, SQL_TYPES[node_props[prop]]) + f" AS {q(prop)}")
+        keep = f" AND _line NOT IN (SELECT _line FROM {dropped[spec.name]})" if spec.name in dropped else ""
         node_selects.append(f"SELECT {', '.join(cols)} FROM {stg_t} WHERE _err IS NULL AND "
-                            f"{_when_sql(spec.when, p)} AND {_key_sql(spec, p, dataset)} IS NOT NULL")
+                            f"{_when_sql(spec.when, p)} AND {_key_sql(spec, p, dataset)} IS NOT NULL{keep}")
     if node_selects:
         batch.node_table = f"_nodes{i}"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {batch.node_table} AS "
@@ -281,7 +240,62 @@ def stage(con: duckdb.DuckDBPyConnection, raw: RawSource, mapping: Mapping, sche
                     f'(SELECT _line AS line, _err."column" AS "column", _err.reason AS reason FROM {stg_t} '
                     f'WHERE _err IS NOT NULL)', raw_t, raw.headers)
     con.execute(f"DROP TABLE {stg_t}")
+    for table in dropped.values():
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     # the raw table stays until commit: dangling references found then also need their cells
     batch.raw_table = raw_t
     batch.raw_headers = list(raw.headers)
     return batch
+
+
+_CONFLICT_EFFECT = {
+    "quarantine": "quarantined (on_conflict: quarantine)",
+    "first": "the first row's values kept, the later values dropped (on_conflict: first)",
+    "priority": "every statement kept; the node takes the most authoritative value (on_conflict: priority)",
+}
+
+
+def _conflicts(con, stg_t: str, mapping: Mapping, dataset: str, i: int) -> tuple[list[str], dict[str, str]]:
+    """Find rows that give a node other values than the first row with the same key.
+
+    Returns the accounting notes (always, whatever the mapping chose) and, for nodes with
+    ``on_conflict: first``, a table of the rows whose statement about that node is dropped.
+    With ``quarantine`` the rows are marked bad here (the column that disagrees is named).
+    """
+    notes, dropped = [], {}
+    for spec in mapping.nodes:
+        if spec.ref or not spec.properties:
+            continue
+        p = Params()
+        key = _key_sql(spec, p, dataset)
+        values = list(spec.properties.values())
+        props = [_value_sql(v, p, "VARCHAR") for v in values]
+        cols = [mapping.column_for(v) if isinstance(v, str) else None for v in values]
+        table = f"_conflict{i}_{len(dropped) + len(notes)}"
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT _line, k, first_line, first_vals, vals FROM (
+                SELECT _line, {key} AS k, [{', '.join(props)}] AS vals,
+                       first_value(_line) OVER w AS first_line, first_value([{', '.join(props)}]) OVER w AS first_vals
+                FROM {stg_t} WHERE _err IS NULL AND {_when_sql(spec.when, p)} AND {key} IS NOT NULL
+                WINDOW w AS (PARTITION BY {key} ORDER BY _line)
+            ) WHERE vals IS DISTINCT FROM first_vals
+        """, p.values)
+        rows, nodes = con.execute(f"SELECT count(*), count(DISTINCT k) FROM {table}").fetchone()
+        if rows:
+            notes.append(f"{rows:,} row(s) disagree with an earlier row about the same {spec.labels[0]} "
+                         f"({nodes:,} node(s), node {spec.name!r}): {_CONFLICT_EFFECT[spec.on_conflict]}")
+        if rows and spec.on_conflict == "quarantine":
+            # name the first column that disagrees
+            con.execute(f"""UPDATE {stg_t} s SET _err = {{
+                    'column': $cols[list_position(list_transform(range(1, len(d.vals) + 1),
+                               lambda x: d.vals[x] IS DISTINCT FROM d.first_vals[x]), true)],
+                    'reason': 'duplicate key with conflicting values: line ' || d.first_line ||
+                              ' has the same ' || $what || ' with different values'}}
+                FROM {table} d WHERE s._line = d._line AND s._err IS NULL""",
+                        {"cols": cols, "what": spec.labels[0]})
+        if rows and spec.on_conflict == "first":
+            dropped[spec.name] = table
+        else:
+            con.execute(f"DROP TABLE {table}")
+    return notes, dropped

@@ -100,6 +100,27 @@ def main():
                              "公告日期": [dt.date(2022, 2, 1), dt.date(2022, 5, 1)]}), HERE / "tenders.parquet")
     write("bids_dangling_tender.csv", "招标编号,投标单位信用代码,投标单位名称,投标金额,投标日期\n"
                                       "T1,91140105MA0ABC1232,甲公司,340000,2022-02-10\nT404,91140105MA0ABC1232,甲公司,1,2022-02-10\n")
+    # issue 14: months, percentages, 万元, date_format, divisions named in words, on_conflict, typed when
+    write("divisions_more.csv", "区划代码,区划名称,级别,上级代码\n140105002,河西乡,乡镇,\n140105002001,东村,村,140105002\n")
+    write("monthly_roll.csv", "流水号,姓名,乡镇,村,发放年月,金额\n"
+                              "M1,甲,城关镇,东村,2024-01,300\nM2,乙,城关镇,东村委会,2024年2月,300\n"
+                              "M3,丙,城关镇,西村,202403,300\nM4,丁,城关镇,东村,2024/13,300\n"
+                              "M5,戊,城关镇,北村,2024-05,300\nM6,己,河西乡,东村,2024.6,1.2万\n")
+    write("shareholdings.csv", "统一社会信用代码,股东姓名,持股比例,认缴出资\n"
+                               "91140105MA0ABC1232,甲,28.33%,12.5万元\n91140105MA0ABC1232,乙,28.33 %,\"1,200万\"\n"
+                               "91140105MA0ABC1232,丙,0.2833,1亿\n91140105MA0ABC1232,丁,28.33,300\n"
+                               "91140105MA0ABC1232,戊,15％,300元\n91140105MA0ABC1232,己,abc,\n")
+    write("shareholdings_scaled.csv", "统一社会信用代码,股东姓名,持股比例,认缴出资,注册资本（万元）\n"
+                                      "91140105MA0ABC1232,甲,50%,10,12.5\n")
+    write("visits_mdy.csv", "编号,日期\nX1,03/04/2021\nX2,12/31/2021\nX3,13/04/2021\nX4,2021-03-04\n")
+    ok, bad = ID[1], ID[2][:-1] + ("0" if ID[2][-1] != "0" else "1")
+    write("officials_valid_only.csv", f"姓名,公民身份号码,在编\n甲,{ok},否\n乙,{bad},是\n丙,,是\n丁,{ID[3]},是\n")
+    write("household_first.csv", "\n".join([HH, hh_row(1, "张三"), hh_row(1, "张叁", 户号="H9"), hh_row(2, "李四")]) + "\n")
+    write("household_priority.csv", "\n".join([HH, hh_row(1, "甲", 户号="H1", 住址="东村1组"),
+                                               hh_row(2, "乙", 户号="H1", 住址="东村2组"), hh_row(3, "丙")]) + "\n")
+    write("orgs_by_township.csv", "单位代码,单位名称,所在乡镇\nT1,城关镇财政所,城关镇人民政府\nT2,河西乡政府,河西乡\n"
+                                  "T3,河东乡政府,河东乡\n")
+    write("household_keyed_by_names.csv", "户号,乡镇,村\nH1,城关镇,西村\nH2,城关镇,东村\nH3,城关镇,北村\n")
     db = HERE / "benefit_rolls.sqlite"
     db.unlink(missing_ok=True)
     con = sqlite3.connect(db)
