@@ -16,6 +16,16 @@ def test_commands_exist():
                              "demo", "neo4j", "neo4j start", "neo4j stop", "neo4j status", "neo4j push"}
 
 
+def test_doctests():
+    import doctest
+
+    import graphwatch.cli.query
+    import graphwatch.demo
+
+    for module in (graphwatch.cli.query, graphwatch.demo):
+        assert doctest.testmod(module).failed == 0, module.__name__
+
+
 def test_module_entry_point():
     """Benchmarks and tests run 'python -m graphwatch.cli'; starting it imports no heavy library."""
     import subprocess

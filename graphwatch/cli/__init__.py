@@ -6,14 +6,12 @@ with status 2 (:class:`.console.GraphwatchGroup`).
 
 Where each command lives:
 
-=========================================  =====================
-generate, load, stats, quarantine, mappings  :mod:`.ingest`
-query                                      :mod:`.query`
-neo4j start | stop | status | push         :mod:`.neo4j`
-resolve, review                            :mod:`.resolve`
-demo                                       :mod:`.demo`
-consoles, progress bar, value formatting   :mod:`.console`
-=========================================  =====================
+- :mod:`.ingest` — generate, load, stats, quarantine, mappings
+- :mod:`.query` — query
+- :mod:`.neo4j` — neo4j start | stop | status | push
+- :mod:`.resolve` — resolve, review
+- :mod:`.demo` — demo
+- :mod:`.console` — the consoles, progress bar, error handling and value formatting they share
 """
 
 from __future__ import annotations
