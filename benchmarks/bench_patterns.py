@@ -23,10 +23,11 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from graphwatch.cli import OWN_VILLAGE
+from graphwatch.alerts.library import load_pattern
 from graphwatch.cypher.compiler import Options
 from graphwatch.engines.duckdb import DuckDBEngine
 
+OWN_VILLAGE = load_pattern("own_village_project").cypher
 KIN = "SPOUSE_OF|PARENT_OF|SIBLING_OF|IN_LAW_OF"
 PATTERNS = {
     "own-village project with a kinship hop": OWN_VILLAGE,

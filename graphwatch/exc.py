@@ -41,6 +41,10 @@ class InvalidMapping(LocatedError):
     """A loader mapping (``loaders/*.yaml``) is invalid."""
 
 
+class InvalidPattern(LocatedError):
+    """A pattern file (``patterns/*.yaml``) is invalid, or no pattern has the id asked for."""
+
+
 class SourceError(LocatedError):
     """A whole source file cannot be read: missing, unreadable encoding, wrong columns."""
 

@@ -12,7 +12,32 @@ COMMANDS = sorted(main.commands) + sorted(f"{g} {sub}" for g, cmd in main.comman
 
 
 def test_commands_exist():
-    assert {"generate", "load", "stats", "quarantine", "mappings", "demo"} <= set(COMMANDS)
+    assert set(COMMANDS) == {"generate", "load", "stats", "quarantine", "mappings", "query", "resolve", "review",
+                             "demo", "neo4j", "neo4j start", "neo4j stop", "neo4j status", "neo4j push"}
+
+
+def test_doctests():
+    import doctest
+
+    import graphwatch.cli.query
+    import graphwatch.demo
+
+    for module in (graphwatch.cli.query, graphwatch.demo):
+        assert doctest.testmod(module).failed == 0, module.__name__
+
+
+def test_module_entry_point():
+    """Benchmarks and tests run 'python -m graphwatch.cli'; starting it imports no heavy library."""
+    import subprocess
+    import sys
+
+    code = ("import sys, runpy; sys.argv = ['graphwatch', '--help']\n"
+            "try: runpy.run_module('graphwatch.cli', run_name='__main__')\n"
+            "except SystemExit: pass\n"
+            "print(sorted(m for m in ('duckdb', 'pandas', 'pyarrow', 'splink') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "Usage: graphwatch [OPTIONS] COMMAND" in out and "resolve" in out
+    assert out.strip().endswith("[]")
 
 
 @pytest.mark.parametrize("name", [None] + COMMANDS)

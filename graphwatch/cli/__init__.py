@@ -1,0 +1,40 @@
+"""``graphwatch`` command line: a thin shell over the library.
+
+Each command parses its options, calls the library and prints. Every command's help ends
+with an example (a test checks it). Errors the user can fix print one clear line and exit
+with status 2 (:class:`.console.GraphwatchGroup`).
+
+Where each command lives:
+
+- :mod:`.ingest` — generate, load, stats, quarantine, mappings
+- :mod:`.query` — query
+- :mod:`.neo4j` — neo4j start | stop | status | push
+- :mod:`.resolve` — resolve, review
+- :mod:`.demo` — demo
+- :mod:`.console` — the consoles, progress bar, error handling and value formatting they share
+"""
+
+from __future__ import annotations
+
+import click
+
+from . import demo, ingest, neo4j, query, resolve
+from .console import GraphwatchGroup
+
+
+@click.group(cls=GraphwatchGroup)
+@click.version_option(package_name="graphwatch")
+def main():
+    """graphwatch — relationship and conflict-of-interest discovery on a property graph.
+
+    \b
+    Example:
+      graphwatch demo
+    """
+
+
+for command in (ingest.generate, ingest.load, ingest.stats, ingest.quarantine, ingest.mappings, query.query,
+                neo4j.neo4j, resolve.resolve, resolve.review, demo.demo):
+    main.add_command(command)
+
+__all__ = ["main"]

@@ -1,0 +1,119 @@
+"""What every command shares: the consoles, the progress bar, error handling, cell formatting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from ..exc import GraphwatchError
+
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, highlight=False)
+
+
+class GraphwatchGroup(click.Group):
+    """A command group that prints an error the user can fix as one line and exits with 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except GraphwatchError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+            sys.exit(2)
+
+
+class LibraryDefault:
+    """An option default that is a constant of the library, read only when needed.
+
+    Importing the module that defines it (e.g. the resolver, which pulls in pyarrow and
+    splink) would slow every start of the CLI, ``--help`` included. click calls a callable
+    default when it needs the value and prints ``str()`` of it in the help.
+    """
+
+    def __init__(self, module: str, name: str):
+        self.module, self.name = module, name
+
+    def __call__(self):
+        import importlib
+
+        return getattr(importlib.import_module(self.module), self.name)
+
+    def __str__(self) -> str:
+        return str(self())
+
+
+def workspace_option(help: str | None = None):
+    """``--workspace / -w``: the workspace folder."""
+    return click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), required=True,
+                        help=help)
+
+
+@contextmanager
+def progress_bar(description: str):
+    """A rich progress bar on stderr; yields a callback(step, done, total)."""
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=False,
+                  disable=not err_console.is_terminal and not os.environ.get("GRAPHWATCH_PROGRESS")) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(step: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{description}: {step}", completed=done, total=total)
+
+        yield update
+        bar.update(task, description=f"{description}: done")
+
+
+def frame_rows(df):
+    """The rows of a DataFrame as named tuples, a missing value as None.
+
+    pandas 3 reads text columns into its ``str`` dtype, whose missing value is NaN — a float
+    that is truthy (``row.encoding or "-"`` keeps it) and that rich refuses to render.
+    """
+    return df.astype(object).where(df.notna(), None).itertuples()
+
+
+def show_value(v, *, for_json: bool = False):
+    """A returned value as text (table/csv) or plain data (json)."""
+    from ..engines import GNode, GPath, GRel
+
+    if isinstance(v, GNode):
+        if for_json:
+            return {"id": v.id, "key": v.key, "labels": list(v.labels),
+                    "properties": show_value(v.properties, for_json=True)}
+        name = v.properties.get("name")
+        return f"({':'.join(v.labels)} {v.key}{' ' + name if name else ''})"
+    if isinstance(v, GRel):
+        if for_json:
+            return {"id": v.id, "type": v.type, "start": v.start, "end": v.end,
+                    "properties": show_value(v.properties, for_json=True)}
+        return f"[:{v.type}]"
+    if isinstance(v, GPath):
+        if for_json:
+            return {"nodes": [show_value(n, for_json=True) for n in v.nodes],
+                    "rels": [show_value(r, for_json=True) for r in v.rels]}
+        parts = [show_value(v.nodes[0])]
+        for r, n in zip(v.rels, v.nodes[1:]):
+            parts += [f"-{show_value(r)}-", show_value(n)]
+        return "".join(parts)
+    if isinstance(v, dict):
+        return {k: show_value(x, for_json=for_json) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        items = [show_value(x, for_json=for_json) for x in v]
+        return items if for_json else "[" + ", ".join(str(i) for i in items) + "]"
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    if for_json and not isinstance(v, (str, int, float, bool, type(None))):
+        return str(v)
+    return v
+
+
+def cell(v) -> str:
+    """A returned value as a table cell (empty for null)."""
+    return "" if v is None else str(show_value(v))

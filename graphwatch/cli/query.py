@@ -1,0 +1,91 @@
+"""query: run a Cypher pattern on a workspace and print its rows as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from .console import cell, console, err_console, show_value, workspace_option
+from .neo4j import neo4j_options, prompt_password
+
+
+def parse_params(values: tuple[str, ...]) -> dict:
+    """--param k=v: v is read as JSON when it is JSON (numbers, lists, true/false/null), else as text.
+
+    >>> parse_params(("n=3", "id=110105194912310025", "code=0731", "$who=张三"))
+    {'n': 3, 'id': '110105194912310025', 'code': '0731', 'who': '张三'}
+    """
+    import json
+
+    out = {}
+    for item in values:
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r}: write --param name=value", param_hint="--param")
+        k, v = item.split("=", 1)
+        name = k.strip().lstrip("$")
+        # long digit strings (resident IDs, phone numbers) and leading zeros stay text
+        if v.isdigit() and (len(v) > 15 or (len(v) > 1 and v.startswith("0"))):
+            out[name] = v
+            continue
+        try:
+            out[name] = json.loads(v)
+        except ValueError:
+            out[name] = v
+    return out
+
+
+@click.command()
+@click.argument("cypher")
+@workspace_option()
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
+              help="a $parameter; VALUE is JSON when it parses as JSON, else text; digit strings "
+                   "longer than 15 or with a leading zero (IDs, phones) stay text (repeatable)")
+@click.option("--explain", is_flag=True, help="print the generated SQL instead of running it")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--engine", type=click.Choice(["duckdb", "neo4j"]), default="duckdb", show_default=True,
+              help="engine to run on: the embedded DuckDB, or Neo4j (see 'graphwatch neo4j')")
+@neo4j_options
+def query(cypher: str, workspace: Path, params: tuple[str, ...], explain: bool, fmt: str, engine: str,
+          uri, user, ask_password, database):
+    """Run a Cypher pattern (graphwatch's subset, docs/cypher.md) on a workspace.
+
+    CYPHER is the query text, or @FILE to read it from a file.
+
+    \b
+    Example:
+      graphwatch query "MATCH (o:Official)-[:SPOUSE_OF]-(s:Person) RETURN o.name, s.name LIMIT 5" -w ws
+    """
+    import csv
+    import json
+
+    from ..engines import open_engine
+
+    text = Path(cypher[1:]).read_text(encoding="utf-8") if cypher.startswith("@") else cypher
+    values = parse_params(params)
+    connection = {"uri": uri, "user": user, "password": prompt_password(ask_password), "database": database}
+    with open_engine(engine, workspace, connection=connection) as eng:
+        if explain:
+            console.print(eng.explain(text, values), markup=False, soft_wrap=True)
+            return
+        with err_console.status("running the pattern …", spinner="dots"):
+            res = eng.run(text, values)
+    if fmt == "json":
+        out = [{**{c: show_value(v, for_json=True) for c, v in zip(res.columns, row)},
+                "_bindings": {"nodes": list(b.nodes), "rels": list(b.rels)}}
+               for row, b in zip(res.rows, res.bindings)]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+    elif fmt == "csv":
+        w = csv.writer(sys.stdout)
+        w.writerow(res.columns)
+        for row in res.rows:
+            w.writerow([show_value(v) for v in row])
+    else:
+        t = Table(title=f"{len(res)} row{'s' if len(res) != 1 else ''}")
+        for c in res.columns:
+            t.add_column(c)
+        for row in res.rows:
+            t.add_row(*[cell(v) for v in row])
+        console.print(t)
