@@ -9,6 +9,7 @@ fresh environment's own ``graphwatch`` script, so a data file the wheel forgot t
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -93,5 +94,8 @@ def test_demo_runs_from_the_wheel(venv, tmp_path):
     out = _run([venv / "bin" / "graphwatch", "demo", "--persons", "1500", "--dir", tmp_path / "demo"],
                cwd=tmp_path).stdout
     assert "rows read = loaded + quarantined" in out
-    assert "the generator planted" in out
+    found = re.search(r"the generator planted (\d+) violation\(s\): (\d+) found, (\d+) of (\d+) near-misses", out)
+    assert found, out[-2000:]
+    planted, hits, false_alarms, _ = map(int, found.groups())
+    assert planted > 0 and hits == planted and false_alarms == 0
     assert (tmp_path / "demo" / "workspace" / "graph.duckdb").exists()
