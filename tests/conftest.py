@@ -77,15 +77,24 @@ def neo4j_required() -> bool:
 
 
 @pytest.fixture(scope="session")
+def java_and_maven() -> None:
+    """Java and Maven on PATH (what building the Neo4j launcher needs)."""
+    import shutil
+
+    if not neo4j_required() and not (shutil.which("java") and shutil.which("mvn")):
+        pytest.skip(NEO4J_HOWTO)
+
+
+@pytest.fixture(scope="session")
 def neo4j_ws(tmp_path_factory):
     """A workspace with the project's own Neo4j server running (auth on, generated password).
 
-    Started once per test session with ``graphwatch.neo4j_server.start`` and stopped at the end.
+    Started once per test session with ``graphwatch.neo4j.server.start`` and stopped at the end.
     Tests push their own graph into it (``push(..., clear=True)``).
     """
     import shutil
 
-    from graphwatch import neo4j_server
+    from graphwatch.neo4j import server as neo4j_server
 
     if not neo4j_required() and not (shutil.which("java") and shutil.which("mvn")):
         pytest.skip(NEO4J_HOWTO)
