@@ -34,7 +34,7 @@ from .connection import PASSWORD_FILE, SERVER_FILE, Neo4jTarget, server_info, wa
 
 LAUNCHER_SOURCES = Path(__file__).resolve().parent / "launcher"    # a Maven project, shipped as data
 LAUNCHER_FILES = ("pom.xml", "src/main/java/graphwatch/Launcher.java")
-LAUNCHER = "graphwatch.Launcher"
+LAUNCHER_CLASS = "graphwatch.Launcher"               # also how _alive knows a pid is our server
 READY_LINE = b"graphwatch-neo4j ready"
 ENV_CACHE = "XDG_CACHE_HOME"
 
@@ -170,7 +170,7 @@ def _alive(pid: int) -> bool:
         return True
     try:  # a reused pid is not our server
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        return LAUNCHER.encode() in cmdline
+        return LAUNCHER_CLASS.encode() in cmdline
     except OSError:
         return True
 
@@ -221,7 +221,7 @@ def start(workspace, *, auth: bool = True, heap: str = "1g", pagecache_mb: int =
         pw_file.unlink()
     log = open(home / "server.log", "ab")
     log_start = log.tell()
-    cmd = [java, f"-Xmx{heap}", "-XX:+UseG1GC", "-cp", classpath, LAUNCHER,
+    cmd = [java, f"-Xmx{heap}", "-XX:+UseG1GC", "-cp", classpath, LAUNCHER_CLASS,
            str((home / "dbms").resolve()), str(port), str(pagecache_mb)]
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             env=env, start_new_session=True, cwd=home)
