@@ -36,10 +36,11 @@ lock:
 	$(LOCK) --extra neo4j -o requirements/runtime.lock
 	$(LOCK) --extra neo4j --extra dev -c requirements/runtime.lock -o requirements/dev.lock
 
-# Neo4j Community 5.26 from Maven Central (cached in ~/.m2) and its launcher; build() is a no-op when
+# Neo4j Community 5.26 from Maven Central (cached in ~/.m2) and its launcher, built into ~/.cache/graphwatch;
+# build_launcher() is a no-op when
 # the launcher is built and every jar it names is still in ~/.m2 (a cleared cache is refetched)
 neo4j-server: setup
-	$(BIN)/python -c "from graphwatch.neo4j_server import build; build()"
+	$(BIN)/python -c "from graphwatch.neo4j.server import build_launcher; build_launcher()"
 
 bench: setup
 	$(BIN)/python benchmarks/bench_load.py

@@ -29,10 +29,12 @@ import duckdb
 import psutil
 
 from bench_patterns import PATTERNS, _cpu, timed
-from graphwatch import neo4j_server
+from graphwatch.neo4j import server as neo4j_server
 from graphwatch.engines import GNode, GPath, GRel
 from graphwatch.engines.duckdb import DuckDBEngine
-from graphwatch.engines.neo4j import Neo4jEngine, Neo4jTarget, push
+from graphwatch.engines.neo4j import Neo4jEngine
+from graphwatch.neo4j.connection import Neo4jTarget
+from graphwatch.neo4j.push import push
 from graphwatch.exc import EngineError
 from graphwatch.store import Workspace
 

@@ -312,7 +312,9 @@ NEO4J_DIFFERENCES: dict[str, str] = {
 @pytest.fixture(scope="module")
 def neo4j_docs(engine, neo4j_ws):
     """The examples graph pushed into the session's real Neo4j server."""
-    from graphwatch.engines.neo4j import Neo4jEngine, Neo4jTarget, push
+    from graphwatch.engines.neo4j import Neo4jEngine
+    from graphwatch.neo4j.connection import Neo4jTarget
+    from graphwatch.neo4j.push import push
 
     target = Neo4jTarget.resolve(neo4j_ws)
     push(engine.ws.path, target, clear=True)

@@ -36,7 +36,9 @@ def engine(golden_ws):
 @pytest.fixture(scope="module")
 def neo4j_golden(golden_ws, neo4j_ws):
     """The golden graph pushed into the session's Neo4j server, and an engine on it."""
-    from graphwatch.engines.neo4j import Neo4jEngine, Neo4jTarget, push
+    from graphwatch.engines.neo4j import Neo4jEngine
+    from graphwatch.neo4j.connection import Neo4jTarget
+    from graphwatch.neo4j.push import push
 
     target = Neo4jTarget.resolve(neo4j_ws)
     push(golden_ws, target, clear=True)

@@ -1,6 +1,7 @@
 """The Neo4j backend on a real server: push (typed, idempotent, resumable, checked), the
-engine's result shape, the CLI, and the failures a user meets (wrong password, nothing
-listening, a server that dies mid-push)."""
+engine's result shape, the CLI, the failures a user meets (wrong password, nothing
+listening, a server that dies mid-push), and the bundled server's launcher (built into the
+user's cache, also from an installed wheel)."""
 
 from __future__ import annotations
 
@@ -8,22 +9,28 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from golden_cypher import NODES, RELS, normalise
 
-from graphwatch import neo4j_server
 from graphwatch.cli import main
 from graphwatch.engines import open_engine
 from graphwatch.engines.duckdb import DuckDBEngine
-from graphwatch.engines.neo4j import PUSH_STATE_FILE, Neo4jEngine, Neo4jTarget, push
+from graphwatch.engines.neo4j import Neo4jEngine
 from graphwatch.exc import EngineError, PatternError
 from graphwatch.fixtures import write_graph
 from graphwatch.ingest import load
+from graphwatch.neo4j import server as neo4j_server
+from graphwatch.neo4j.connection import Neo4jTarget
+from graphwatch.neo4j.push import PUSH_STATE_FILE, push
 from graphwatch.store import Workspace
 
 
@@ -262,3 +269,98 @@ def test_bindings_through_stars_distinct_and_optional_hops(county_ws, pushed, ta
     pairs = [sorted((repr([normalise(v) for v in r]), b) for r, b in zip(res.rows, res.bindings))
              for res in (d, n)]
     assert pairs[0] == pairs[1] and pairs[0]
+
+
+# -- the bundled server's launcher ------------------------------------------------------
+def test_launcher_sources_ship_in_the_package_and_build_in_the_cache(tmp_path, monkeypatch):
+    package = Path(neo4j_server.__file__).resolve().parents[1]
+    assert neo4j_server.LAUNCHER_SOURCES.is_relative_to(package)
+    assert set(neo4j_server.launcher_sources()) == {"pom.xml", "src/main/java/graphwatch/Launcher.java"}
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = neo4j_server.launcher_folder()
+    assert folder.parent == tmp_path / "graphwatch" / "neo4j-server" and len(folder.name) == 16
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")          # not absolute: ignored (XDG)
+    assert neo4j_server.launcher_folder().parent == Path.home() / ".cache" / "graphwatch" / "neo4j-server"
+    # the content names the folder: changed sources build beside the old ones
+    changed = {**neo4j_server.launcher_sources(), "pom.xml": b"<project/>"}
+    assert neo4j_server.launcher_folder(changed).name != folder.name
+
+
+def test_missing_maven_or_java_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))      # nothing built there
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    with pytest.raises(EngineError, match=r"Maven \(mvn\) is not installed"):
+        neo4j_server.build_launcher()
+    (empty / "mvn").write_text("#!/bin/sh\nexit 1\n")
+    (empty / "mvn").chmod(0o755)
+    with pytest.raises(EngineError, match="Java is not installed; Neo4j 5.26 needs Java 17"):
+        neo4j_server.build_launcher()
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    with pytest.raises(EngineError, match="Java is not installed"):
+        neo4j_server.start(ws)
+    assert not (ws / "neo4j" / "server.json").exists()
+
+
+def test_launcher_is_built_once_and_again_when_a_jar_is_gone(tmp_path, monkeypatch, java_and_maven):
+    """No Maven run while the build and every jar it names are there; a jar gone from ~/.m2
+    (a cleared cache) builds again, which fetches it."""
+    built = neo4j_server.build_launcher()              # the user's cache (usually built already)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    copy = neo4j_server.launcher_folder()
+    shutil.copytree(built.folder, copy)
+    runs = []
+    real_run = subprocess.run
+
+    def maven(cmd, **kw):
+        runs.append(cmd)
+        return real_run(cmd, **kw)
+
+    monkeypatch.setattr(neo4j_server.subprocess, "run", maven)
+    assert neo4j_server.build_launcher().folder == copy and runs == []
+    jars = (copy / "target" / "classpath.txt").read_text().strip().split(os.pathsep)
+    gone = str(tmp_path / "m2-cleared" / Path(jars[0]).name)
+    (copy / "target" / "classpath.txt").write_text(os.pathsep.join([gone] + jars[1:]))
+    assert not neo4j_server.BuiltLauncher(copy).is_built()
+    again = neo4j_server.build_launcher()
+    assert len(runs) == 1 and Path(runs[0][0]).name == "mvn"
+    assert again.is_built() and gone not in again.classpath and jars[0] in again.classpath
+
+
+def test_server_runs_from_an_installed_wheel(tmp_path, java_and_maven):
+    """A wheel, not the checkout: the launcher's sources come from the installed package, are
+    built in a fresh cache outside it, and the package folder is left as installed."""
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                    "-w", str(tmp_path / "dist"), str(root)], check=True, cwd=tmp_path, timeout=300)
+    wheel, = (tmp_path / "dist").glob("graphwatch-*.whl")
+    site = tmp_path / "site-packages"
+    with zipfile.ZipFile(wheel) as z:
+        z.extractall(site)
+    installed = sorted(p.relative_to(site) for p in site.rglob("*"))
+    ws = tmp_path / "ws"
+    with Workspace(ws, create=True):
+        pass
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHWATCH_NEO4J_")}
+    env.update(PYTHONPATH=str(site), XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONDONTWRITEBYTECODE="1")
+    code = "import sys, graphwatch; print(graphwatch.__file__, file=sys.stderr); from graphwatch.cli import main; main()"
+
+    def graphwatch(*args):
+        return subprocess.run([sys.executable, "-c", code, *args], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=600)
+
+    res = graphwatch("neo4j", "start", "-w", str(ws))
+    try:
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert res.stderr.startswith(str(site / "graphwatch" / "__init__.py")), res.stderr
+        assert "started at bolt://127.0.0.1:" in res.stdout
+        built = list((tmp_path / "cache" / "graphwatch" / "neo4j-server").glob("*/target/classpath.txt"))
+        assert len(built) == 1
+        st = graphwatch("neo4j", "status", "-w", str(ws))
+        assert st.returncode == 0 and "running at bolt://127.0.0.1:" in st.stdout, st.stdout + st.stderr
+    finally:
+        stop = graphwatch("neo4j", "stop", "-w", str(ws))
+    assert stop.returncode == 0 and "Neo4j stopped" in stop.stdout, stop.stdout + stop.stderr
+    assert sorted(p.relative_to(site) for p in site.rglob("*")) == installed

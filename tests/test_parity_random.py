@@ -19,7 +19,9 @@ import pytest
 
 from graphwatch.engines import GNode, GPath, GRel
 from graphwatch.engines.duckdb import DuckDBEngine
-from graphwatch.engines.neo4j import Neo4jEngine, Neo4jTarget, push
+from graphwatch.engines.neo4j import Neo4jEngine
+from graphwatch.neo4j.connection import Neo4jTarget
+from graphwatch.neo4j.push import push
 from graphwatch.exc import PatternError
 from graphwatch.fixtures import write_graph
 from graphwatch.store import Workspace

@@ -350,7 +350,9 @@ def test_read_only_and_unknown_references_give_clear_errors(tmp_path):
 
 def test_resolved_graph_with_same_as_and_aliases_is_the_same_on_neo4j(tmp_path, neo4j_ws):
     from graphwatch.engines.duckdb import DuckDBEngine
-    from graphwatch.engines.neo4j import Neo4jEngine, Neo4jTarget, push
+    from graphwatch.engines.neo4j import Neo4jEngine
+    from graphwatch.neo4j.connection import Neo4jTarget
+    from graphwatch.neo4j.push import push
 
     u1 = make_uscc("91140105MA0ABC123")
     ws = loaded(tmp_path, household=[("H1", "张伟", "", "男", "1985-03-03", V1),

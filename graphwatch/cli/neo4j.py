@@ -31,7 +31,7 @@ def prompt_password(ask: bool) -> str | None:
 
 
 def _target(workspace, uri, user, ask, database):
-    from ..engines.neo4j import Neo4jTarget
+    from ..neo4j.connection import Neo4jTarget
 
     return Neo4jTarget.resolve(workspace, uri=uri, user=user, password=prompt_password(ask), database=database)
 
@@ -62,7 +62,7 @@ def neo4j_start(workspace: Path, no_auth: bool, heap: str, pagecache_mb: int, po
     Example:
       graphwatch neo4j start --workspace ws
     """
-    from .. import neo4j_server
+    from ..neo4j import server as neo4j_server
 
     with err_console.status("starting Neo4j (the first start fetches its jars from Maven Central) …"):
         info = neo4j_server.start(workspace, auth=not no_auth, heap=heap, pagecache_mb=pagecache_mb, port=port)
@@ -80,7 +80,7 @@ def neo4j_stop(workspace: Path):
     Example:
       graphwatch neo4j stop --workspace ws
     """
-    from .. import neo4j_server
+    from ..neo4j import server as neo4j_server
 
     with err_console.status("stopping Neo4j …"):
         was = neo4j_server.stop(workspace)
@@ -96,7 +96,7 @@ def neo4j_status(workspace: Path):
     Example:
       graphwatch neo4j status --workspace ws
     """
-    from .. import neo4j_server
+    from ..neo4j import server as neo4j_server
 
     st = neo4j_server.status(workspace)
     if st["running"] and st.get("answers"):
@@ -123,7 +123,7 @@ def neo4j_push(workspace: Path, uri, user, ask_password, database, batch_size: i
     Example:
       graphwatch neo4j push --workspace ws
     """
-    from ..engines.neo4j import push
+    from ..neo4j.push import push
 
     target = _target(workspace, uri, user, ask_password, database)
     with progress_bar("push") as update:
