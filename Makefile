@@ -37,8 +37,7 @@ lock:
 	$(LOCK) --extra neo4j --extra dev -c requirements/runtime.lock -o requirements/dev.lock
 
 # Neo4j Community 5.26 from Maven Central (cached in ~/.m2) and its launcher, built into ~/.cache/graphwatch;
-# build_launcher() is a no-op when
-# the launcher is built and every jar it names is still in ~/.m2 (a cleared cache is refetched)
+# build_launcher() is a no-op when the launcher is built and every jar it names is still in ~/.m2
 neo4j-server: setup
 	$(BIN)/python -c "from graphwatch.neo4j.server import build_launcher; build_launcher()"
 
