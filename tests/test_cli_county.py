@@ -355,11 +355,7 @@ def test_demo_finds_the_planted_own_village_violations(tmp_path):
 
 
 # -- neo4j ----------------------------------------------------------------------------------
-def test_neo4j_start_status_push_query_stop(resolved, tmp_path):
-    from conftest import NEO4J_HOWTO, neo4j_required
-
-    if not neo4j_required() and not (shutil.which("java") and shutil.which("mvn")):
-        pytest.skip(NEO4J_HOWTO)
+def test_neo4j_start_status_push_query_stop(resolved, tmp_path, java_and_maven):
     path = copy_ws(resolved[0], tmp_path / "ws")
     out = gw("neo4j", "start", "-w", path, "--heap", "512m", "--pagecache", "64")
     try:
