@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import names as N
+from . import names
+from ..exc import GenerationError
 from .codes import uscc
 
 VILLAGE_MEAN = 300
@@ -61,7 +62,7 @@ class County:
 
 
 def _place_name(rng, used: set[str], suffix: str) -> str:
-    A, B = N.PLACE_A, N.PLACE_B
+    A, B = names.PLACE_A, names.PLACE_B
     for attempt in range(60):
         a = A[int(rng.integers(len(A)))]
         b = B[int(rng.integers(len(B)))]
@@ -69,7 +70,7 @@ def _place_name(rng, used: set[str], suffix: str) -> str:
         if attempt > 30:
             name = a + B[int(rng.integers(len(B)))] + b
         elif r < 0.25:
-            name = a + N.PLACE_MID + b
+            name = a + names.PLACE_MID + b
         else:
             name = a + b
         if a == b:
@@ -88,7 +89,7 @@ def _place_name(rng, used: set[str], suffix: str) -> str:
 
 
 def build_county(persons: int, rng: np.random.Generator) -> County:
-    code, name, province, city, plate, area, neighbours = N.COUNTIES[int(rng.integers(len(N.COUNTIES)))]
+    code, name, province, city, plate, area, neighbours = names.COUNTIES[int(rng.integers(len(names.COUNTIES)))]
     c = County(code, name, province, city, plate, area, [code] + list(neighbours))
 
     n_v = max(3, round(persons / VILLAGE_MEAN))
@@ -104,7 +105,7 @@ def build_county(persons: int, rng: np.random.Generator) -> County:
     per = np.full(n_t, n_v // n_t)
     per[: n_v % n_t] += 1
     if per.max() > 799:
-        raise ValueError("county too large for 12-digit division codes")
+        raise GenerationError("county too large for 12-digit division codes (at most 899 townships of 799 villages)")
 
     used_names: set[str] = set()
     v_town = np.empty(n_v, dtype=np.int64)
@@ -125,7 +126,7 @@ def build_county(persons: int, rng: np.random.Generator) -> County:
     c.v_size = size
     c.v_jinmu = rng.random(n_v) < 0.10
 
-    for key, suffix, kind, sector in N.BUREAUS:
+    for key, suffix, kind, sector in names.BUREAUS:
         ocode = c.org_code(rng, "11" if kind == "县直部门" else "12")
         oname = f"{name}{suffix}"
         c.bureau[key] = (ocode, oname, sector)

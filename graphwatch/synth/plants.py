@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import calendar as C
-from . import names as N
-from .chunk import (M_DIRECT, M_OPEN, P_DIBAO, P_DISAB, P_JINMU, P_PENSION, P_TEKUN, P_WEIFANG,
-                    SPLIT_WINDOW_DAYS, TENDER_THRESHOLD, Chunk)
+from . import calendar
+from . import names
+from ..exc import CountyTooSmall
+from .benefits import P_DIBAO, P_DISAB, P_JINMU, P_PENSION, P_TEKUN, P_WEIFANG
+from .chunk import Chunk
+from .contracts import DIRECT_RATIO_THRESHOLD, M_DIRECT, M_OPEN, SPLIT_WINDOW_DAYS, TENDER_THRESHOLD
 
 V, NM = "violation", "near_miss"
 _BID_INDUSTRY = 0        # 建筑工程
@@ -24,15 +26,15 @@ _BID_INDUSTRY = 0        # 建筑工程
 
 def _q(d: int) -> int:
     """Index of the quarter containing day d."""
-    return int(np.searchsorted(C.QUARTERS[0], d, side="right") - 1)
+    return int(np.searchsorted(calendar.QUARTERS[0], d, side="right") - 1)
 
 
 def _quarters(q0: int, q1: int) -> list[tuple[int, int]]:
-    return [(int(C.QUARTERS[0][k]), int(C.QUARTERS[1][k])) for k in range(q0, q1 + 1)]
+    return [(int(calendar.QUARTERS[0][k]), int(calendar.QUARTERS[1][k])) for k in range(q0, q1 + 1)]
 
 
 def _months(m0: int, m1: int) -> list[tuple[int, int]]:
-    return [(int(C.MONTHS[0][k]), int(C.MONTHS[1][k])) for k in range(m0, m1 + 1)]
+    return [(int(calendar.MONTHS[0][k]), int(calendar.MONTHS[1][k])) for k in range(m0, m1 + 1)]
 
 
 def _m(y: int, mo: int) -> int:
@@ -46,14 +48,14 @@ def _plant_villages(ch: Chunk) -> list[int]:
 
 def _stranger(ch: Chunk, *, lo=30, hi=65, exclude_hh=()) -> int:
     """An unused adult with no official, cadre, payroll or company ties."""
-    p = ch.p
+    p = ch.people
     ok = ch.principal_ok & ~ch.used & ~ch.hh_used[p.hh] & ~ch.hh_principal[p.hh] & (p.age >= lo) & (p.age <= hi)
     cand = np.nonzero(ok)[0]
     for _ in range(50):
         q = int(cand[int(ch.rng.integers(len(cand)))])
         if p.hh[q] not in exclude_hh:
             return q
-    raise RuntimeError("no stranger available")
+    raise CountyTooSmall("synthetic county too small: no stranger available")
 
 
 def _company(ch: Chunk, rep: int, *, established: int, holders=None, industry=_BID_INDUSTRY, phone=None,
@@ -65,17 +67,17 @@ def _company(ch: Chunk, rep: int, *, established: int, holders=None, industry=_B
 
 
 def _names(ch: Chunk, q: int) -> str:
-    return f"{ch.p.name[q]}"
+    return f"{ch.people.name[q]}"
 
 
 def _hh(ch: Chunk, q: int) -> str:
-    return str(ch.p.h_no[ch.p.hh[q]])
+    return str(ch.people.h_no[ch.people.hh[q]])
 
 
 def _current_cadres(ch: Chunk, *, own_village=True) -> list[int]:
     out = []
     for q, (v, post, start, end) in ch.cadre_post.items():
-        if end is None and ch.alive[q] and (not own_village or int(ch.p.vil[q]) == v):
+        if end is None and ch.alive[q] and (not own_village or int(ch.people.vil[q]) == v):
             out.append(q)
     cross = {x[0] for x in getattr(ch, "cross_cadres", [])}
     return sorted(q for q in out if q not in cross)
@@ -96,7 +98,7 @@ def own_village_project(ch: Chunk, kind: str, i: int):
     else:
         vs = [x for x in _plant_villages(ch) if x != v_home] or [x for x in ch.villages if x != v_home]
         v = vs[int(rng.integers(len(vs)))]
-    day = max(start + 200, C.day(2021, 6, 1)) + int(rng.integers(0, 700))
+    day = max(start + 200, calendar.day(2021, 6, 1)) + int(rng.integers(0, 700))
     est = day - int(rng.integers(400, 1500))
     if i % 2 == 0:
         ci = _company(ch, r, established=est)
@@ -107,13 +109,13 @@ def own_village_project(ch: Chunk, kind: str, i: int):
         ci = _company(ch, rep, established=est, holders=[(r, 70.0), (rep, 30.0)])
         role = "70 % shareholder"
         extra = [rep]
-    day = min(max(day, ch.companies[ci].established + 200), C.day(2024, 10, 15))
+    day = min(max(day, ch.companies[ci].established + 200), calendar.day(2024, 10, 15))
     budget = int(round(rng.uniform(450_000, 1_200_000), -3))
     proj = ch.new_project(v, budget, day)
     tender, ct = ch.award(proj, M_OPEN, ci, announce=day - 60)
     ch.mark(q, r, *extra)
     where = "the cadre's own village" if kind == V else \
-        f"{ch.c.v_name[v]} ({ch.c.v_code[v]}), not the village the cadre serves ({ch.c.v_code[v_home]})"
+        f"{ch.county.v_name[v]} ({ch.county.v_code[v]}), not the village the cadre serves ({ch.county.v_code[v_home]})"
     ch.truth("own_village_project", kind,
              [("Person", q), ("Person", r), ("Company", ci), ("Contract", ct), ("Project", proj), ("Village", v)],
              f"{post} {_names(ch, q)}; {kin} {_names(ch, r)} (household {_hh(ch, q)}) is {role} of the winner "
@@ -121,7 +123,7 @@ def own_village_project(ch: Chunk, kind: str, i: int):
 
 
 def relative_beneficiary(ch: Chunk, kind: str, i: int):
-    p, rng = ch.p, ch.rng
+    p, rng = ch.people, ch.rng
     offs = [q for t in ch.townships for q in ch.town_officials[t]
             if ch.village_town(int(p.vil[q])) == t and not ch.used[q]]
     if not offs:
@@ -140,7 +142,7 @@ def relative_beneficiary(ch: Chunk, kind: str, i: int):
         r = int(pool[int(rng.integers(len(pool)))])
         kin = "no kin (same village, different household" + (", same surname)" if len(same) else ")")
     org, post, start = ch.official_org[q]
-    q0 = min(20, max(_q(start) + 1, _q(C.day(2020, 1, 1))) + int(rng.integers(0, 8)))
+    q0 = min(20, max(_q(start) + 1, _q(calendar.day(2020, 1, 1))) + int(rng.integers(0, 8)))
     q1 = min(23, q0 + int(rng.integers(3, 8)))
     tags = ch.add_benefit(r, P_DIBAO, _quarters(q0, q1), int(round(rng.uniform(900, 1500))), approver=org)
     ch.block_assets_hh[p.hh[r]] = True
@@ -151,10 +153,10 @@ def relative_beneficiary(ch: Chunk, kind: str, i: int):
 
 
 def deceased_beneficiary(ch: Chunk, kind: str, i: int):
-    p, rng = ch.p, ch.rng
+    p, rng = ch.people, ch.rng
     turn60_all = p.birth + int(60 * 365.2425)
     base = ch.benefit_ok & ~ch.used & ~ch.hh_used[p.hh] & ~ch.hh_principal[p.hh] & (p.age >= 64) \
-        & (turn60_all < C.day(2022, 6, 1))
+        & (turn60_all < calendar.day(2022, 6, 1))
     cand = np.nonzero(base & ~ch.alive)[0]
     if not len(cand):     # a tiny county without a suitable death: let an old person die
         cand = np.nonzero(base & ch.alive & (p.age >= 70))[0]
@@ -163,10 +165,10 @@ def deceased_beneficiary(ch: Chunk, kind: str, i: int):
     lo = max(_q(int(turn60_all[q]) + 200) + 2, 2)
     if kind == V:
         k = int(rng.integers(lo, 21))
-        d = int(C.QUARTERS[0][k]) + int(rng.integers(0, 85))
+        d = int(calendar.QUARTERS[0][k]) + int(rng.integers(0, 85))
     else:                 # a few days into a quarter: the last paid quarter ends just before
         k = int(rng.integers(lo, 23))
-        d = int(C.QUARTERS[0][k]) + int(rng.integers(1, 21))
+        d = int(calendar.QUARTERS[0][k]) + int(rng.integers(1, 21))
     p.death[q] = d
     ch.alive[q] = False
     q_first = max(0, _q(int(turn60_all[q])) + 1)
@@ -178,26 +180,26 @@ def deceased_beneficiary(ch: Chunk, kind: str, i: int):
     if kind == V:
         after = ch.add_benefit(q, P_PENSION, _quarters(q_dead + 1, min(23, q_dead + int(rng.integers(2, 6)))), amount)
         ch.truth("deceased_beneficiary", kind, [("Person", q), ("DeathRecord", q)] + _benefit_keys(after),
-                 f"died {C.fmt1(d)}; 城乡居民养老金 still paid for {len(after)} later quarter(s), first from "
-                 f"{C.fmt1(int(C.QUARTERS[0][q_dead + 1]))}")
+                 f"died {calendar.fmt1(d)}; 城乡居民养老金 still paid for {len(after)} later quarter(s), first from "
+                 f"{calendar.fmt1(int(calendar.QUARTERS[0][q_dead + 1]))}")
     else:
         ch.truth("deceased_beneficiary", kind, [("Person", q), ("DeathRecord", q)] + _benefit_keys(before[-1:]),
-                 f"died {C.fmt1(d)}; last payment covers a period ending {C.fmt1(int(C.QUARTERS[1][last_before]))}, "
+                 f"died {calendar.fmt1(d)}; last payment covers a period ending {calendar.fmt1(int(calendar.QUARTERS[1][last_before]))}, "
                  f"entirely before the death")
 
 
 def payroll_on_welfare(ch: Chunk, kind: str, i: int):
-    p, rng = ch.p, ch.rng
+    p, rng = ch.people, ch.rng
     rows = [row for row in ch.payroll_rows if row[2] in ("教师", "医生", "护士") and row[5] is None
             and not ch.off_hh[p.hh[row[0]]] and not ch.used[row[0]] and not ch.hh_used[p.hh[row[0]]]
-            and ch.alive[row[0]] and row[4] < C.day(2022, 1, 1)]
+            and ch.alive[row[0]] and row[4] < calendar.day(2022, 1, 1)]
     if not rows:   # a tiny county whose teachers are all taken: hire one more
         cand = np.nonzero(ch.adult(30, 55) & ~ch.off_hh[p.hh] & ~ch.used & ~ch.hh_used[p.hh]
                           & ~ch.hh_principal[p.hh] & ~ch.payroll & ~ch.disabled)[0]
         q = int(cand[int(rng.integers(len(cand)))])
-        start = max(C.day(2008, 9, 1) + int(rng.integers(0, 12 * 365)), int(p.birth[q]) + 8400)
-        start = min(start, C.day(2021, 9, 1))
-        org = ch.c.t_school[ch.village_town(int(p.vil[q]))]
+        start = max(calendar.day(2008, 9, 1) + int(rng.integers(0, 12 * 365)), int(p.birth[q]) + 8400)
+        start = min(start, calendar.day(2021, 9, 1))
+        org = ch.county.t_school[ch.village_town(int(p.vil[q]))]
         ch.payroll[q] = True
         ch.benefit_ok[q] = False
         ch.payroll_rows.append((q, org, "教师", 4200 + int(rng.integers(0, 2500)), start, None))
@@ -208,10 +210,10 @@ def payroll_on_welfare(ch: Chunk, kind: str, i: int):
         q1 = min(23, q0 + int(rng.integers(3, 7)))
         tags = ch.add_benefit(q, P_DIBAO, _quarters(q0, q1), int(round(rng.uniform(900, 1500))))
         ch.block_assets_hh[p.hh[q]] = True
-        note = f"{post} on the payroll of {org} since {C.fmt1(start)} receives 低保 (a poverty roll)"
+        note = f"{post} on the payroll of {org} since {calendar.fmt1(start)} receives 低保 (a poverty roll)"
     else:
         y0 = int(rng.integers(1, 4))
-        tags = ch.add_benefit(q, P_JINMU, [(int(C.YEARS[0][y]), int(C.YEARS[1][y])) for y in range(y0, y0 + 3)],
+        tags = ch.add_benefit(q, P_JINMU, [(int(calendar.YEARS[0][y]), int(calendar.YEARS[1][y])) for y in range(y0, y0 + 3)],
                               int(round(rng.uniform(800, 3000))))
         note = f"{post} on the payroll of {org} receives 禁牧补贴, which is not a poverty roll"
     ch.mark(q)
@@ -219,7 +221,7 @@ def payroll_on_welfare(ch: Chunk, kind: str, i: int):
 
 
 def poor_with_assets(ch: Chunk, kind: str, i: int):
-    p, rng = ch.p, ch.rng
+    p, rng = ch.people, ch.rng
     heads = p.h_start
     ok_h = ch.benefit_ok[heads] & ~ch.used[heads] & ~ch.hh_used & ch.alive[heads] & (p.h_size >= 2) & ~ch.off_hh
     if kind == NM:
@@ -234,7 +236,7 @@ def poor_with_assets(ch: Chunk, kind: str, i: int):
         if members:
             break
     else:
-        raise RuntimeError("no household for poor_with_assets")
+        raise CountyTooSmall("synthetic county too small: no household for poor_with_assets")
     m = members[int(rng.integers(len(members)))]
     ents = [("Person", head), ("Person", m), ("Household", h)]
     if kind == V:
@@ -246,11 +248,11 @@ def poor_with_assets(ch: Chunk, kind: str, i: int):
         tags = ch.add_benefit(head, P_PENSION, _quarters(q_first, 23), int(round(rng.uniform(400, 600))))
         what = "城乡居民养老金 only (not a poverty roll)"
     if i % 2 == 0:
-        a = ch.add_vehicle(m, C.day(2018, 1, 1) + int(rng.integers(0, 5 * 365)), kind=0)
+        a = ch.add_vehicle(m, calendar.day(2018, 1, 1) + int(rng.integers(0, 5 * 365)), kind=0)
         ents.append(("Vehicle", a))
         owns = "a car"
     else:
-        a = ch.add_estate(m, C.day(2018, 1, 1) + int(rng.integers(0, 5 * 365)))
+        a = ch.add_estate(m, calendar.day(2018, 1, 1) + int(rng.integers(0, 5 * 365)))
         ents.append(("RealEstate", a))
         owns = "a property"
     ch.mark(head, m)
@@ -266,16 +268,16 @@ def _regulated_company(ch: Chunk, bureau: str) -> int:
              and not any(ch.used[x] for x in co.principals)]
     if cands:
         return cands[int(rng.integers(len(cands)))]
-    inds = [k for k, x in enumerate(N.INDUSTRIES) if x[1] == bureau]
+    inds = [k for k, x in enumerate(names.INDUSTRIES) if x[1] == bureau]
     rep = _stranger(ch)
     ci = ch.new_company(rep, industry=inds[int(rng.integers(len(inds)))], background=False,
-                        established=C.day(2010, 1, 1) + int(rng.integers(0, 3000)))
+                        established=calendar.day(2010, 1, 1) + int(rng.integers(0, 3000)))
     ch.plant_companies.add(ci)
     return ci
 
 
 def _extras(ch: Chunk, k: int, exclude: set[int]) -> list[tuple[int, str, str]]:
-    p, rng = ch.p, ch.rng
+    p, rng = ch.people, ch.rng
     ok = ch.alive & (p.age >= 24) & (p.age <= 70) & ~ch.is_official & ~ch.is_cadre & ~ch.used \
         & ~ch.hh_principal[p.hh]
     cand = np.nonzero(ok)[0]
@@ -283,24 +285,24 @@ def _extras(ch: Chunk, k: int, exclude: set[int]) -> list[tuple[int, str, str]]:
     while len(out) < k:
         q = int(cand[int(rng.integers(len(cand)))])
         if q not in exclude and q not in [x[0] for x in out]:
-            out.append((q, "违法行为人", N.PENALTIES[int(rng.integers(len(N.PENALTIES)))]))
+            out.append((q, "违法行为人", names.PENALTIES[int(rng.integers(len(names.PENALTIES)))]))
     return out
 
 
 def _bureau_official(ch: Chunk, exclude_bureau: str | None = None) -> tuple[int, str]:
     rng = ch.rng
     opts = [(q, b) for b, qs in ch.bureau_officials.items() for q in qs
-            if not ch.used[q] and not ch.hh_used[ch.p.hh[q]] and b != exclude_bureau]
+            if not ch.used[q] and not ch.hh_used[ch.people.hh[q]] and b != exclude_bureau]
     if not opts:
-        raise RuntimeError("no bureau official left")
-    main = [x for x in opts if x[1] in N.MAIN_REGULATORS]
+        raise CountyTooSmall("synthetic county too small: no bureau official left")
+    main = [x for x in opts if x[1] in names.MAIN_REGULATORS]
     pool = main or opts
     return pool[int(rng.integers(len(pool)))]
 
 
 def gambling_with_regulated(ch: Chunk, kind: str, i: int):
-    p, rng, c = ch.p, ch.rng, ch.c
-    pen = lambda: N.PENALTIES[int(rng.integers(len(N.PENALTIES)))]
+    p, rng, c = ch.people, ch.rng, ch.county
+    pen = lambda: names.PENALTIES[int(rng.integers(len(names.PENALTIES)))]
     o, b = _bureau_official(ch)
     org = c.bureau[b][0]
     split = (i % 3 == 1)                 # the "same place, different cases" form
@@ -315,8 +317,8 @@ def gambling_with_regulated(ch: Chunk, kind: str, i: int):
     co = ch.companies[ci]
     pr = co.legal_rep
     start = ch.official_org[o][2]
-    day = max(start + 30, co.established + 30, C.day(2019, 3, 1)) + int(rng.integers(0, 900))
-    day = min(day, C.day(2024, 11, 30))
+    day = max(start + 30, co.established + 30, calendar.day(2019, 3, 1)) + int(rng.integers(0, 900))
+    day = min(day, calendar.day(2024, 11, 30))
     minute = ch.gamble_minute(day)
     v = int(p.vil[pr])
     place = ch.place_for(v, True)
@@ -349,7 +351,7 @@ _BASES = ("legal_rep", "phone", "address", "shareholder")
 
 def _related_pair(ch: Chunk, basis: str, est: int) -> tuple[int, int, list[tuple]]:
     a = _stranger(ch)
-    b = _stranger(ch, exclude_hh={ch.p.hh[a]})
+    b = _stranger(ch, exclude_hh={ch.people.hh[a]})
     ents: list[tuple] = []
     if basis == "legal_rep":
         k1 = _company(ch, a, established=est)
@@ -357,7 +359,7 @@ def _related_pair(ch: Chunk, basis: str, est: int) -> tuple[int, int, list[tuple
         ents.append(("Person", a))
         used = [a, b]
     elif basis == "shareholder":
-        s = _stranger(ch, exclude_hh={ch.p.hh[a], ch.p.hh[b]})
+        s = _stranger(ch, exclude_hh={ch.people.hh[a], ch.people.hh[b]})
         k1 = _company(ch, a, established=est, holders=[(a, 70.0), (s, 30.0)])
         k2 = _company(ch, b, established=est + int(ch.rng.integers(100, 900)), holders=[(b, 65.0), (s, 35.0)])
         ents.append(("Person", s))
@@ -368,9 +370,9 @@ def _related_pair(ch: Chunk, basis: str, est: int) -> tuple[int, int, list[tuple
         k2 = _company(ch, b, established=est + int(ch.rng.integers(100, 900)), phone=phone)
         used = [a, b]
     else:
-        road = N.ROADS[int(ch.rng.integers(len(N.ROADS)))]
-        ch.g.addr_no += 1
-        addr = f"{ch.c.province}{ch.c.city}{ch.c.name}城关镇{road}{ch.g.addr_no}号"
+        road = names.ROADS[int(ch.rng.integers(len(names.ROADS)))]
+        ch.generator.addr_no += 1
+        addr = f"{ch.county.province}{ch.county.city}{ch.county.name}城关镇{road}{ch.generator.addr_no}号"
         k1 = _company(ch, a, established=est, address=addr)
         k2 = _company(ch, b, established=est + int(ch.rng.integers(100, 900)), address=addr)
         used = [a, b]
@@ -382,9 +384,9 @@ def related_bidders(ch: Chunk, kind: str, i: int):
     rng = ch.rng
     basis = _BASES[i % len(_BASES)]
     vs = _plant_villages(ch)
-    day = C.day(2020, 6, 1) + int(rng.integers(0, 1400))
+    day = calendar.day(2020, 6, 1) + int(rng.integers(0, 1400))
     k1, k2, ents = _related_pair(ch, basis, day - int(rng.integers(1200, 2500)))
-    day = min(max(day, ch.companies[k2].established + 200), C.day(2024, 6, 1))
+    day = min(max(day, ch.companies[k2].established + 200), calendar.day(2024, 6, 1))
     if kind == V:
         proj = ch.new_project(vs[int(rng.integers(len(vs)))], int(round(rng.uniform(450_000, 1_500_000), -3)), day)
         tender, ct = ch.award(proj, M_OPEN, k1, bidders=[k2], announce=day - 60)
@@ -402,7 +404,7 @@ def related_bidders(ch: Chunk, kind: str, i: int):
 
 
 def cadre_subsidy(ch: Chunk, kind: str, i: int):
-    p, rng, c = ch.p, ch.rng, ch.c
+    p, rng, c = ch.people, ch.rng, ch.county
     if kind == V:
         cands = [q for q in _current_cadres(ch) if not ch.hh_used[p.hh[q]] and not ch.used[q]]
         q = cands[int(rng.integers(len(cands)))]
@@ -416,10 +418,10 @@ def cadre_subsidy(ch: Chunk, kind: str, i: int):
         paid_in, ents_v = home, [("Village", v), ("Village", home)]
         where = (f"{c.v_name[home]} ({c.v_code[home]}), where the cadre lives; the cadre serves "
                  f"{c.v_name[v]} ({c.v_code[v]})")
-    y0 = max(int(C.year_of([start])[0]) + 1, 2021) - 2019
+    y0 = max(int(calendar.year_of([start])[0]) + 1, 2021) - 2019
     if i % 2 == 0 or kind == NM:
         years = list(range(y0, min(6, y0 + int(rng.integers(2, 4)))))
-        tags = ch.add_benefit(q, P_JINMU, [(int(C.YEARS[0][y]), int(C.YEARS[1][y])) for y in years],
+        tags = ch.add_benefit(q, P_JINMU, [(int(calendar.YEARS[0][y]), int(calendar.YEARS[1][y])) for y in years],
                               int(round(rng.uniform(1500, 4000))), village=paid_in)
         what = "禁牧补贴"
     else:
@@ -437,13 +439,13 @@ def relative_direct_award(ch: Chunk, kind: str, i: int):
     rel_ok = ch.adult(28, 66) & ~ch.used
     a, r, kin = ch.head_with_relative(offs, what="approving official", relative_ok=rel_ok)
     org, post, start = ch.official_org[a]
-    t = ch.c.t_gov.index(org)
-    vs = [v for v in ch.c.t_villages[t]]
+    t = ch.county.t_gov.index(org)
+    vs = [v for v in ch.county.t_villages[t]]
     v = vs[int(rng.integers(len(vs)))]
-    day = max(start + 100, C.day(2019, 9, 1)) + int(rng.integers(0, 1000))
-    day = min(day, C.day(2024, 10, 1))
+    day = max(start + 100, calendar.day(2019, 9, 1)) + int(rng.integers(0, 1000))
+    day = min(day, calendar.day(2024, 10, 1))
     ci = _company(ch, r, established=day - int(rng.integers(500, 2000)))
-    day = min(max(day, ch.companies[ci].established + 200), C.day(2024, 10, 15))
+    day = min(max(day, ch.companies[ci].established + 200), calendar.day(2024, 10, 15))
     if kind == V:
         amount = int(round(rng.uniform(80_000, 280_000), -2))
         proj = ch.new_project(v, int(round(amount * 1.02, -3)), day, builder=org)
@@ -462,11 +464,11 @@ def relative_direct_award(ch: Chunk, kind: str, i: int):
 
 
 def missing_coverage(ch: Chunk, kind: str, i: int):
-    p, rng = ch.p, ch.rng
+    p, rng = ch.people, ch.rng
     ok = ch.benefit_ok & ~ch.used & ~ch.hh_used[p.hh] & ch.alive & ~ch.disabled & (p.age >= 18)
     cand = np.nonzero(ok)[0]
     q = int(cand[int(rng.integers(len(cand)))])
-    k = int(rng.choice(len(N.DISABILITY_KINDS), p=[x[1] for x in N.DISABILITY_KINDS]))
+    k = int(rng.choice(len(names.DISABILITY_KINDS), p=[x[1] for x in names.DISABILITY_KINDS]))
     grade = int(rng.integers(1, 3))
     ch.disability.append((q, k, grade))
     ch.disabled[q] = True
@@ -474,11 +476,11 @@ def missing_coverage(ch: Chunk, kind: str, i: int):
     ents = [("Person", q), ("Disability", q)]
     if kind == V:
         ch.truth("missing_coverage", V, ents,
-                 f"grade-{grade} {N.DISABILITY_KINDS[k][0]} certificate holder on no assistance roll at all")
+                 f"grade-{grade} {names.DISABILITY_KINDS[k][0]} certificate holder on no assistance roll at all")
     else:
         tags = ch.add_benefit(q, P_DISAB, _quarters(int(rng.integers(0, 6)), 23), int(round(rng.uniform(450, 700))))
         ch.truth("missing_coverage", NM, ents + _benefit_keys(tags[:1]),
-                 f"grade-{grade} {N.DISABILITY_KINDS[k][0]} certificate holder who is on the 残疾人两项补贴 roll")
+                 f"grade-{grade} {names.DISABILITY_KINDS[k][0]} certificate holder who is on the 残疾人两项补贴 roll")
 
 
 def split_contracts(ch: Chunk, kind: str, i: int):
@@ -486,11 +488,11 @@ def split_contracts(ch: Chunk, kind: str, i: int):
     vs = _plant_villages(ch)
     v0 = vs[int(rng.integers(len(vs)))]
     t = ch.village_town(v0)
-    tv = [v for v in ch.c.t_villages[t]]
-    d0 = C.day(2020, 1, 1) + int(rng.integers(0, 1400))
+    tv = [v for v in ch.county.t_villages[t]]
+    d0 = calendar.day(2020, 1, 1) + int(rng.integers(0, 1400))
     rep = _stranger(ch)
     ci = _company(ch, rep, established=d0 - int(rng.integers(400, 2500)))
-    d0 = min(max(d0, ch.companies[ci].established + 200), C.day(2023, 11, 1))
+    d0 = min(max(d0, ch.companies[ci].established + 200), calendar.day(2023, 11, 1))
     ch.mark(rep)
     mode = "split" if kind == V else ("spread" if i % 2 == 0 else "above")
     if mode == "split":
@@ -524,13 +526,13 @@ def split_contracts(ch: Chunk, kind: str, i: int):
 
 
 def duplicate_benefits(ch: Chunk, kind: str, i: int):
-    p, rng = ch.p, ch.rng
+    p, rng = ch.people, ch.rng
     ok = ch.benefit_ok & ~ch.used & ~ch.hh_used[p.hh] & ch.alive & (p.age >= 55)
     cand = np.nonzero(ok)[0]
     q = int(cand[int(rng.integers(len(cand)))])
     y = int(rng.integers(2020, 2023))
     if kind == V:
-        d_tags = ch.add_benefit(q, P_DIBAO, _quarters(_q(C.day(y, 1, 1)), _q(C.day(y + 1, 12, 1))),
+        d_tags = ch.add_benefit(q, P_DIBAO, _quarters(_q(calendar.day(y, 1, 1)), _q(calendar.day(y + 1, 12, 1))),
                                 int(round(rng.uniform(900, 1400))))
         m0 = _m(y + 1, int(rng.integers(2, 7)))
         t_tags = ch.add_benefit(q, P_TEKUN, _months(m0, m0 + int(rng.integers(3, 6))), int(round(rng.uniform(700, 900))))
@@ -539,7 +541,7 @@ def duplicate_benefits(ch: Chunk, kind: str, i: int):
         ch.truth("duplicate_benefits", V, [("Person", q)] + _benefit_keys(overl) + _benefit_keys(t_tags),
                  f"低保 and 特困供养 (one exclusive group) paid for overlapping periods in {y + 1}")
     else:
-        d_tags = ch.add_benefit(q, P_DIBAO, _quarters(_q(C.day(y - 1, 1, 1)), _q(C.day(y, 4, 1))),
+        d_tags = ch.add_benefit(q, P_DIBAO, _quarters(_q(calendar.day(y - 1, 1, 1)), _q(calendar.day(y, 4, 1))),
                                 int(round(rng.uniform(900, 1400))))
         m0 = _m(y, 7)
         t_tags = ch.add_benefit(q, P_TEKUN, _months(m0, min(71, m0 + 12)), int(round(rng.uniform(700, 900))))
@@ -567,7 +569,6 @@ PLANTERS = {
 
 def ratio_truth(ch: Chunk):
     """Ground truth for direct_award_ratio, from the final contracts of each classed township."""
-    from .chunk import DIRECT_RATIO_THRESHOLD
     tot, direct = {}, {}
     for ct in ch.contracts:
         t = ch.village_town(ch.projects[ct[1]][0])
@@ -581,6 +582,6 @@ def ratio_truth(ch: Chunk):
             continue
         kind = V if cls == "planted" else NM
         assert (r > DIRECT_RATIO_THRESHOLD) == (kind == V), (t, r, cls)
-        ch.truth("direct_award_ratio", kind, [("Township", t), ("Organisation", ch.c.t_gov[t])],
+        ch.truth("direct_award_ratio", kind, [("Township", t), ("Organisation", ch.county.t_gov[t])],
                  f"{direct.get(t, 0)} of {tot.get(t, 0)} contracts awarded directly ({r:.2f}; threshold "
                  f"{DIRECT_RATIO_THRESHOLD})")
