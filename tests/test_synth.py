@@ -217,6 +217,33 @@ def test_same_seed_same_bytes(tmp_path):
     assert da["household_registry.csv"] != dc["household_registry.csv"]
 
 
+def test_counties_picked_by_code_load_side_by_side(tmp_path):
+    from graphwatch.exc import GenerationError
+    from graphwatch.ingest import load
+    from graphwatch.store import Workspace
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    counts = generate_county(a, persons=1000, seed=11, county="411521")
+    generate_county(b, persons=1000, seed=12, county="510722")
+    assert "household_registry_411521.csv" in counts and (a / "household_registry_411521.csv").exists()
+    truth = pd.read_csv(a / PERSON_RECORDS.name, dtype=str)
+    assert set(truth["file"]) == {f.replace(".", "_411521.") for f in PERSON_FILES}
+    assert json.loads((a / PARAMS_FILE).read_text(encoding="utf-8"))["county_code"] == "411521"
+    hh = _csv_rows(a / "household_registry_411521.csv", "gbk")
+    assert all(row[0].startswith("411521") for row in hh[1:])            # 户号 carries the county code
+    ws = Workspace(tmp_path / "ws", create=True)
+    results = load(ws, [a, b])
+    assert len({r.dataset for r in results}) == len(results) == 2 * len(SOURCE_FILES)
+    assert sum(r.rows_quarantined for r in results) == 0
+    # the two counties share no node but the national benefit programmes
+    shared = ws.con.execute("""SELECT DISTINCT split_part(key, ':', 1) FROM node_record GROUP BY key
+        HAVING count(DISTINCT regexp_extract(dataset, '_([0-9]{6})[.]', 1)) > 1""").fetchall()
+    assert shared == [("Programme",)]
+    ws.close()
+    with pytest.raises(GenerationError, match="unknown county code '999999'.*411521"):
+        generate_county(tmp_path / "c", persons=1000, seed=1, county="999999")
+
+
 def test_too_small_a_county_is_refused(tmp_path):
     from graphwatch import synth
     from graphwatch.exc import CountyTooSmall, GenerationError, GraphwatchError

@@ -36,6 +36,7 @@ class ChunkFiles:
         self.sex = np.where(self.people.male, "男", "女").astype(object)
         self.village_codes = np.array(self.county.v_code, dtype=object)
         self.years = calendar.tables().Y     # year of each day, for record numbers
+        self.prefix = self.county.record_prefix   # a county picked by code puts its code in record numbers
         # record numbers, filled as the files are written
         self.project_no: dict[int, str] = {}
         self.tender_no: dict[int, str] = {}
@@ -75,7 +76,8 @@ class ChunkFiles:
         ids = self.id18[persons]
         if mask is not None:
             lines, ids = lines[mask], ids[mask]
-        self.generator.person_records.write([[file] * len(lines), lines.astype(str).tolist(), ids.tolist()])
+        self.generator.person_records.write([[self.generator.file_name(file)] * len(lines), lines.astype(str).tolist(),
+                                             ids.tolist()])
 
     def sink(self, file: str):
         return self.generator.sinks[file]
@@ -157,7 +159,7 @@ class ChunkFiles:
         porder = sorted(range(len(ch.projects)), key=lambda i: (ch.projects[i][4], i))
         pno = self.project_no
         for i in porder:
-            pno[i] = f"XM{years[ch.projects[i][4] - calendar.DAY_MIN]}{self.next_number('project'):06d}"
+            pno[i] = f"XM{self.prefix}{years[ch.projects[i][4] - calendar.DAY_MIN]}{self.next_number('project'):06d}"
         self.sink("projects.csv").write([
             [pno[i] for i in porder], [ch.projects[i][1] for i in porder],
             [self.county.v_code[ch.projects[i][0]] for i in porder],
@@ -168,7 +170,7 @@ class ChunkFiles:
         rows = []
         for i in torder:
             proj, name, budget, method, announced = ch.tenders[i]
-            tno[i] = f"ZB{years[announced - calendar.DAY_MIN]}{self.next_number('tender'):06d}"
+            tno[i] = f"ZB{self.prefix}{years[announced - calendar.DAY_MIN]}{self.next_number('tender'):06d}"
             rows.append([tno[i], pno[proj], name, budget, METHODS[method], calendar.to_date(announced)])
         self.sink("tenders.xlsx").write(rows)
         trank = {ti: k for k, ti in enumerate(torder)}
@@ -180,7 +182,7 @@ class ChunkFiles:
         korder = sorted(range(len(ch.contracts)), key=lambda i: (ch.contracts[i][7], i))
         kno = self.contract_no
         for i in korder:
-            kno[i] = f"HT{years[ch.contracts[i][7] - calendar.DAY_MIN]}{self.next_number('contract'):06d}"
+            kno[i] = f"HT{self.prefix}{years[ch.contracts[i][7] - calendar.DAY_MIN]}{self.next_number('contract'):06d}"
         approvers = np.array([ch.contracts[i][5] for i in korder], dtype=np.int64)
         ids_, nm = self.dirty(f, approvers)
         ks = [ch.contracts[i] for i in korder]
@@ -212,7 +214,7 @@ class ChunkFiles:
         n = len(bp)
         start = self.generator.seq["benefit"]
         self.generator.seq["benefit"] += n
-        nos = np.char.add("FF", np.char.zfill((np.arange(start + 1, start + n + 1)).astype(str), 10)).astype(object)
+        nos = np.char.add("FF" + self.prefix, np.char.zfill((np.arange(start + 1, start + n + 1)).astype(str), 10)).astype(object)
         for k in np.nonzero(tag >= 0)[0]:
             self.benefit_no[int(tag[k])] = nos[k]
         ids_, nm = self.dirty(f, bp)

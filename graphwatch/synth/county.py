@@ -23,6 +23,7 @@ class County:
     plate: str
     area: str
     regions: list[str]                  # [own code] + neighbouring county codes
+    record_prefix: str = ""             # put into county-local record numbers (户号, 发放记录号 …)
     t_code: list[str] = field(default_factory=list)
     t_name: list[str] = field(default_factory=list)
     t_gov: list[str] = field(default_factory=list)
@@ -88,9 +89,24 @@ def _place_name(rng, used: set[str], suffix: str) -> str:
     return name
 
 
-def build_county(persons: int, rng: np.random.Generator) -> County:
-    code, name, province, city, plate, area, neighbours = names.COUNTIES[int(rng.integers(len(names.COUNTIES)))]
-    c = County(code, name, province, city, plate, area, [code] + list(neighbours))
+COUNTY_CODES = tuple(c[0] for c in names.COUNTIES)
+
+
+def build_county(persons: int, rng: np.random.Generator, code: str | None = None) -> County:
+    """The county's frame; ``code`` picks the county (one of :data:`COUNTY_CODES`), else the seed does.
+
+    A county picked by code carries its code in every county-local record number, so
+    counties of different codes can share a workspace without their numbers colliding.
+    """
+    drawn = int(rng.integers(len(names.COUNTIES)))   # drawn either way: the rest stays the seed's
+    if code is not None and str(code) not in COUNTY_CODES:
+        raise GenerationError(f"unknown county code {code!r}; the generator knows "
+                              + ", ".join(f"{c[0]} ({c[1]})" for c in names.COUNTIES))
+    chosen = code is not None
+    index = COUNTY_CODES.index(str(code)) if chosen else drawn
+    code, name, province, city, plate, area, neighbours = names.COUNTIES[index]
+    c = County(code, name, province, city, plate, area, [code] + list(neighbours),
+               record_prefix=code if chosen else "")
 
     n_v = max(3, round(persons / VILLAGE_MEAN))
     n_t = max(2, round(n_v / VILLAGES_PER_TOWNSHIP))

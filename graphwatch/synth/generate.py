@@ -42,7 +42,7 @@ def planted_per_model(persons: int) -> int:
 
 
 class _Generator:
-    def __init__(self, out_dir: Path, persons: int, seed: int, progress):
+    def __init__(self, out_dir: Path, persons: int, seed: int, progress, county: str | None = None):
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / "_truth").mkdir(exist_ok=True)
@@ -51,7 +51,9 @@ class _Generator:
         self.progress = progress
         rng0 = np.random.default_rng([seed, 1])
         self.rng_out = np.random.default_rng([seed, 2])
-        self.county = build_county(persons, rng0)
+        self.county = build_county(persons, rng0, county)
+        # a county chosen by code names its files after it (two counties then load side by side)
+        self.file_suffix = f"_{self.county.code}" if county is not None else ""
         self.ids = IdState(self.county, rng0)
         self.company_names: set[str] = set()
         self.plates: set[str] = set()
@@ -63,17 +65,25 @@ class _Generator:
         for name, spec in SOURCE_FILES.items():
             if spec.format == "csv":
                 nl = "\r\n" if spec.encoding in _WIN_NEWLINE else "\n"
-                self.sinks[name] = CsvSink(self.out, spec, newline=nl)
+                self.sinks[name] = CsvSink(self.out, spec, newline=nl, file_name=self.file_name(name))
         c = self.county
         self.sinks["officials_roster.xlsx"] = XlsxSink(self.out, SOURCE_FILES["officials_roster.xlsx"], sheet="名册",
-                                                       title=f"{c.name}公职人员及村“两委”干部名册")
-        self.sinks["tenders.xlsx"] = XlsxSink(self.out, SOURCE_FILES["tenders.xlsx"], sheet="招标公告")
-        self.sinks["death_records.xlsx"] = XlsxSink(self.out, SOURCE_FILES["death_records.xlsx"], sheet="死亡登记")
+                                                       title=f"{c.name}公职人员及村“两委”干部名册",
+                                                       file_name=self.file_name("officials_roster.xlsx"))
+        self.sinks["tenders.xlsx"] = XlsxSink(self.out, SOURCE_FILES["tenders.xlsx"], sheet="招标公告",
+                                              file_name=self.file_name("tenders.xlsx"))
+        self.sinks["death_records.xlsx"] = XlsxSink(self.out, SOURCE_FILES["death_records.xlsx"], sheet="死亡登记",
+                                                    file_name=self.file_name("death_records.xlsx"))
         self.person_records = CsvSink(self.out, PERSON_RECORDS)
         self.ground_truth_file = open(self.out / GROUND_TRUTH.name, "w", encoding="utf-8", newline="")
         self.ground_truth = csv.writer(self.ground_truth_file, lineterminator="\n")
         self.ground_truth.writerow(GROUND_TRUTH.headers)
         self.ground_truth_rows = 0
+
+    def file_name(self, source: str) -> str:
+        """The name a source file of ``docs/sources.md`` is written under."""
+        stem, dot, ext = source.rpartition(".")
+        return f"{stem}{self.file_suffix}{dot}{ext}"
 
     # ---------------------------------------------------------------- static files
     def write_frame(self):
@@ -150,7 +160,7 @@ class _Generator:
         counts = {}
         for name, sink in self.sinks.items():
             sink.close()
-            counts[name] = sink.rows
+            counts[self.file_name(name)] = sink.rows
         self.person_records.close()
         counts[PERSON_RECORDS.name] = self.person_records.rows
         self.ground_truth_file.close()
@@ -184,6 +194,8 @@ class _Generator:
             },
             "counts": counts,
         }
+        if self.file_suffix:   # files and county-local record numbers carry the county code
+            params["county_chosen"] = True
         (self.out / PARAMS_FILE).write_text(json.dumps(params, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                                             encoding="utf-8")
         if self.progress:
@@ -191,7 +203,7 @@ class _Generator:
         return counts
 
 
-def generate_county(out_dir, *, persons: int, seed: int,
+def generate_county(out_dir, *, persons: int, seed: int, county: str | None = None,
                     progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
     """Write a synthetic county: every source file of ``docs/sources.md`` and the truth.
 
@@ -203,6 +215,15 @@ def generate_county(out_dir, *, persons: int, seed: int,
         Number of persons in the county (at least 1000).
     seed : int
         Seed; the same seed and size give byte-identical CSV files.
+    county : str, optional
+        A county code of the generator's list (``graphwatch.synth.county.COUNTY_CODES``:
+        130633 易县, 411521 罗山县, 430524 隆回县, 510722 三台县, 621121 通渭县); by default
+        the seed picks one. A county picked by code writes its files as
+        ``household_registry_<code>.csv`` … and carries its code in every county-local record
+        number (户号, 发放记录号, 项目/招标/合同编号), so counties of different codes load into
+        one workspace side by side (their people are disjoint: IDs start with the county's or
+        a neighbouring region code of its own province). Otherwise the county is the same as
+        the seed would give with that county.
     progress : callable, optional
         Called as ``progress(step_name, done, total)`` while generating.
 
@@ -222,4 +243,4 @@ def generate_county(out_dir, *, persons: int, seed: int,
     if persons < MIN_PERSONS:
         raise CountyTooSmall(f"persons must be at least {MIN_PERSONS} (every supervision model needs room for "
                              f"its planted violations and near-misses), got {persons}")
-    return _Generator(Path(out_dir), int(persons), int(seed), progress).run()
+    return _Generator(Path(out_dir), int(persons), int(seed), progress, county).run()

@@ -334,7 +334,9 @@ def make_population(rng: np.random.Generator, c: County, villages: range, ids: I
     first_in_v = np.searchsorted(h_vil, h_vil, side="left")
     k = np.arange(n_h) - first_in_v + 1
     vcode = np.array(c.v_code, dtype=object)
-    h_no = np.array([f"{vc[6:]}{kk:04d}" for vc, kk in zip(vcode[h_vil].tolist(), k.tolist())], dtype=object)
+    prefix = c.record_prefix
+    h_no = np.array([f"{prefix}{vc[6:]}{kk:04d}" for vc, kk in zip(vcode[h_vil].tolist(), k.tolist())],
+                    dtype=object)
     tnames = np.array(c.t_name, dtype=object)[c.v_town[h_vil]]
     vnames = np.array(c.v_name, dtype=object)[h_vil]
     group = (k - 1) // 30 + 1
