@@ -1,8 +1,8 @@
 """Entity resolution: the acceptance cases of issue 5, on real workspaces loaded from CSV files.
 
 Each test writes a few source rows in the loaders' formats, loads them, resolves with the
-packaged model (trained on the generator's 1 M-record county) and checks which records
-ended up as one entity.
+packaged model (trained on two generated counties, see ``graphwatch/resolve/person_model.json``'s
+``graphwatch`` entry) and checks which records ended up as one entity.
 """
 
 from __future__ import annotations
@@ -344,6 +344,39 @@ def test_load_undoes_resolution_and_ids_are_stable_across_reruns(tmp_path):
     assert _person_graph(ws) == unresolved              # a load restores the records' own nodes
     resolve(ws)
     assert _person_graph(ws) == first
+
+
+# -- the prior ------------------------------------------------------------------------------------
+
+def test_the_prior_is_measured_on_the_workspace_not_taken_from_the_training_county(tmp_path):
+    import json
+
+    from graphwatch.resolve.model import DEFAULT_MODEL
+    from graphwatch.resolve.score import PRIOR_PSEUDO_UNITS, estimated_prior
+    from graphwatch.synth import generate_county
+
+    # the share of random pairs of ID-holding units that share the ID
+    assert estimated_prior(1000, 999) == pytest.approx(999 / (1000 * 999 / 2))
+    assert estimated_prior(1000, 0) == pytest.approx(0.5 / (1000 * 999 / 2))
+    packaged = json.loads(DEFAULT_MODEL.read_text(encoding="utf-8"))["probability_two_random_records_match"]
+    # a handful of hand-made records: the model's prior, nearly unchanged
+    tiny = resolve(loaded(tmp_path, household=[("H1", "孙桂英", pid(dt.date(1950, 6, 6), 51), "女", "1950-06-06", V1)],
+                          benefits=[("B1", "孙桂英", pid(dt.date(1950, 6, 6), 51), V1)])).prior
+    assert tiny["model_prior"] == packaged and tiny["weight"] == pytest.approx(2 / (2 + PRIOR_PSEUDO_UNITS))
+    assert packaged < tiny["prior"] < 1.1 * packaged
+    # a generated county: its own prior, a few thousand records have their say
+    generate_county(tmp_path / "gen", persons=3000, seed=4)
+    ws = Workspace(tmp_path / "ws_gen", create=True)
+    load(ws, [tmp_path / "gen"])
+    rep = resolve(ws)
+    units, id_units, shared = (rep.prior[k] for k in ("units", "id_units", "shared_id_pairs"))
+    assert 0.8 * units < id_units < units and shared > 0
+    assert rep.prior["estimate"] == pytest.approx(shared / (id_units * (id_units - 1) / 2))
+    assert rep.prior["estimate"] > 20 * packaged       # 4 500 statements, not the training county's size
+    assert packaged < rep.prior["prior"] < rep.prior["estimate"]
+    stored = json.loads(ws.con.execute("SELECT report FROM er_run WHERE applied").fetchone()[0])["prior"]
+    assert stored["prior"] == pytest.approx(rep.prior["prior"])
+    assert resolve(ws, model_prior=True).prior["prior"] == packaged   # the old behaviour, to compare
 
 
 # -- companies ------------------------------------------------------------------------------------

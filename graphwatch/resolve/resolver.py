@@ -8,10 +8,13 @@ all inside the workspace's DuckDB:
    region; a valid ID shared by records with more than ``max_names_per_id`` different
    names (a clerk's ID, a placeholder) is *over-shared*: it stays the identity of its owner
    (the most authoritative record's name) and is only evidence for the others;
-2. **score** (:mod:`.score`) — splink predicts candidate pairs (:mod:`.model`) and keeps those at or above
-   the review threshold in ``er_pair``, each with its per-field weights;
-3. **cluster** (:mod:`.cluster`) — union-find over, in this order, "same" judgements, shared valid IDs, then
-   model pairs at or above the merge threshold from the most to the least likely. Two
+2. **score** (:mod:`.score`) — splink predicts candidate pairs (:mod:`.model`) and keeps those
+   at or above the review threshold in ``er_pair``, each with its per-field weights. The
+   model's m and u come from its training data; its prior (the chance that two random
+   records are one person, which depends on how many records there are) is this
+   workspace's own, measured on its records that carry a usable ID;
+3. **cluster** (:mod:`.cluster`) — union-find over, in this order, "same" judgements, shared
+   valid IDs, the sole holder of a name in a village, then model pairs at or above the merge threshold from the most to the least likely. Two
    clusters never join if they hold different valid IDs or any "not same" judgement
    between their records, so a chain A~B~C cannot join A and C that way. A record without
    a valid ID that matches records of two different ID holders is ambiguous: its pairs go
@@ -42,7 +45,8 @@ from .apply import add_branches, apply_entities
 from .cluster import cluster
 from .model import train as train_model
 from .prepare import LINK_INPUT, prepare_companies, prepare_persons
-from .score import SCORED_PAIRS, load_model, model_path, prior, score_pairs
+from .score import SCORED_PAIRS, estimated_prior, id_pair_counts, load_model, model_path, score_pairs, \
+    workspace_prior
 
 __all__ = ["ResolveError", "ResolveReport", "resolve", "MERGE_THRESHOLD", "REVIEW_THRESHOLD", "MAX_NAMES_PER_ID"]
 
@@ -69,6 +73,7 @@ class ResolveReport:
     branches: int = 0
     model: str = ""
     trained: bool = False
+    prior: dict = field(default_factory=dict)   # the prior scored with and what it came from
     seconds: dict = field(default_factory=dict)
 
 
@@ -111,11 +116,14 @@ def last_thresholds(con) -> dict:
 
 def resolve(ws: Workspace, *, train: bool = False, model: str | Path | dict | None = None,
             merge_threshold: float = MERGE_THRESHOLD, review_threshold: float = REVIEW_THRESHOLD,
-            max_names_per_id: int = MAX_NAMES_PER_ID, rescore: bool = True, progress=None) -> ResolveReport:
+            max_names_per_id: int = MAX_NAMES_PER_ID, rescore: bool = True, model_prior: bool = False,
+            progress=None) -> ResolveReport:
     """Resolve persons and companies in ``ws`` and rewrite its graph (one transaction).
 
     ``train`` fits the model on this workspace and saves it as ``<ws>/resolve/person_model.json``
     (later runs use it); otherwise ``model``, else that file, else the packaged default.
+    Pairs are scored with this workspace's own prior (``report.prior`` says what it was
+    derived from); ``model_prior=True`` keeps the model's stored prior instead (to compare).
     ``rescore=False`` re-clusters stored pairs only (after a judgement or an un-merge).
     """
     if ws.read_only:
@@ -141,13 +149,21 @@ def resolve(ws: Workspace, *, train: bool = False, model: str | Path | dict | No
         if train:
             step("train", 1, 4)
             t = time.perf_counter()
-            m = train_model(con, LINK_INPUT, prior(con))
+            _units, id_units, shared = id_pair_counts(con)
+            m = train_model(con, LINK_INPUT, estimated_prior(id_units, shared),
+                            trained_on=f"workspace {ws.path.name}: {rep.records:,} person records "
+                                       f"({rep.units:,} source statements)")
             model_path(ws).parent.mkdir(exist_ok=True)
             model_path(ws).write_text(json.dumps(m, ensure_ascii=False, indent=1), encoding="utf-8")
             rep.model, rep.trained = str(model_path(ws)), True
             rep.seconds["train"] = time.perf_counter() - t
         else:
             m, rep.model = load_model(ws, model)
+        # the prior is this workspace's, not the training county's (it depends on the data's size)
+        rep.prior = workspace_prior(con, m["probability_two_random_records_match"])
+        if model_prior:
+            rep.prior["prior"] = m["probability_two_random_records_match"]
+        m = {**m, "probability_two_random_records_match": rep.prior["prior"]}
         step("score", 1, 4)
         t = time.perf_counter()
         score_pairs(con, m, review_threshold)
