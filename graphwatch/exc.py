@@ -61,6 +61,19 @@ class EngineError(GraphwatchError):
     """An engine failed to run a query."""
 
 
+class ResolveError(GraphwatchError):
+    """Entity resolution cannot run, or a reference names no source record."""
+
+
+class GenerationError(GraphwatchError):
+    """The synthetic county generator cannot build what it was asked for."""
+
+
+class CountyTooSmall(GenerationError, ValueError):
+    """The requested synthetic county has too few persons (or too small a village, township …)
+    for the background structure and the planted violations and near-misses."""
+
+
 class MissingDependency(GraphwatchError):
     """An optional dependency is not installed; the message says what to install."""
 

@@ -1,8 +1,8 @@
 """Entity resolution: the acceptance cases of issue 5, on real workspaces loaded from CSV files.
 
 Each test writes a few source rows in the loaders' formats, loads them, resolves with the
-packaged model (trained on the generator's 1 M-record county) and checks which records
-ended up as one entity.
+packaged model (trained on two generated counties, see ``graphwatch/resolve/person_model.json``'s
+``graphwatch`` entry) and checks which records ended up as one entity.
 """
 
 from __future__ import annotations
@@ -185,9 +185,20 @@ def test_twins_with_different_valid_ids_never_merge(tmp_path):
                                      ("H1", "王蕾", t2, "男", b.isoformat(), V1, "13900000001")])
     resolve(ws)
     assert entity_of(ws, HHREF.format(2)) != entity_of(ws, HHREF.format(3))
-    # even a "same" judgement cannot join two different valid IDs through a chain
-    judge(ws, HHREF.format(2), HHREF.format(3), "unsure", who="tester", why="twins?")
+    done = judge(ws, HHREF.format(2), HHREF.format(3), "unsure", who="tester", why="twins?")
     assert entity_of(ws, HHREF.format(2)) != entity_of(ws, HHREF.format(3))
+    assert (done.judgement, done.one_entity, done.kept_apart_by, done.evidence) == \
+        ("unsure", False, "different_ids", (t1, t2))
+    # a "same" judgement is recorded, but two different valid IDs still keep the twins apart
+    done = judge(ws, HHREF.format(3), HHREF.format(2), "same", who="tester", why="looked alike")
+    assert entity_of(ws, HHREF.format(2)) != entity_of(ws, HHREF.format(3))
+    assert (done.a, done.b, done.one_entity, done.kept_apart_by) == \
+        (HHREF.format(3), HHREF.format(2), False, "different_ids")
+    assert (done.entity_a, done.entity_b) == (f"Person:{t2}", f"Person:{t1}") and done.evidence == (t2, t1)
+    line = done.describe()
+    assert "\n" not in line and "recorded same" in line and "stay two entities" in line and t1 in line
+    assert "已记录“相同”" in line and "身份证号不同" in line and "仍为两个实体" in line
+    assert explain_pair(ws, HHREF.format(2), HHREF.format(3))["judgement"]["judgement"] == "same"
 
 
 def test_a_chain_cannot_join_two_different_valid_ids(tmp_path):
@@ -207,10 +218,13 @@ def test_a_chain_cannot_join_two_different_valid_ids(tmp_path):
     queue = review_queue(ws)
     assert set(zip(queue.a, queue.b)) | set(zip(queue.b, queue.a)) >= {(A, B), (C, B)}
     # "same" B~A by hand; B~C cannot then follow, as A and C hold different IDs
-    judge(ws, B, A, "same", who="tester", why="visited")
+    done = judge(ws, B, A, "same", who="tester", why="visited")
     assert entity_of(ws, B) == entity_of(ws, A)
-    judge(ws, B, C, "same", who="tester", why="mistake")
+    assert done.one_entity and done.kept_apart_by is None and done.entity_a == done.entity_b == f"Person:{a}"
+    assert done.describe().startswith(f"recorded same: {B} ≡ {A}; now one entity Person:{a} · 已记录“相同”")
+    done = judge(ws, B, C, "same", who="tester", why="mistake")
     assert entity_of(ws, B) == entity_of(ws, A) != entity_of(ws, C)
+    assert not done.one_entity and done.kept_apart_by == "different_ids" and done.evidence == (a, c)
 
 
 def test_common_name_same_birth_in_two_regions_without_ids_goes_to_review(tmp_path):
@@ -244,8 +258,11 @@ def test_not_same_judgement_survives_reruns_and_reloads(tmp_path):
     ws = loaded(tmp_path, **files)
     resolve(ws)
     assert entity_of(ws, BENREF.format("B1")) == f"Person:{a}"
-    judge(ws, BENREF.format("B1"), HHREF.format(2), "not_same", who="检查员甲", why="different person, checked")
+    done = judge(ws, BENREF.format("B1"), HHREF.format(2), "not_same", who="检查员甲",
+                 why="different person, checked")
     assert entity_of(ws, BENREF.format("B1")) != f"Person:{a}"
+    assert (done.one_entity, done.kept_apart_by, done.entity_b) == (False, "not_same", f"Person:{a}")
+    assert "now two entities" in done.describe() and "已记录“不同”" in done.describe()
     resolve(ws)                                         # a full re-run re-scores: the judgement still wins
     assert entity_of(ws, BENREF.format("B1")) != f"Person:{a}"
     load(ws, [county(tmp_path, **files)])               # a reload undoes resolution, keeps judgements
@@ -256,6 +273,22 @@ def test_not_same_judgement_survives_reruns_and_reloads(tmp_path):
     with pytest.raises(ResolveError, match="must be one of"):
         judge(ws, BENREF.format("B1"), HHREF.format(2), "maybe")
     assert set(JUDGEMENTS) == {"same", "not_same", "unsure"}
+
+
+def test_a_same_judgement_against_an_earlier_not_same_says_which_kept_them_apart(tmp_path):
+    # three 孙桂英 without IDs in three villages: the model leaves them apart, people decide
+    ws = loaded(tmp_path, household=[("H1", "李四", pid(dt.date(1960, 1, 1), 11), "男", "1960-01-01", V1)],
+                benefits=[("B1", "孙桂英", "", V1), ("B2", "孙桂英", "", V2), ("B3", "孙桂英", "", V_OTHER)])
+    resolve(ws)
+    b1, b2, b3 = (BENREF.format(f"B{k}") for k in (1, 2, 3))
+    assert len({entity_of(ws, b1), entity_of(ws, b2), entity_of(ws, b3)}) == 3
+    assert judge(ws, b1, b3, "not_same", who="tester").kept_apart_by == "not_same"
+    assert judge(ws, b1, b2, "same", who="tester").one_entity
+    done = judge(ws, b2, b3, "same", who="tester")
+    assert not done.one_entity and done.kept_apart_by == "not_same" and set(done.evidence) == {b1, b3}
+    assert '"not same" was judged between' in done.describe() and "已判定为不同" in done.describe()
+    recorded = judge(ws, b2, b3, "unsure", who="tester", apply=False)
+    assert not recorded.reclustered and "not re-clustered yet" in recorded.describe()
 
 
 def _person_graph(ws):
@@ -311,6 +344,39 @@ def test_load_undoes_resolution_and_ids_are_stable_across_reruns(tmp_path):
     assert _person_graph(ws) == unresolved              # a load restores the records' own nodes
     resolve(ws)
     assert _person_graph(ws) == first
+
+
+# -- the prior ------------------------------------------------------------------------------------
+
+def test_the_prior_is_measured_on_the_workspace_not_taken_from_the_training_county(tmp_path):
+    import json
+
+    from graphwatch.resolve.model import DEFAULT_MODEL
+    from graphwatch.resolve.score import PRIOR_PSEUDO_UNITS, estimated_prior
+    from graphwatch.synth import generate_county
+
+    # the share of random pairs of ID-holding units that share the ID
+    assert estimated_prior(1000, 999) == pytest.approx(999 / (1000 * 999 / 2))
+    assert estimated_prior(1000, 0) == pytest.approx(0.5 / (1000 * 999 / 2))
+    packaged = json.loads(DEFAULT_MODEL.read_text(encoding="utf-8"))["probability_two_random_records_match"]
+    # a handful of hand-made records: the model's prior, nearly unchanged
+    tiny = resolve(loaded(tmp_path, household=[("H1", "孙桂英", pid(dt.date(1950, 6, 6), 51), "女", "1950-06-06", V1)],
+                          benefits=[("B1", "孙桂英", pid(dt.date(1950, 6, 6), 51), V1)])).prior
+    assert tiny["model_prior"] == packaged and tiny["weight"] == pytest.approx(2 / (2 + PRIOR_PSEUDO_UNITS))
+    assert packaged < tiny["prior"] < 1.1 * packaged
+    # a generated county: its own prior, a few thousand records have their say
+    generate_county(tmp_path / "gen", persons=3000, seed=4)
+    ws = Workspace(tmp_path / "ws_gen", create=True)
+    load(ws, [tmp_path / "gen"])
+    rep = resolve(ws)
+    units, id_units, shared = (rep.prior[k] for k in ("units", "id_units", "shared_id_pairs"))
+    assert 0.8 * units < id_units < units and shared > 0
+    assert rep.prior["estimate"] == pytest.approx(shared / (id_units * (id_units - 1) / 2))
+    assert rep.prior["estimate"] > 20 * packaged       # 4 500 statements, not the training county's size
+    assert packaged < rep.prior["prior"] < rep.prior["estimate"]
+    stored = json.loads(ws.con.execute("SELECT report FROM er_run WHERE applied").fetchone()[0])["prior"]
+    assert stored["prior"] == pytest.approx(rep.prior["prior"])
+    assert resolve(ws, model_prior=True).prior["prior"] == packaged   # the old behaviour, to compare
 
 
 # -- companies ------------------------------------------------------------------------------------

@@ -19,14 +19,12 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from graphwatch.resolve.ids import clean_resident_id, id_sex, resident_id_check_char
 from graphwatch.synth import (GROUND_TRUTH, MODEL_IDS, PARAMS_FILE, PERSON_FILES, PERSON_RECORDS, SOURCE_FILES,
                               generate_county)
-from graphwatch.synth import names as N
-from graphwatch.synth.chunk import kin
+from graphwatch.synth import names
 from graphwatch.synth.codes import resident_ids
-from graphwatch.synth.population import REL
-
-ids_mod = pytest.importorskip("graphwatch.resolve.ids")
+from graphwatch.synth.population import REL, household_kinship
 
 PERSONS = 2000
 
@@ -122,7 +120,7 @@ def test_params_and_ground_truth_columns(county):
     assert set(gt["kind"]) == {"violation", "near_miss"}
     assert gt["entity_key"].str.match(r"^[A-Za-z]+:\S+$").all()
     persons = gt.loc[gt["entity_kind"] == "Person", "entity_key"].str[len("Person:"):]
-    assert all(ids_mod.clean_resident_id(x) == (x, "valid") for x in persons)
+    assert all(clean_resident_id(x) == (x, "valid") for x in persons)
 
 
 def test_references_resolve(county):
@@ -170,15 +168,15 @@ def test_all_models_planted_and_near_missed(county):
 def test_household_ids_mostly_validate(county):
     out, _ = county
     hh = _data(out, "household_registry.csv")
-    statuses = pd.Series([ids_mod.clean_resident_id(x)[1] for x in hh["公民身份号码"]]).value_counts()
+    statuses = pd.Series([clean_resident_id(x)[1] for x in hh["公民身份号码"]]).value_counts()
     assert statuses.get("valid", 0) / len(hh) > 0.98
     assert set(statuses.index) <= {"valid", "invalid_checksum", "legacy15"}
     # every true ID is valid and unique, and its birth date and sex agree with the registry
     truth = pd.read_csv(out / PERSON_RECORDS.name, dtype=str)
     t = truth[truth["file"] == "household_registry.csv"]
     assert t["true_person_id"].is_unique and len(t) == PERSONS
-    assert all(ids_mod.clean_resident_id(x)[1] == "valid" for x in t["true_person_id"])
-    sex = [ids_mod.id_sex(x) for x in t["true_person_id"]]
+    assert all(clean_resident_id(x)[1] == "valid" for x in t["true_person_id"])
+    sex = [id_sex(x) for x in t["true_person_id"]]
     assert sex == hh["性别"].tolist()
 
 
@@ -219,9 +217,39 @@ def test_same_seed_same_bytes(tmp_path):
     assert da["household_registry.csv"] != dc["household_registry.csv"]
 
 
+def test_counties_picked_by_code_load_side_by_side(tmp_path):
+    from graphwatch.exc import GenerationError
+    from graphwatch.ingest import load
+    from graphwatch.store import Workspace
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    counts = generate_county(a, persons=1000, seed=11, county="411521")
+    generate_county(b, persons=1000, seed=12, county="510722")
+    assert "household_registry_411521.csv" in counts and (a / "household_registry_411521.csv").exists()
+    truth = pd.read_csv(a / PERSON_RECORDS.name, dtype=str)
+    assert set(truth["file"]) == {f.replace(".", "_411521.") for f in PERSON_FILES}
+    assert json.loads((a / PARAMS_FILE).read_text(encoding="utf-8"))["county_code"] == "411521"
+    hh = _csv_rows(a / "household_registry_411521.csv", "gbk")
+    assert all(row[0].startswith("411521") for row in hh[1:])            # 户号 carries the county code
+    ws = Workspace(tmp_path / "ws", create=True)
+    results = load(ws, [a, b])
+    assert len({r.dataset for r in results}) == len(results) == 2 * len(SOURCE_FILES)
+    assert sum(r.rows_quarantined for r in results) == 0
+    # the two counties share no node but the national benefit programmes
+    shared = ws.con.execute("""SELECT DISTINCT split_part(key, ':', 1) FROM node_record GROUP BY key
+        HAVING count(DISTINCT regexp_extract(dataset, '_([0-9]{6})[.]', 1)) > 1""").fetchall()
+    assert shared == [("Programme",)]
+    ws.close()
+    with pytest.raises(GenerationError, match="unknown county code '999999'.*411521"):
+        generate_county(tmp_path / "c", persons=1000, seed=1, county="999999")
+
+
 def test_too_small_a_county_is_refused(tmp_path):
-    from graphwatch.exc import GraphwatchError
-    with pytest.raises(GraphwatchError, match="at least 1000"):
+    from graphwatch import synth
+    from graphwatch.exc import CountyTooSmall, GenerationError, GraphwatchError
+    assert issubclass(CountyTooSmall, GenerationError) and issubclass(GenerationError, GraphwatchError)
+    assert synth.CountyTooSmall is CountyTooSmall
+    with pytest.raises(CountyTooSmall, match="at least 1000"):
         generate_county(tmp_path, persons=50, seed=1)
 
 
@@ -233,27 +261,27 @@ def test_bulk_check_chars_agree_with_shared_module():
     date = np.tile(np.array([1, 9, 8, 7, 0, 6, 1, 5], np.uint8), (n, 1))
     seq = rng.integers(0, 1000, n)
     for s in resident_ids(region, date, seq):
-        assert ids_mod.resident_id_check_char(s[:17]) == s[17]
+        assert resident_id_check_char(s[:17]) == s[17]
 
 
 def test_word_lists_are_gbk():
-    chars = "".join(s for s, _ in N.SURNAMES)
-    chars += "".join("".join(v) for v in N.GIVEN.values())
-    chars += "".join(N.HOMOPHONES.values()) + "".join(N.TRADITIONAL.values())
-    chars += N.PLACE_A + N.PLACE_B + N.TRADE_CHARS + "".join(N.ROADS) + "".join(N.PROJECT_KINDS)
+    chars = "".join(s for s, _ in names.SURNAMES)
+    chars += "".join("".join(v) for v in names.GIVEN.values())
+    chars += "".join(names.HOMOPHONES.values()) + "".join(names.TRADITIONAL.values())
+    chars += names.PLACE_A + names.PLACE_B + names.TRADE_CHARS + "".join(names.ROADS) + "".join(names.PROJECT_KINDS)
     chars.encode("gbk")
-    assert "陳" in N.TRADITIONAL.values() and N.HOMOPHONES["小"] == "晓"
+    assert "陳" in names.TRADITIONAL.values() and names.HOMOPHONES["小"] == "晓"
 
 
 def test_kinship_from_relation_to_head():
     r = {name: i for i, name in enumerate(REL)}
-    assert kin(r["户主"], r["配偶"]) == "配偶"
-    assert kin(r["配偶"], r["子"]) == "子女"
-    assert kin(r["子"], r["儿媳"]) == "配偶"
-    assert kin(r["配偶"], r["父亲"]) == "姻亲"
-    assert kin(r["户主"], r["孙女"]) == "祖孙"
-    assert kin(r["女"], r["子"]) == "兄弟姐妹"
-    assert kin(r["兄弟"], r["孙子"]) is None
+    assert household_kinship(r["户主"], r["配偶"]) == "配偶"
+    assert household_kinship(r["配偶"], r["子"]) == "子女"
+    assert household_kinship(r["子"], r["儿媳"]) == "配偶"
+    assert household_kinship(r["配偶"], r["父亲"]) == "姻亲"
+    assert household_kinship(r["户主"], r["孙女"]) == "祖孙"
+    assert household_kinship(r["女"], r["子"]) == "兄弟姐妹"
+    assert household_kinship(r["兄弟"], r["孙子"]) is None
 
 
 # ------------------------------------------------------------------------------ models end to end
@@ -280,7 +308,7 @@ def _models(out: Path) -> dict[str, set[str]]:
         members = list(zip(g["pid"], g["与户主关系"]))
         for a, ra in members:
             hh_of[a] = h
-            relatives[a] |= {b for b, rb in members if b != a and kin(code[ra], code[rb])}
+            relatives[a] |= {b for b, rb in members if b != a and household_kinship(code[ra], code[rb])}
     for col in ("发放起始", "发放截止"):
         ben[col] = pd.to_datetime(ben[col])
     poverty = set(prog.loc[prog["贫困救助"] == "是", "项目代码"])

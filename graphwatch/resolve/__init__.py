@@ -1,7 +1,16 @@
-"""Entity resolution: identity keys, splink linking, judgements, un-merge (see :mod:`.resolver`)."""
+"""Entity resolution: identity keys, splink linking, judgements, un-merge (see :mod:`.resolver`).
 
-from .resolver import (JUDGEMENTS, ResolveError, ResolveReport, entity_members, entity_provenance, explain_pair,
-                       judge, resolve, review_queue, unmerge)
+Modules, in the order resolution runs: :mod:`.prepare` (units and comparison columns),
+:mod:`.score` (the linking model, :mod:`.model`), :mod:`.cluster` (entities under
+constraints), :mod:`.apply` (the graph rewritten), and :mod:`.review` (judgements, the
+review queue, un-merge). :mod:`.ids` and :mod:`.names` clean identifiers and names.
+"""
 
-__all__ = ["JUDGEMENTS", "ResolveError", "ResolveReport", "entity_members", "entity_provenance", "explain_pair",
-           "judge", "resolve", "review_queue", "unmerge"]
+from ..exc import ResolveError
+from .resolver import MAX_NAMES_PER_ID, MERGE_THRESHOLD, REVIEW_THRESHOLD, ResolveReport, resolve
+from .review import (JUDGEMENTS, JudgeResult, entity_members, entity_provenance, explain_pair, judge, review_queue,
+                     unmerge)
+
+__all__ = ["JUDGEMENTS", "JudgeResult", "MAX_NAMES_PER_ID", "MERGE_THRESHOLD", "REVIEW_THRESHOLD", "ResolveError",
+           "ResolveReport", "entity_members", "entity_provenance", "explain_pair", "judge", "resolve", "review_queue",
+           "unmerge"]

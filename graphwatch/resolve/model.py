@@ -18,10 +18,17 @@ Names are compared on keys from :mod:`graphwatch.resolve.names`, by character �
 ``levenshtein`` counts UTF-8 bytes (王小明/王晓明 would be 3 apart), so it is not used.
 
 Training (:func:`train`): u from random pairs; m from pairs of records that share a valid,
-not over-shared resident ID (a free labelled set); the ID comparison's m is fixed, since
-its labels would make it certain. The prior is the share of random pairs that share an ID.
-The model is splink's JSON settings; a default trained on the generator's county ships in
-this package and is used until a workspace trains its own.
+not over-shared resident ID (a free labelled set). The ID comparison's m is fixed, since
+its labels would make it certain; so are the m of "another county" and of a different ID
+region, which the labels cannot show (records sharing an ID share its region, and a
+generated county's people are in no other county's records) but real people who moved do.
+
+The prior (``probability_two_random_records_match``) is *not* a property of the model: it
+depends on how many records a workspace holds. Training stores the training workspace's
+own, and every resolve replaces it by the resolved workspace's
+(:func:`graphwatch.resolve.score.workspace_prior`). The model is splink's JSON settings
+plus a ``graphwatch`` entry saying what it was trained on (stripped before splink sees
+it); a default ships in this package and is used until a workspace trains its own.
 """
 
 from __future__ import annotations
@@ -89,15 +96,17 @@ def _comparisons() -> list[dict]:
                   fix_m_probability=True),
              _lvl("ELSE", "different", 0.0099, 0.05, fix_m_probability=True)]},
         {"output_column_name": "region", "comparison_description": "region code in the ID",
-         "comparison_levels": [_null("region"), _lvl("region_l = region_r", "same", 0.95, 0.3), _else(0.05)]},
+         "comparison_levels": [_null("region"), _lvl("region_l = region_r", "same", 0.95, 0.3),
+                               _lvl("ELSE", "different", 0.05, 0.7, fix_m_probability=True)]},
         {"output_column_name": "village", "comparison_description": "village code",
          "comparison_levels": [
              _null("village_code"),
              _lvl("village_code_l = village_code_r", "same village", 0.9, 0.01),
              _lvl("township_l = township_r", "same township", 0.05, 0.1),
              _lvl("county_l = county_r", "same county", 0.05, 0.8),
-             # a one-county workspace never shows this level to training: its m and u stay these priors
-             _lvl("ELSE", "another county", 0.002, 0.1)]},
+             # labels never show a person in two counties' records (m fixed); a one-county
+             # workspace never shows this level at all (u stays this prior too)
+             _lvl("ELSE", "another county", 0.002, 0.1, fix_m_probability=True)]},
         {"output_column_name": "phone", "comparison_description": "phone",
          "comparison_levels": [_null("phone"), _lvl("phone_l = phone_r", "same", 0.8, 1e-5), _else(0.2)]},
     ]
@@ -127,6 +136,10 @@ def settings(prior: float = 1e-5) -> dict:
     }
 
 
+#: the model's own entry: what it was trained on (splink does not accept unknown keys)
+ABOUT = "graphwatch"
+
+
 def linker(con, table: str, model: dict):
     """A splink linker over ``table`` (the prepared unit table) on the workspace connection."""
     from splink import DuckDBAPI, Linker
@@ -134,16 +147,24 @@ def linker(con, table: str, model: dict):
     logging.getLogger("splink").setLevel(logging.ERROR)   # untrained-level notices are handled in train()
     con.complete()   # splink's relation calls refuse a connection with an unread execute() result
     api = DuckDBAPI(connection=con)
-    model = {**model, "retain_intermediate_calculation_columns": True}   # per-field levels and weights
+    model = {k: v for k, v in model.items() if k != ABOUT}
+    model["retain_intermediate_calculation_columns"] = True   # per-field levels and weights
     return Linker(api.register(table), model, log_level=None)
 
 
-def train(con, table: str, prior: float, *, max_pairs: float = 2e6, seed: int = 7) -> dict:
-    """Train on the prepared unit ``table``: u from random pairs, m from shared valid IDs."""
+def train(con, table: str, prior: float, *, max_pairs: float = 2e6, seed: int = 7, trained_on: str = "") -> dict:
+    """Train on the prepared unit ``table``: u from random pairs, m from shared valid IDs.
+
+    ``prior`` is stored as the model's prior (the training data's own); ``trained_on``
+    says what the data was, in the model's ``graphwatch`` entry.
+    """
     lk = linker(con, table, settings(prior))
     lk.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
     lk.training.estimate_m_from_label_column("id_label")
-    return _normalised(json.loads(json.dumps(lk.misc.save_model_to_json())))
+    model = _normalised(json.loads(json.dumps(lk.misc.save_model_to_json())))
+    model[ABOUT] = {"trained_on": trained_on, "prior": prior,
+                    "note": "the prior is replaced by each resolved workspace's own (graphwatch.resolve.score)"}
+    return model
 
 
 def _normalised(model: dict) -> dict:

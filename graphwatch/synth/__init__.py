@@ -7,11 +7,13 @@ Writes the source files, ``ground_truth.csv`` (planted violations and near-misse
 13 supervision models), ``_truth/person_records.csv`` (which true person every
 person-naming row is about) and ``generator_params.json`` (thresholds the plants use).
 See :mod:`graphwatch.synth.dirt` for the dirt and which of it touches planted rows, and
-:mod:`graphwatch.synth.chunk` / :mod:`graphwatch.synth.plants` for how the background is
-kept clean and how each model is planted.
+:mod:`graphwatch.synth.chunk` (with one module per domain: roles, companies, contracts,
+benefits, assets, cases) and :mod:`graphwatch.synth.plants` for how the background is kept
+clean and how each model is planted; :mod:`graphwatch.synth.chunk_files` writes a chunk out.
 """
 
-from .generate import MIN_PERSONS, CountyTooSmall, generate_county, planted_per_model
+from ..exc import CountyTooSmall
+from .generate import MIN_PERSONS, generate_county, planted_per_model
 from .spec import GROUND_TRUTH, MODEL_IDS, PARAMS_FILE, PERSON_FILES, PERSON_RECORDS, SOURCE_FILES, FileSpec
 
 __all__ = ["generate_county", "planted_per_model", "CountyTooSmall", "MIN_PERSONS", "SOURCE_FILES",

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import names as N
+from . import names
+from ..exc import GenerationError
 from .codes import uscc
 
 VILLAGE_MEAN = 300
@@ -22,6 +23,7 @@ class County:
     plate: str
     area: str
     regions: list[str]                  # [own code] + neighbouring county codes
+    record_prefix: str = ""             # put into county-local record numbers (户号, 发放记录号 …)
     t_code: list[str] = field(default_factory=list)
     t_name: list[str] = field(default_factory=list)
     t_gov: list[str] = field(default_factory=list)
@@ -61,7 +63,7 @@ class County:
 
 
 def _place_name(rng, used: set[str], suffix: str) -> str:
-    A, B = N.PLACE_A, N.PLACE_B
+    A, B = names.PLACE_A, names.PLACE_B
     for attempt in range(60):
         a = A[int(rng.integers(len(A)))]
         b = B[int(rng.integers(len(B)))]
@@ -69,7 +71,7 @@ def _place_name(rng, used: set[str], suffix: str) -> str:
         if attempt > 30:
             name = a + B[int(rng.integers(len(B)))] + b
         elif r < 0.25:
-            name = a + N.PLACE_MID + b
+            name = a + names.PLACE_MID + b
         else:
             name = a + b
         if a == b:
@@ -87,9 +89,24 @@ def _place_name(rng, used: set[str], suffix: str) -> str:
     return name
 
 
-def build_county(persons: int, rng: np.random.Generator) -> County:
-    code, name, province, city, plate, area, neighbours = N.COUNTIES[int(rng.integers(len(N.COUNTIES)))]
-    c = County(code, name, province, city, plate, area, [code] + list(neighbours))
+COUNTY_CODES = tuple(c[0] for c in names.COUNTIES)
+
+
+def build_county(persons: int, rng: np.random.Generator, code: str | None = None) -> County:
+    """The county's frame; ``code`` picks the county (one of :data:`COUNTY_CODES`), else the seed does.
+
+    A county picked by code carries its code in every county-local record number, so
+    counties of different codes can share a workspace without their numbers colliding.
+    """
+    drawn = int(rng.integers(len(names.COUNTIES)))   # drawn either way: the rest stays the seed's
+    if code is not None and str(code) not in COUNTY_CODES:
+        raise GenerationError(f"unknown county code {code!r}; the generator knows "
+                              + ", ".join(f"{c[0]} ({c[1]})" for c in names.COUNTIES))
+    chosen = code is not None
+    index = COUNTY_CODES.index(str(code)) if chosen else drawn
+    code, name, province, city, plate, area, neighbours = names.COUNTIES[index]
+    c = County(code, name, province, city, plate, area, [code] + list(neighbours),
+               record_prefix=code if chosen else "")
 
     n_v = max(3, round(persons / VILLAGE_MEAN))
     n_t = max(2, round(n_v / VILLAGES_PER_TOWNSHIP))
@@ -104,7 +121,7 @@ def build_county(persons: int, rng: np.random.Generator) -> County:
     per = np.full(n_t, n_v // n_t)
     per[: n_v % n_t] += 1
     if per.max() > 799:
-        raise ValueError("county too large for 12-digit division codes")
+        raise GenerationError("county too large for 12-digit division codes (at most 899 townships of 799 villages)")
 
     used_names: set[str] = set()
     v_town = np.empty(n_v, dtype=np.int64)
@@ -125,7 +142,7 @@ def build_county(persons: int, rng: np.random.Generator) -> County:
     c.v_size = size
     c.v_jinmu = rng.random(n_v) < 0.10
 
-    for key, suffix, kind, sector in N.BUREAUS:
+    for key, suffix, kind, sector in names.BUREAUS:
         ocode = c.org_code(rng, "11" if kind == "县直部门" else "12")
         oname = f"{name}{suffix}"
         c.bureau[key] = (ocode, oname, sector)

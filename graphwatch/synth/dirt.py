@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import names as N
+from .names import HOMOPHONES, TRADITIONAL
 from .codes import bad_check, full_width, legacy15
 
 # file -> (missing, bad check char, 15-digit legacy, full-width, lower-case x among X-final IDs)
@@ -58,7 +58,7 @@ NAME_DIRT = {
 SUFFIX_VARIANT = 0.15   # 有限公司 <-> 有限责任公司 outside the company registry
 EXCEL_NUMERIC_ID = 0.005  # death records: an ID typed as a number (Excel mangles it)
 
-_TRAD = str.maketrans(N.TRADITIONAL)
+_TRAD = str.maketrans(TRADITIONAL)
 
 
 def ids(rng: np.random.Generator, true_ids: np.ndarray, protect: np.ndarray, birth_year: np.ndarray,
@@ -97,10 +97,10 @@ def names(rng: np.random.Generator, true_names: np.ndarray, file: str) -> np.nda
     r = rng.random(n)
     for i in np.nonzero(r < typo)[0]:
         s = out[i]
-        spots = [k for k in range(len(s) - 1, -1, -1) if s[k] in N.HOMOPHONES]
+        spots = [k for k in range(len(s) - 1, -1, -1) if s[k] in HOMOPHONES]
         if spots:
             k = spots[0] if len(spots) == 1 else spots[int(rng.integers(len(spots)))]
-            out[i] = s[:k] + N.HOMOPHONES[s[k]] + s[k + 1:]
+            out[i] = s[:k] + HOMOPHONES[s[k]] + s[k + 1:]
     for i in np.nonzero((r >= typo) & (r < typo + trad))[0]:
         out[i] = out[i].translate(_TRAD)
     return out

@@ -11,13 +11,40 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import calendar as C
-from . import names as N
+from . import calendar
+from . import names
 from .codes import resident_ids
 from .county import County
 
 REL = ["户主", "配偶", "子", "女", "父亲", "母亲", "兄弟", "姐妹", "儿媳", "女婿", "孙子", "孙女", "其他"]
 R_HEAD, R_SPOUSE, R_SON, R_DAU, R_FATHER, R_MOTHER, R_BRO, R_SIS, R_DIL, R_SIL, R_GSON, R_GDAU, R_OTHER = range(13)
+
+_REL_CATEGORY = "HSCCPPBBLLGG"   # 与户主关系 code -> category (head, spouse, child, parent, sibling, child-in-law, grandchild)
+
+
+def household_kinship(ra: int, rb: int) -> str | None:
+    """Kinship of b as seen from a, when both are in one household (codes of REL).
+
+    Returns 配偶, 子女, 父母, 兄弟姐妹, 姻亲 (in-law) or 祖孙; None for anything further.
+    """
+    if ra >= 12 or rb >= 12:
+        return None
+    a, b = _REL_CATEGORY[ra], _REL_CATEGORY[rb]
+    table = {
+        ("H", "S"): "配偶", ("S", "H"): "配偶",
+        ("H", "C"): "子女", ("S", "C"): "子女", ("C", "H"): "父母", ("C", "S"): "父母",
+        ("H", "P"): "父母", ("P", "H"): "子女",
+        ("H", "B"): "兄弟姐妹", ("B", "H"): "兄弟姐妹", ("C", "C"): "兄弟姐妹",
+        ("P", "B"): "子女", ("B", "P"): "父母",
+        ("H", "L"): "姻亲", ("S", "L"): "姻亲", ("L", "H"): "姻亲", ("L", "S"): "姻亲",
+        ("S", "P"): "姻亲", ("P", "S"): "姻亲", ("S", "B"): "姻亲", ("B", "S"): "姻亲",
+        ("C", "L"): "配偶", ("L", "C"): "配偶",
+        ("C", "G"): "子女", ("L", "G"): "子女", ("G", "C"): "父母", ("G", "L"): "父母",
+        ("H", "G"): "祖孙", ("S", "G"): "祖孙", ("G", "H"): "祖孙", ("G", "S"): "祖孙",
+        ("P", "C"): "祖孙", ("C", "P"): "祖孙",
+    }
+    return table.get((a, b))
+
 
 # name, head age range, P(head is male), member slots, weight.
 # Slots: H head, S spouse, C child, s son (first child), d daughter (first child),
@@ -45,8 +72,8 @@ _T_SIZE = np.array([len(t[4]) for t in TEMPLATES])
 _T_W = np.array([t[5] for t in TEMPLATES])
 _T_W = _T_W / _T_W.sum()
 
-_SUR = np.array([s for s, _ in N.SURNAMES], dtype=object)
-_SUR_P = np.array([w for _, w in N.SURNAMES], dtype=float)
+_SUR = np.array([s for s, _ in names.SURNAMES], dtype=object)
+_SUR_P = np.array([w for _, w in names.SURNAMES], dtype=float)
 _SUR_P /= _SUR_P.sum()
 
 
@@ -58,7 +85,7 @@ class Pop:
     rel: np.ndarray         # relation code (REL)
     male: np.ndarray        # bool
     birth: np.ndarray       # day
-    age: np.ndarray         # float years at C.REF
+    age: np.ndarray         # float years at calendar.REF
     death: np.ndarray       # day or NO_DEATH
     surname: np.ndarray     # object str
     name: np.ndarray        # object str
@@ -84,7 +111,7 @@ class IdState:
 
     def __init__(self, county: County, rng: np.random.Generator):
         self.n_regions = len(county.regions)
-        self.counters = np.zeros(self.n_regions * C.NDAYS * 2, dtype=np.int32)
+        self.counters = np.zeros(self.n_regions * calendar.NDAYS * 2, dtype=np.int32)
         self.perm = rng.permutation(np.arange(1, 500))           # sequence numbers 1..499 per sex
         self.region_digits = np.array([[int(ch) for ch in r] for r in county.regions], dtype=np.uint8)
         self.phone_next = 0
@@ -129,7 +156,7 @@ def _era(birth_year: np.ndarray) -> np.ndarray:
 def given_names(rng: np.random.Generator, male: np.ndarray, birth_year: np.ndarray) -> np.ndarray:
     out = np.empty(len(male), dtype=object)
     era = _era(birth_year)
-    for (e, sex), (c1, c2, single) in N.GIVEN.items():
+    for (e, sex), (c1, c2, single) in names.GIVEN.items():
         idx = np.nonzero((era == e) & (male == (sex == "男")))[0]
         if not len(idx):
             continue
@@ -140,7 +167,7 @@ def given_names(rng: np.random.Generator, male: np.ndarray, birth_year: np.ndarr
         first = a1[rng.integers(0, len(a1), len(idx))]
         second = a2[rng.integers(0, len(a2), len(idx))]
         two = np.where(first == second, first, first + second)
-        out[idx] = np.where(rng.random(len(idx)) < N.SINGLE_SHARE[e], one, two)
+        out[idx] = np.where(rng.random(len(idx)) < names.SINGLE_SHARE[e], one, two)
     return out
 
 
@@ -168,7 +195,7 @@ def make_population(rng: np.random.Generator, c: County, villages: range, ids: I
     which_local = rng.choice(3, size=n_h, p=[0.5, 0.3, 0.2])
     patriline[:] = _SUR[rng.choice(len(_SUR), size=n_h, p=_SUR_P)]
     patriline[use_local] = local_sur[h_vil_local[use_local], which_local[use_local]]
-    minorities = N.ETHNIC_MINORITIES.get(c.code, ["回"])
+    minorities = names.ETHNIC_MINORITIES.get(c.code, ["回"])
     h_eth = np.where(rng.random(n_h) < 0.95, "汉", np.array(minorities, dtype=object)[rng.integers(0, len(minorities), n_h)])
 
     cols = {k: [] for k in ("hh", "slot", "rel", "male", "age", "sur", "marry_in")}
@@ -252,15 +279,15 @@ def make_population(rng: np.random.Generator, c: County, villages: range, ids: I
     n = len(hh)
     assert n == target, (n, target)
 
-    birth = np.clip(C.REF - (age * 365.2425).astype(np.int64) - rng.integers(0, 30, n), C.DAY_MIN + 1, C.REF)
-    age = (C.REF - birth) / 365.2425
+    birth = np.clip(calendar.REF - (age * 365.2425).astype(np.int64) - rng.integers(0, 30, n), calendar.DAY_MIN + 1, calendar.REF)
+    age = (calendar.REF - birth) / 365.2425
     region = np.zeros(n, dtype=np.int64)
     nreg = len(c.regions)
     region[marry_in] = rng.integers(1, nreg, int(marry_in.sum()))
 
     # --- IDs: unique (region, birth date, sex) sequence numbers across the county
     while True:
-        key = (region * C.NDAYS + (birth - C.DAY_MIN)) * 2 + male
+        key = (region * calendar.NDAYS + (birth - calendar.DAY_MIN)) * 2 + male
         order = np.argsort(key, kind="stable")
         sk = key[order]
         first = np.ones(n, bool)
@@ -278,20 +305,20 @@ def make_population(rng: np.random.Generator, c: County, villages: range, ids: I
     seqidx = (count + (sk * 2_654_435_761) % len(ids.perm)) % len(ids.perm)
     seqv[order] = ids.perm[seqidx]
     seq = np.where(male, 2 * seqv - 1, 2 * seqv)
-    t = C.tables()
-    id18 = resident_ids(ids.region_digits[region], t.digits[birth - C.DAY_MIN], seq)
+    t = calendar.tables()
+    id18 = resident_ids(ids.region_digits[region], t.digits[birth - calendar.DAY_MIN], seq)
 
     # --- deaths in 2019-2024: Gompertz hazard scaled to ~0.7 % a year overall
-    age19 = (C.P0 - birth) / 365.2425
+    age19 = (calendar.P0 - birth) / 365.2425
     q = 4.5e-5 * np.exp(0.09 * np.clip(age19, 0, 105))
     q *= 0.007 / max(q.mean(), 1e-9)
     q = np.clip(q, 0, 0.6)
     p6 = 1 - (1 - q) ** 6
-    dies = (rng.random(n) < p6) & (birth < C.P0)
-    death = np.full(n, C.NO_DEATH, dtype=np.int64)
-    death[dies] = rng.integers(C.P0, C.REF + 1, int(dies.sum()))
+    dies = (rng.random(n) < p6) & (birth < calendar.P0)
+    death = np.full(n, calendar.NO_DEATH, dtype=np.int64)
+    death[dies] = rng.integers(calendar.P0, calendar.REF + 1, int(dies.sum()))
 
-    name = sur + given_names(rng, male, C.year_of(birth))
+    name = sur + given_names(rng, male, calendar.year_of(birth))
 
     # --- phones: own phones unique county-wide; the registry repeats the head's for some
     pown = np.select([age < 16, age < 23, age < 66, age < 81], [0.0, 0.6, 0.9, 0.5], 0.2)
@@ -307,7 +334,9 @@ def make_population(rng: np.random.Generator, c: County, villages: range, ids: I
     first_in_v = np.searchsorted(h_vil, h_vil, side="left")
     k = np.arange(n_h) - first_in_v + 1
     vcode = np.array(c.v_code, dtype=object)
-    h_no = np.array([f"{vc[6:]}{kk:04d}" for vc, kk in zip(vcode[h_vil].tolist(), k.tolist())], dtype=object)
+    prefix = c.record_prefix
+    h_no = np.array([f"{prefix}{vc[6:]}{kk:04d}" for vc, kk in zip(vcode[h_vil].tolist(), k.tolist())],
+                    dtype=object)
     tnames = np.array(c.t_name, dtype=object)[c.v_town[h_vil]]
     vnames = np.array(c.v_name, dtype=object)[h_vil]
     group = (k - 1) // 30 + 1

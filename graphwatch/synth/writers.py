@@ -16,9 +16,9 @@ from .spec import FileSpec
 class CsvSink:
     """Append-only CSV file with a header; ``write`` returns the line of its first row."""
 
-    def __init__(self, out_dir: Path, spec: FileSpec, newline: str = "\n"):
+    def __init__(self, out_dir: Path, spec: FileSpec, newline: str = "\n", *, file_name: str | None = None):
         self.spec = spec
-        self.path = Path(out_dir) / spec.name
+        self.path = Path(out_dir) / (file_name or spec.name)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._f = open(self.path, "wb")
         self._nl = newline
@@ -47,12 +47,13 @@ class CsvSink:
 class XlsxSink:
     """Write-only workbook with one sheet; optional merged title row above the header."""
 
-    def __init__(self, out_dir: Path, spec: FileSpec, *, sheet: str, title: str | None = None):
+    def __init__(self, out_dir: Path, spec: FileSpec, *, sheet: str, title: str | None = None,
+                 file_name: str | None = None):
         from openpyxl import Workbook
         from openpyxl.utils import get_column_letter
 
         self.spec = spec
-        self.path = Path(out_dir) / spec.name
+        self.path = Path(out_dir) / (file_name or spec.name)
         self._wb = Workbook(write_only=True)
         fixed = dt.datetime(2025, 1, 1)
         self._wb.properties.created = fixed

@@ -1,0 +1,188 @@
+"""Step 3 of resolution, *cluster*: which units are one entity (``er_member``).
+
+Union-find over, in this order, "same" judgements, shared valid IDs, the sole holder of a
+name in a village, then model pairs at or above the merge threshold from the most to the
+least likely. Two clusters never join if they hold different valid IDs or any "not same"
+judgement between their records, so a chain A~B~C cannot join A and C that way. A record
+without a valid ID that matches records of two different ID holders is *ambiguous*: its
+pairs go to review instead.
+
+Units sharing a valid ID are grouped in SQL first (one group per ID, its first holder by
+rank); union-find only sees groups that take part in a union.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+#: what :meth:`Clusters.union` says happened
+MERGED, ALREADY_ONE, DIFFERENT_IDS, NOT_SAME_JUDGEMENT = "merged", "same", "ids", "judgement"
+
+
+@dataclass
+class ClusterCounts:
+    """What clustering one label did (added into :class:`~graphwatch.resolve.resolver.ResolveReport`)."""
+    entities: int = 0
+    merged_by_id: int = 0
+    merged_by_village: int = 0
+    merged_by_model: int = 0
+    ambiguous: int = 0
+    blocked_by_ids: int = 0
+    blocked_by_judgement: int = 0
+
+
+class Clusters:
+    """Union-find over groups with cannot-link constraints (different valid IDs, "not same").
+
+    Only groups that take part in a union are stored; a group is its own root otherwise.
+    """
+
+    def __init__(self, forbid: dict[int, set[int]]):
+        self.parent: dict[int, int] = {}
+        self.ids: dict[int, set] = {}
+        self.forbid = forbid   # root -> groups it must never join
+
+    def find(self, group: int) -> int:
+        parent = self.parent
+        root = group
+        while root in parent:
+            root = parent[root]
+        while group in parent and parent[group] != root:   # path compression
+            parent[group], group = root, parent[group]
+        return root
+
+    def union(self, a: int, b: int, id_a=None, id_b=None) -> str:
+        """Join the clusters of ``a`` and ``b`` unless a constraint forbids it; returns
+        ``MERGED``, ``ALREADY_ONE``, ``DIFFERENT_IDS`` or ``NOT_SAME_JUDGEMENT``."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return ALREADY_ONE
+        ia = self.ids.setdefault(ra, {id_a} if id_a else set())
+        ib = self.ids.setdefault(rb, {id_b} if id_b else set())
+        if ia and ib and ia != ib:
+            return DIFFERENT_IDS
+        fa, fb = self.forbid.get(ra, ()), self.forbid.get(rb, ())
+        if any(self.find(x) == rb for x in fa) or any(self.find(x) == ra for x in fb):
+            return NOT_SAME_JUDGEMENT
+        self.parent[rb] = ra
+        self.ids[ra] = ia | ib
+        del self.ids[rb]
+        if fb:
+            self.forbid[ra] = set(fa) | set(self.forbid.pop(rb))
+        return MERGED
+
+
+def latest_judgements(con, label: str) -> list[tuple[int, int, str]]:
+    """``(unit a, unit b, judgement)`` of every judged pair of ``label``, the latest judgement
+    of each pair, in the order they were made."""
+    return con.execute("""SELECT j.a, j.b, arg_max(j.judgement, j.judged_at) FROM er_judgement j
+        JOIN er_unit ua ON ua.unit = j.a JOIN er_unit ub ON ub.unit = j.b
+        WHERE ua.label = $l AND ub.label = $l GROUP BY j.a, j.b ORDER BY max(j.judged_at), j.a, j.b""",
+                       {"l": label}).fetchall()
+
+
+def cluster(con, label: str, merge: float) -> ClusterCounts:
+    """Assign every unit of ``label`` to an entity (``er_member``); marks ``er_pair`` rows
+    ``ambiguous`` or ``blocked`` where a constraint kept a model pair apart."""
+    counts = ClusterCounts()
+    judged = latest_judgements(con, label)
+    judged_not_same = sorted({u for a, b, j in judged if j == "not_same" for u in (a, b)})
+    # groups: units sharing a valid ID are one group (its first holder by rank), except the
+    # holders of an ID some holder of which was judged "not same": those go through union-find
+    con.execute("""CREATE OR REPLACE TEMP TABLE _er_id_groups AS
+        SELECT unit, rank, key, ref, id_usable, excl,
+               CASE WHEN id_usable IS NOT NULL AND NOT coalesce(excl, false)
+                    THEN arg_min(unit, rank) OVER (PARTITION BY id_usable, excl) ELSE unit END AS grp
+        FROM (SELECT unit, rank, key, ref, id_usable,
+                     id_usable IN (SELECT id_usable FROM er_unit WHERE unit IN (SELECT unnest($nots))) AS excl
+              FROM er_unit WHERE label = $l)""", {"l": label, "nots": judged_not_same})
+    merged_by_id = con.execute("SELECT count(*) FROM _er_id_groups WHERE grp <> unit").fetchone()[0]
+    forbid: dict[int, set[int]] = {}
+    for a, b, j in judged:
+        if j == "not_same":
+            forbid.setdefault(a, set()).add(b)
+            forbid.setdefault(b, set()).add(a)
+    clusters = Clusters(forbid)
+
+    def unions(sql: str, params=None) -> list[tuple[str, int, int]]:
+        out = []
+        for a, b, ga, gb, ia, ib in con.execute(sql, params or {}).fetchall():
+            out.append((clusters.union(ga, gb, ia, ib), a, b))
+        return out
+
+    edge = """SELECT e.a, e.b, ga.grp, gb.grp, ga.id_usable, gb.id_usable FROM ({}) e
+              JOIN _er_id_groups ga ON ga.unit = e.a JOIN _er_id_groups gb ON gb.unit = e.b ORDER BY e.ord"""
+    if judged:   # "same" wins over the model, but not over two different valid IDs
+        con.complete()
+        same = [(a, b) for a, b, j in judged if j == "same"]   # in the order they were made
+        con.register("_er_same_judgements", pa.table(
+            {"a": [a for a, _ in same], "b": [b for _, b in same], "ord": list(range(len(same)))},
+            schema=pa.schema([("a", pa.int64()), ("b", pa.int64()), ("ord", pa.int64())])))
+        counts.blocked_by_ids += sum(r == DIFFERENT_IDS
+                                     for r, *_ in unions(edge.format("SELECT a, b, ord FROM _er_same_judgements")))
+        con.unregister("_er_same_judgements")
+    # holders of an ID with a "not same" among them: each joins the ID's first holder if allowed
+    for r, *_ in unions(edge.format("""SELECT arg_min(unit, rank) OVER (PARTITION BY id_usable) AS a, unit AS b,
+                                              rank AS ord FROM _er_id_groups WHERE excl QUALIFY a <> b""")):
+        merged_by_id += r == MERGED
+        counts.blocked_by_judgement += r == NOT_SAME_JUDGEMENT
+    counts.merged_by_id += merged_by_id
+    if label == "Person":
+        # the sole holder of the name in the village: join the holder's first record
+        for r, *_ in unions(edge.format("""SELECT o.owner AS a, u.unit AS b, u.rank AS ord FROM er_unit u
+                JOIN (SELECT id_usable, arg_min(unit, rank) AS owner FROM _er_id_groups
+                      WHERE id_usable IS NOT NULL GROUP BY ALL) o ON o.id_usable = u.sole_in_village
+                WHERE u.label = 'Person'""")):
+            counts.merged_by_village += r == MERGED
+            counts.blocked_by_judgement += r == NOT_SAME_JUDGEMENT
+        # ambiguous: a record without a valid ID that matches holders of two different IDs
+        con.execute("UPDATE er_pair SET status = 'model' WHERE status <> 'model'")
+        counts.ambiguous = con.execute("""
+            WITH e AS (SELECT p.a, p.b, ua.id_usable AS ia, ub.id_usable AS ib FROM er_pair p
+                       JOIN er_unit ua ON ua.unit = p.a JOIN er_unit ub ON ub.unit = p.b
+                       WHERE p.probability >= $m AND ua.label = 'Person' AND ub.label = 'Person'),
+                 side AS (SELECT a AS u, ib AS other FROM e WHERE ia IS NULL AND ib IS NOT NULL
+                          UNION ALL SELECT b, ia FROM e WHERE ib IS NULL AND ia IS NOT NULL),
+                 amb AS (SELECT u FROM side GROUP BY u HAVING count(DISTINCT other) > 1)
+            UPDATE er_pair SET status = 'ambiguous'
+            WHERE probability >= $m AND (a IN (SELECT u FROM amb) OR b IN (SELECT u FROM amb))""",
+                                       {"m": merge}).fetchone()[0]
+        blocked = []
+        for r, a, b in unions(edge.format("""SELECT a, b, row_number() OVER (ORDER BY probability DESC, a, b) AS ord
+                                             FROM er_pair WHERE probability >= $m AND status = 'model'"""),
+                              {"m": merge}):
+            counts.merged_by_model += r == MERGED
+            counts.blocked_by_ids += r == DIFFERENT_IDS
+            counts.blocked_by_judgement += r == NOT_SAME_JUDGEMENT
+            if r in (DIFFERENT_IDS, NOT_SAME_JUDGEMENT):
+                blocked.append((a, b))
+        if blocked:
+            con.execute("UPDATE er_pair SET status = 'blocked' WHERE (a, b) IN (SELECT unnest(?), unnest(?))",
+                        [[a for a, _ in blocked], [b for _, b in blocked]])
+    # entity keys: the cluster holding an ID's first holder is <Label>:<ID>; others take their
+    # first '@' record key (or one made from their first record); a clash gets ~2, ~3 …
+    touched = list(clusters.parent)
+    con.complete()
+    con.register("_er_roots", pa.table({"grp": pa.array(touched, pa.int64()),
+                                        "root": pa.array([clusters.find(g) for g in touched], pa.int64())}))
+    prefix = label + ":"
+    con.execute("DELETE FROM er_member WHERE unit IN (SELECT unit FROM er_unit WHERE label = ?)", [label])
+    con.execute("""INSERT INTO er_member
+        WITH e AS (SELECT g.*, coalesce(r.root, g.grp) AS root FROM _er_id_groups g LEFT JOIN _er_roots r USING (grp)),
+             own AS (SELECT arg_min(unit, rank) AS owner FROM e WHERE id_usable IS NOT NULL GROUP BY id_usable),
+             k AS (SELECT root, min(rank) AS first,
+                          coalesce(max(CASE WHEN unit IN (SELECT owner FROM own) THEN $p || id_usable END),
+                                   min(CASE WHEN starts_with(key, $p || '@') THEN key END),
+                                   $p || '@' || min(ref)) AS base
+                   FROM e GROUP BY root),
+             n AS (SELECT root, CASE WHEN row_number() OVER w = 1 THEN base
+                                     ELSE base || '~' || row_number() OVER w END AS entity
+                   FROM k WINDOW w AS (PARTITION BY base ORDER BY first))
+        SELECT e.unit, n.entity FROM e JOIN n USING (root)""", {"p": prefix})
+    con.unregister("_er_roots")
+    counts.entities = con.execute("""SELECT count(DISTINCT entity) FROM er_member
+                                     WHERE unit IN (SELECT unit FROM _er_id_groups)""").fetchone()[0]
+    con.execute("DROP TABLE _er_id_groups")
+    return counts
