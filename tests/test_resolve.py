@@ -463,7 +463,7 @@ def test_cli_resolve_and_review(tmp_path):
     r = run(main, ["review", "-w", w, "--explain", HHREF.format(3), HHREF.format(4)])
     assert r.exit_code == 0 and "another county" in r.output and "same day" in r.output, r.output
     r = run(main, ["review", "-w", w, "--not-same", HHREF.format(3), HHREF.format(4), "--why", "两个人"])
-    assert r.exit_code == 0 and "not_same" in r.output, r.output
+    assert r.exit_code == 0 and "recorded not same" in r.output, r.output
     assert "review queue is empty" in run(main, ["review", "-w", w]).output
     r = run(main, ["review", "-w", w, "--show", f"Person:{a}"])
     assert r.exit_code == 0 and "2 source record(s)" in r.output, r.output

@@ -33,17 +33,21 @@ def print_accounting(results) -> None:
 @click.option("--persons", type=click.IntRange(min=1000), default=10_000, show_default=True, help="people in the county")
 @click.option("--seed", type=int, default=1, show_default=True, help="random seed (same seed, same files)")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True, help="output folder")
-def generate(persons: int, seed: int, out: Path):
-    """Write a synthetic county: every source file plus ground_truth.csv of planted violations.
+@click.option("--county", metavar="CODE", default=None,
+              help="the county's 6-digit division code (default: the seed picks one); counties of different "
+                   "codes load into one workspace side by side")
+def generate(persons: int, seed: int, out: Path, county: str | None):
+    """Write a synthetic county: every source file, and in _truth/ the planted violations (ground_truth.csv).
 
     \b
     Example:
       graphwatch generate --persons 100000 --seed 7 --out data/county
+      graphwatch generate --persons 50000 --seed 8 --county 510722 --out data/county2
     """
     from ..synth import generate_county
 
     with progress_bar("generate") as update:
-        counts = generate_county(out, persons=persons, seed=seed, progress=update)
+        counts = generate_county(out, persons=persons, seed=seed, county=county, progress=update)
     table = Table(title=f"Synthetic county in {out}")
     table.add_column("file")
     table.add_column("rows", justify="right")

@@ -38,6 +38,11 @@ def print_resolve_report(rep) -> None:
     secs = rep.seconds.get("total", 0.0)
     rate = f", {rep.records / secs:,.0f} records/s" if secs else ""
     console.print(f"model: {rep.model}{' (trained now)' if rep.trained else ''}; {secs:.1f} s{rate}")
+    if rep.prior:
+        p = rep.prior
+        console.print(f"prior (chance two random records are one person): {p['prior']:.3g}, this workspace's "
+                      f"estimate {p['estimate']:.3g} from {p['id_units']:,} records with an ID weighted "
+                      f"{p['weight']:.0%}, the model's {p['model_prior']:.3g}")
 
 
 @click.command()
@@ -114,9 +119,7 @@ def review(workspace: Path, same, not_same, unsure, why: str, who: str | None, e
 def _judge(ws, a: str, b: str, judgement: str, *, who, why: str) -> None:
     from ..resolve import judge
 
-    judge(ws, a, b, judgement, who=who, why=why)
-    sign = {"same": "≡", "not_same": "≢"}.get(judgement, "?")
-    console.print(f"recorded: {a} {sign} {b} ({judgement}); re-clustered")
+    console.print(judge(ws, a, b, judgement, who=who, why=why).describe(), markup=False)
 
 
 def _unmerge(ws, entity: str, *, who, why: str) -> None:
