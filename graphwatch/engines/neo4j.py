@@ -214,13 +214,11 @@ class Neo4jEngine(Engine):
         self._driver.close()
 
     def _check(self, cypher: str, params: dict):
-        """The same parse and schema check the embedded engine does: unsupported Cypher and
-        every write clause are refused before anything reaches the server."""
-        from ..cypher.compiler import Options, compile_query
-        from ..cypher.parser import parse
+        """The same parse and check the embedded engine runs (:func:`graphwatch.cypher.check`):
+        unsupported Cypher and every write clause are refused before anything reaches the server."""
+        from ..cypher import check, parse
 
-        opts = self.options or Options(plan_joins=False)
-        return compile_query(parse(cypher), schema=self.schema, params=params, options=opts)
+        return check(parse(cypher), schema=self.schema, params=params, options=self.options)
 
     def explain(self, cypher: str, params: dict | None = None) -> str:
         params = params or {}
