@@ -210,6 +210,16 @@ CASES = [
     case("group_keys_after_with", "MATCH (a)-[x:SHAREHOLDER_OF]->(b) WITH x RETURN avg(x.share) AS m, x.share AS y "
          "ORDER BY y", [(40.0, 40.0), (60.0, 60.0)], ordered=True),
     case("constant_order_key", "MATCH (p:Person) RETURN count(*) AS n ORDER BY $k", [(5,)], params={"k": 1}),
+    # found by the strict fuzzer: the compiler added 1 to the start (an INT64 overflow);
+    # Neo4j takes starts and lengths up to 2^31 - 1 (beyond: REFUSED below)
+    case("substring_past_the_end",
+         "RETURN substring('abc', 2147483647, 2) AS a, substring('abc', 2147483647) AS b, "
+         "substring('abc', 1, 2147483647) AS c, substring('abc', 3, 1) AS d, left('abc', 9223372036854775807) AS e, "
+         "substring('abc', null) AS f",
+         [("", "", "bc", "", "abc", None)]),
+    case("round_halves_up", "RETURN round(-2.5) AS a, round(2.5) AS b, round(-0.5) AS c, round(0.49999999999999994) AS d, "
+         "round(5) AS e, floor(5) AS f, round(-0.4) AS g, ceil(-0.5) AS h",
+         [(-2.0, 3.0, 0.0, 0.0, 5.0, 5.0, 0.0, -0.0)]),
     # -- shortest paths
     case("shortest_path", "MATCH p = shortestPath((a:Person {name: 'Ann'})-[*..6]-(d:Person {name: 'Dan'})) "
          "RETURN length(p), p", [(2, ["Person:ann", "Person:cat", "Person:dan"])]),
@@ -221,6 +231,22 @@ CASES = [
          [(["Person:ann", "Person:bob", "Company:xco"],), (["Person:ann", "Person:cat", "Company:xco"],)]),
     case("shortest_path_none", "MATCH p = shortestPath((a {name: 'Ann'})-[*..6]-(y:Company {name: 'Yco'})) "
          "RETURN p", []),
+]
+
+
+def refused(id, query, message, line, column, *, params=None):
+    return {"id": id, "query": query, "message": message, "line": line, "column": column, "params": params or {}}
+
+
+#: queries Neo4j itself fails on (checked on the server); both engines refuse them with a
+#: PatternError at this line and column, before anything runs
+REFUSED = [
+    refused("substring_start_beyond_32_bits", "RETURN substring('abc', 9223372036854775807, 2)",
+            "substring() needs between 0 and 2147483647", 1, 25),
+    refused("substring_negative_length", "RETURN substring('abc', 1, -1)", "substring() needs between 0", 1, 28),
+    refused("left_negative", "RETURN left('abc', -1)", "left() needs 0 or more", 1, 20),
+    refused("reverse_number", "RETURN reverse(5)", "reverse() needs a string or a list", 1, 8),
+    refused("case_when_not_boolean", "RETURN CASE WHEN 1 THEN 2 END", "WHEN needs a true/false condition", 1, 18),
 ]
 
 

@@ -16,7 +16,7 @@ from graphwatch.exc import PatternError
 from graphwatch.fixtures import node_id, write_graph
 from graphwatch.store import Workspace
 
-from golden_cypher import CASES, NODES, RELS, canon, normalise
+from golden_cypher import CASES, NODES, REFUSED, RELS, canon, normalise
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,27 @@ def test_golden_bindings_are_the_same_on_neo4j(engine, neo4j_golden, c):
         return sorted((repr(tuple(normalise(v) for v in r)), b.nodes, b.rels) for r, b in zip(res.rows, res.bindings))
 
     assert paired(neo4j_golden.run(c["query"], c["params"])) == paired(engine.run(c["query"], c["params"]))
+
+
+@pytest.mark.parametrize("c", REFUSED, ids=[c["id"] for c in REFUSED])
+def test_refused_where_neo4j_fails(any_engine, c):
+    """What Neo4j fails on, both engines refuse (the checker) with the place it was written."""
+    with pytest.raises(PatternError) as ei:
+        any_engine.run(c["query"], c["params"])
+    assert c["message"] in ei.value.message
+    assert (ei.value.line, ei.value.column) == (c["line"], c["column"]), str(ei.value)
+
+
+@pytest.mark.parametrize("c", REFUSED, ids=[c["id"] for c in REFUSED])
+def test_neo4j_itself_fails_on_the_refused(neo4j_golden, c):
+    """The refusals above are Neo4j's own: sent to the server as they are, they fail."""
+    driver = neo4j_golden.target.driver()
+    try:
+        with neo4j_golden.target.session(driver) as s, pytest.raises(Exception) as ei:
+            s.run(c["query"], c["params"]).consume()
+    finally:
+        driver.close()
+    assert "Neo" in str(ei.value) or "error" in str(ei.value).lower()
 
 
 def test_column_names_follow_cypher(any_engine):

@@ -105,16 +105,37 @@ _register("replace", _returns("str", 3), _call("replace"))
 _register("split", _returns("list:str", 2), _call("string_split"))
 
 
+INT32_MAX = 2 ** 31 - 1
+
+
 def _substring_type(ck, e, scope, agg_ok):
     types = ck.arg_types(e, scope, agg_ok, (2, 3))
     _integer_args(ck, e, types, 1)
+    _literal_bounds(ck, e, 1, INT32_MAX)
     return "str"
+
+
+def _literal_bounds(ck, e, first: int, top: int | None) -> None:
+    """Neo4j fails at run time on a negative start or length (and, for substring, on one
+    beyond 32 bits): written as a literal, that is refused here."""
+    for arg in e.args[first:]:
+        if isinstance(arg, ir.Literal) and isinstance(arg.value, int) and not isinstance(arg.value, bool) \
+                and (arg.value < 0 or (top is not None and arg.value > top)):
+            limit = f"between 0 and {top}" if top is not None else "0 or more"
+            raise ck.err(arg, f"{e.name}() needs {limit} here, not {arg.value} (Neo4j fails on it too)")
+
+
+def _fails_unless(cx, bad: str, message: str, body: str) -> str:
+    """``body``, or DuckDB's error() where Neo4j raises one (values known only at run time)."""
+    return f"(CASE WHEN {bad} THEN error(CAST({cx.bind_value(message)} AS VARCHAR)) ELSE {body} END)"
 
 
 def _substring_sql(cx, e, sc):
     s, start, *length = cx.args_sql(e, sc)
-    # Cypher counts from 0, DuckDB from 1
-    return f"substring({s}, {start} + 1, {length[0]})" if length else f"substring({s}, {start} + 1)"
+    bad = " OR ".join(f"{x} < 0 OR {x} > {INT32_MAX}" for x in [start, *length])
+    # Cypher counts from 0, DuckDB from 1 (start is below 2^31 here: adding one cannot overflow)
+    body = f"substring({s}, {start} + 1, {length[0]})" if length else f"substring({s}, {start} + 1)"
+    return _fails_unless(cx, bad, f"substring() needs a start and a length between 0 and {INT32_MAX}", body)
 
 
 _register("substring", _substring_type, _substring_sql)
@@ -123,11 +144,21 @@ _register("substring", _substring_type, _substring_sql)
 def _left_right_type(ck, e, scope, agg_ok):
     types = ck.arg_types(e, scope, agg_ok, 2)
     _integer_args(ck, e, types, 1)
+    _literal_bounds(ck, e, 1, None)
     return "str"
 
 
-_register("left", _left_right_type, _call("left"))
-_register("right", _left_right_type, _call("right"))
+def _left_right(fn: str) -> Callable:
+    def sql(cx, e, sc):
+        s, n = cx.args_sql(e, sc)
+        # DuckDB refuses a length beyond 2^32; the whole string is what Neo4j gives
+        body = f"(CASE WHEN {n} > length({s}) THEN {s} ELSE {fn}({s}, {n}) END)"
+        return _fails_unless(cx, f"{n} < 0", f"{fn}() needs a length of 0 or more", body)
+    return sql
+
+
+_register("left", _left_right_type, _left_right("left"))
+_register("right", _left_right_type, _left_right("right"))
 
 
 # -- conversions ----------------------------------------------------------------------------
@@ -183,9 +214,18 @@ def _number_arg(out: str | None) -> Callable:
     return result
 
 
-for _name, (_fn, _out) in {"abs": ("abs", None), "round": ("round", "float"), "floor": ("floor", "float"),
-                           "ceil": ("ceil", "float"), "sqrt": ("sqrt", "float"), "sign": ("sign", "int")}.items():
+def _round_sql(cx, e, sc):
+    x = f"CAST({cx.args_sql(e, sc)[0]} AS DOUBLE)"
+    # Neo4j rounds halves up (round(-2.5) is -2.0; DuckDB: away from zero) and never
+    # gives -0.0 (adding 0.0 turns DuckDB's round(-0.4) = -0.0 into 0.0)
+    return f"((CASE WHEN {x} - floor({x}) = 0.5 THEN ceil({x}) ELSE round({x}) END) + 0.0)"
+
+
+for _name, (_fn, _out) in {"abs": ("abs", None), "sign": ("sign", "int")}.items():
     _register(_name, _number_arg(_out), _call(_fn))
+for _name in ("floor", "ceil", "sqrt"):         # floats in Neo4j, also of an integer
+    _register(_name, _number_arg("float"), lambda cx, e, sc, fn=_name: f"{fn}(CAST({cx.args_sql(e, sc)[0]} AS DOUBLE))")
+_register("round", _number_arg("float"), _round_sql)
 
 
 def _range_type(ck, e, scope, agg_ok):
