@@ -256,6 +256,16 @@ def test_every_refused_keyword_is_shown():
     assert not missing, f"refused keywords without an example in docs/cypher.md: {missing}"
 
 
+def test_counts_in_the_document_match_the_tests():
+    """The section on Neo4j names how many golden cases and random patterns are compared."""
+    from golden_cypher import CASES
+    from test_parity_random import DEFAULT_GRAPHS, PATTERNS_PER_GRAPH
+
+    text = DOC.read_text(encoding="utf-8")
+    assert f"{len(CASES)} golden cases" in text
+    assert f"{DEFAULT_GRAPHS * PATTERNS_PER_GRAPH} seeded random patterns" in text
+
+
 def test_limits_in_the_document_match_the_compiler():
     text = DOC.read_text(encoding="utf-8")
     assert f"*..{Options().max_var_length}" in text and f"max_var_length` = {Options().max_var_length}" in text

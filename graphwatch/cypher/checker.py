@@ -143,7 +143,6 @@ class _Checker(ExpressionTypes):
         local: set[str] = set()           # node variables this pattern binds or reuses
         new_nodes: list[str] = []
         deferred = []
-        fixed_rels: set[str] = set()
         for path in paths:
             for np in path.nodes:
                 self.node_pattern(np, scope, local, new_nodes)
@@ -151,7 +150,7 @@ class _Checker(ExpressionTypes):
                 if path.kind != "plain" or rp.var_length:
                     deferred.append((path, rp))
                 else:
-                    self.fixed_rel(rp, scope, local, fixed_rels)
+                    self.fixed_rel(rp, scope, local)
         for name in new_nodes:
             scope.vars[name] = VarInfo("node")
         late_names = {rp.var for _, rp in deferred if rp.var} | {p.var for p in paths if p.var}
@@ -205,7 +204,7 @@ class _Checker(ExpressionTypes):
             if t not in self.schema.rel_types:
                 raise error(rp, f"unknown relationship type {t!r}{did_you_mean(t, self.schema.rel_types)}")
 
-    def fixed_rel(self, rp: ir.RelPattern, scope: CheckScope, local: set, fixed_rels: set) -> None:
+    def fixed_rel(self, rp: ir.RelPattern, scope: CheckScope, local: set) -> None:
         self.rel_types(rp)
         for key, val in rp.props.items():
             self.rel_property(key, rp)
@@ -213,14 +212,10 @@ class _Checker(ExpressionTypes):
         if rp.var:
             if rp.var in local:
                 raise error(rp, f"{rp.var!r} is a node, not a relationship")
-            if rp.var in fixed_rels:
-                # Neo4j: "Cannot use the same relationship variable for multiple relationships"
-                raise error(rp, f"relationship variable {rp.var!r} appears twice in one pattern")
             old = scope.vars.get(rp.var)
             if old is not None and old.type != "rel":
                 raise error(rp, f"{rp.var!r} is a {kind_name(old.type)}, not a relationship")
             scope.vars[rp.var] = VarInfo("rel")
-            fixed_rels.add(rp.var)
 
     def deferred_rel_props(self, rp: ir.RelPattern) -> None:
         """Inline properties of a variable-length relationship apply to every hop: values only."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from ..schema import did_you_mean
 from . import ir
-from .functions import REFUSED_FUNCTIONS, REGISTRY
-from .valuetypes import NUMERIC, is_list, kind_name, list_element, mixes, of_python, one_of
+from .functions import INT32_MAX, REFUSED_FUNCTIONS, REGISTRY
+from .valuetypes import (NUMERIC, fit_one_list, is_list, kind_name, list_element, mixed_types_message, mixes,
+                         of_python, one_of)
 
 #: date and datetime fields, spelled as Neo4j spells them -> DuckDB date_part
 DATE_FIELDS = {"year": "year", "month": "month", "day": "day", "quarter": "quarter", "week": "week",
@@ -21,8 +22,19 @@ DURATION_PARTS = ("years", "months", "days", "hours", "minutes", "seconds")
 COMPARISONS = ("=", "<>", "<", ">", "<=", ">=")
 STRING_PREDICATES = ("STARTS", "ENDS", "CONTAINS", "=~")
 
+MIXED_LIST = "lists mixing value types are not supported (DuckDB lists hold one type)"
 IN_COMPREHENSION = ("inside a list comprehension, properties and labels of nodes or relationships "
                     "are not available; UNWIND the list and MATCH instead")
+
+
+def _mixed_list(value) -> list[str] | None:
+    """The element types of a list value (at any depth) that DuckDB cannot hold in one list."""
+    if not isinstance(value, (list, tuple)):
+        return None
+    types = [of_python(x) for x in value if x is not None]
+    if mixes(types):
+        return types
+    return next((m for m in map(_mixed_list, value) if m), None)
 
 
 class ExpressionTypes:
@@ -77,7 +89,11 @@ class ExpressionTypes:
             self.parameters.append(e.name)
             if e.name not in self.user_params:
                 self.missing.append(e)
-        return of_python(self.user_params.get(e.name))
+        value = self.user_params.get(e.name)
+        mixed = _mixed_list(value)
+        if mixed:
+            raise self.err(e, f"parameter ${e.name}: " + mixed_types_message(MIXED_LIST, mixed))
+        return of_python(value)
 
     def t_Var(self, e, scope, agg_ok):
         v = scope.vars.get(e.name)
@@ -147,6 +163,10 @@ class ExpressionTypes:
         for bound in (e.start, e.stop):
             if bound is not None:
                 self.type(bound, scope)
+                if isinstance(bound, ir.Literal) and isinstance(bound.value, int) \
+                        and not -INT32_MAX - 1 <= bound.value <= INT32_MAX:
+                    raise self.err(bound, f"a list slice needs bounds between {-INT32_MAX - 1} and {INT32_MAX} "
+                                          "(Neo4j fails on this one too)")
         return "list:rel" if t == "rels" else t
 
     # ------------------------------------------------------------------ operators
@@ -186,7 +206,15 @@ class ExpressionTypes:
             return "null"
         if op == "+":
             if lt.startswith("list:") or rt.startswith("list:") or "rels" in (lt, rt):
-                if (lt.startswith("list:") or lt == "rels") and (rt.startswith("list:") or rt == "rels"):
+                both = (lt.startswith("list:") or lt == "rels") and (rt.startswith("list:") or rt == "rels")
+                if both:
+                    elements = (list_element(lt), list_element(rt))
+                else:     # a list and one more element, on either side
+                    elements = (list_element(lt), rt) if lt.startswith("list:") or lt == "rels" \
+                        else (lt, list_element(rt))
+                if not fit_one_list(*elements):
+                    raise self.err(e, mixed_types_message(MIXED_LIST, elements))
+                if both:
                     return lt if lt != "rels" else "list:rel"
                 return lt if lt.startswith("list:") else rt
             if lt == "str" or rt == "str":
@@ -216,7 +244,7 @@ class ExpressionTypes:
             return "list:any"
         types = [self.type(i, scope, agg_ok=agg_ok) for i in e.items]
         if mixes(types):
-            raise self.err(e, "lists mixing value types are not supported (DuckDB lists hold one type)")
+            raise self.err(e, mixed_types_message(MIXED_LIST, types))
         known = {t for t in types if t != "null"}
         return f"list:{known.pop() if len(known) == 1 else 'any'}"
 
@@ -252,6 +280,9 @@ class ExpressionTypes:
             types.append(self.type(val, scope, agg_ok=agg_ok))
         if e.default is not None:
             types.append(self.type(e.default, scope, agg_ok=agg_ok))
+        if mixes(types):
+            # DuckDB's CASE has one result type (Neo4j's may differ by row)
+            raise self.err(e, mixed_types_message("CASE results of different value types are not supported", types))
         return one_of(types)
 
     def t_PatternPred(self, e, scope, agg_ok):

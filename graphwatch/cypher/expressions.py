@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..store import q as quote_identifier
 from . import ir, patterns
 from .checker import refers_to_variables
 from .expression_types import DATE_FIELDS, DATETIME_FIELDS
-from .functions import REGISTRY, to_string_sql
+from .functions import INT32_MAX, REGISTRY, failure, to_string_sql
 from .scope import Scope, Var, sql_string
 from .valuetypes import ENTITY, compatible, list_element
 
@@ -87,7 +88,8 @@ def _index(cx, e, sc):
     s, i = sql(cx, e.subject, sc), sql(cx, e.index, sc)
     if cx.type_of(e.index) == "str" or cx.type_of(e.subject) == "map":
         return f"({s})[{i}]"
-    return f"list_extract({s}, CASE WHEN {i} >= 0 THEN {i} + 1 ELSE {i} END)"
+    # 0-based in Cypher; an index past the end is null (clamped first: i + 1 cannot overflow)
+    return f"list_extract({s}, CASE WHEN {i} >= 0 THEN least({i}, coalesce(len({s}), 0)) + 1 ELSE {i} END)"
 
 
 def _slice(cx, e, sc):
@@ -97,7 +99,14 @@ def _slice(cx, e, sc):
     hi = sql(cx, e.stop, sc) if e.stop is not None else n
     lo1 = f"(CASE WHEN {lo} < 0 THEN greatest({n} + {lo}, 0) ELSE {lo} END)"
     hi1 = f"(CASE WHEN {hi} < 0 THEN {n} + {hi} ELSE {hi} END)"
-    return f"list_slice({s}, {lo1} + 1, {hi1})"
+    bounds = [b for b, given in ((lo, e.start), (hi, e.stop)) if given is not None]
+    body = f"list_slice({s}, {lo1} + 1, {hi1})"
+    if not bounds:
+        return body
+    # Neo4j fails on slice bounds beyond 32 bits
+    bad = " OR ".join(f"{b} NOT BETWEEN {-INT32_MAX - 1} AND {INT32_MAX}" for b in bounds)
+    fail = failure(cx, f"a list slice needs bounds between {-INT32_MAX - 1} and {INT32_MAX}")
+    return f"(CASE WHEN {bad} THEN list_slice({s}, {fail}, 0) ELSE {body} END)"
 
 
 def _unary(cx, e, sc):
@@ -151,7 +160,11 @@ def compare(op: str, left: tuple[str, str], right: tuple[str, str]) -> str:
 
 
 def _in_list(cx, e, left, right) -> str:
-    (ls, lt), rs = left, right[0]
+    (ls, lt), (rs, rt) = left, right
+    if not compatible(lt, list_element(rt)):
+        # no element can equal the value: false, or null if the list holds a null
+        return (f"(CASE WHEN {rs} IS NULL THEN NULL WHEN len({rs}) = 0 THEN false WHEN {ls} IS NULL THEN NULL "
+                f"WHEN list_count({rs}) < len({rs}) THEN NULL ELSE false END)")
     if isinstance(e.right, ir.ListLit):
         if not e.right.items:
             return "false"
@@ -203,8 +216,6 @@ def _list(cx, e, sc):
 
 
 def _map(cx, e, sc):
-    from ..store import q as quote_identifier
-
     return f"struct_pack({', '.join(f'{quote_identifier(k)} := {sql(cx, v, sc)}' for k, v in e.items.items())})"
 
 

@@ -24,7 +24,7 @@ from typing import Callable
 
 from ..schema import did_you_mean
 from . import ir
-from .valuetypes import ENTITY, NUMERIC, compatible, is_list, kind_name, list_element, mixes, one_of
+from .valuetypes import ENTITY, NUMERIC, compatible, is_list, kind_name, list_element, mixed_types_message, mixes, one_of
 
 
 @dataclass(frozen=True)
@@ -101,15 +101,29 @@ def _reverse_sql(cx, e, sc):
 
 
 _register("reverse", _reverse_type, _reverse_sql)
-_register("replace", _returns("str", 3), _call("replace"))
-_register("split", _returns("list:str", 2), _call("string_split"))
+def _strings(n: int, out: str) -> Callable:
+    def result(ck, e, scope, agg_ok):
+        _string_args(ck, e, ck.arg_types(e, scope, agg_ok, n))
+        return out
+    return result
+
+
+_register("replace", _strings(3, "str"), _call("replace"))
+_register("split", _strings(2, "list:str"), _call("string_split"))
 
 
 INT32_MAX = 2 ** 31 - 1
 
 
+def _string_args(ck, e, types, *positions) -> None:
+    for i in positions or range(len(types)):
+        if not compatible(types[i], "str"):
+            raise ck.err(e.args[i], f"{e.name}() needs a string, not a {kind_name(types[i])}")
+
+
 def _substring_type(ck, e, scope, agg_ok):
     types = ck.arg_types(e, scope, agg_ok, (2, 3))
+    _string_args(ck, e, types, 0)
     _integer_args(ck, e, types, 1)
     _literal_bounds(ck, e, 1, INT32_MAX)
     return "str"
@@ -125,9 +139,17 @@ def _literal_bounds(ck, e, first: int, top: int | None) -> None:
             raise ck.err(arg, f"{e.name}() needs {limit} here, not {arg.value} (Neo4j fails on it too)")
 
 
-def _fails_unless(cx, bad: str, message: str, body: str) -> str:
-    """``body``, or DuckDB's error() where Neo4j raises one (values known only at run time)."""
-    return f"(CASE WHEN {bad} THEN error(CAST({cx.bind_value(message)} AS VARCHAR)) ELSE {body} END)"
+def failure(cx, message: str) -> str:
+    """An INTEGER expression that fails with ``message`` when DuckDB evaluates it: a run-time
+    error where Neo4j raises one (on values known only when the query runs). DuckDB's
+    error() is volatile, which window ORDER BYs refuse; a failing cast is not, and inside a
+    CASE branch it is evaluated only for the rows that reach it."""
+    return f"CAST(CAST({cx.bind_value(message)} AS VARCHAR) AS INTEGER)"
+
+
+def fails_unless(cx, bad: str, message: str, body: str) -> str:
+    """The string ``body``, or a run-time error where ``bad`` holds."""
+    return f"(CASE WHEN {bad} THEN CAST({failure(cx, message)} AS VARCHAR) ELSE {body} END)"
 
 
 def _substring_sql(cx, e, sc):
@@ -135,7 +157,7 @@ def _substring_sql(cx, e, sc):
     bad = " OR ".join(f"{x} < 0 OR {x} > {INT32_MAX}" for x in [start, *length])
     # Cypher counts from 0, DuckDB from 1 (start is below 2^31 here: adding one cannot overflow)
     body = f"substring({s}, {start} + 1, {length[0]})" if length else f"substring({s}, {start} + 1)"
-    return _fails_unless(cx, bad, f"substring() needs a start and a length between 0 and {INT32_MAX}", body)
+    return fails_unless(cx, bad, f"substring() needs a start and a length between 0 and {INT32_MAX}", body)
 
 
 _register("substring", _substring_type, _substring_sql)
@@ -143,6 +165,7 @@ _register("substring", _substring_type, _substring_sql)
 
 def _left_right_type(ck, e, scope, agg_ok):
     types = ck.arg_types(e, scope, agg_ok, 2)
+    _string_args(ck, e, types, 0)
     _integer_args(ck, e, types, 1)
     _literal_bounds(ck, e, 1, None)
     return "str"
@@ -153,7 +176,7 @@ def _left_right(fn: str) -> Callable:
         s, n = cx.args_sql(e, sc)
         # DuckDB refuses a length beyond 2^32; the whole string is what Neo4j gives
         body = f"(CASE WHEN {n} > length({s}) THEN {s} ELSE {fn}({s}, {n}) END)"
-        return _fails_unless(cx, f"{n} < 0", f"{fn}() needs a length of 0 or more", body)
+        return fails_unless(cx, f"{n} < 0", f"{fn}() needs a length of 0 or more", body)
     return sql
 
 
@@ -288,7 +311,7 @@ def _coalesce_type(ck, e, scope, agg_ok):
         raise ck.err(e, "coalesce() needs at least one argument")
     types = [ck.type(a, scope, agg_ok=agg_ok) for a in e.args]
     if mixes(types):
-        raise ck.err(e, "coalesce() of different value types is not supported")
+        raise ck.err(e, mixed_types_message("coalesce() of different value types is not supported", types))
     return one_of(types)
 
 
@@ -533,4 +556,5 @@ AGGREGATES = frozenset(n for n, f in REGISTRY.items() if f.aggregate)
 #: every function name, as the documentation spells them in lower case (dotted namespaces)
 FUNCTIONS = sorted(REGISTRY)
 
-__all__ = ["AGGREGATES", "FUNCTIONS", "REFUSED_FUNCTIONS", "REGISTRY", "Function", "iso_duration", "to_string_sql"]
+__all__ = ["AGGREGATES", "FUNCTIONS", "INT32_MAX", "REFUSED_FUNCTIONS", "REGISTRY", "Function", "failure",
+           "fails_unless", "iso_duration", "to_string_sql"]

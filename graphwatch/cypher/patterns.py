@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..store import q as quote_identifier
 from . import ir, shortest, varlength
 from .checker import conjuncts, has_pattern
-from .scope import NodeRef, Scope, Var, sql_string
+from .scope import NodeRef, Scope, Var, connected_part, sql_string
 
 if TYPE_CHECKING:
     from .compiler import Compilation
@@ -59,8 +60,6 @@ def exists_sql(cx: Compilation, e: ir.PatternPred, sc: Scope) -> str:
 
 
 def _column(v: Var) -> str:
-    from ..store import q as quote_identifier
-
     return quote_identifier("v_" + v.name)
 
 
@@ -240,8 +239,6 @@ def end_score(ref: NodeRef) -> int:
 
 def start_set(cx: Compilation, ref: NodeRef, sc: Scope) -> str:
     """SQL listing the node ids a traversal may start from (or end at)."""
-    from .scope import connected_part
-
     if not sc.sub:
         return cx.render(connected_part(sc, ref.sql), [f"{ref.sql} AS x"], distinct=True)
     # inside a correlated subquery the start set cannot see the outer row: use the

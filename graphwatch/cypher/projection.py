@@ -27,7 +27,8 @@ def unwind(cx: Compilation, u: ir.Unwind, sc: Scope) -> Scope:
     sc.add(f"(SELECT unnest({s}) AS x) AS {a}", kind="lateral", alias=a)
     t = cx.type_of(u.expr)
     assert is_list(t)
-    sc.vars[u.alias] = Var(u.alias, list_element(t), f"{a}.x")
+    # a list may hold nulls: reading an element's row is a left join
+    sc.vars[u.alias] = Var(u.alias, list_element(t), f"{a}.x", nullable=True)
     return sc
 
 
@@ -64,6 +65,7 @@ def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[
     grouped = checked.is_grouped(p)
     compiled = [(name, cx.sql(it.expr, sc), cx.type_of(it.expr), id(it) in checked.aggregating)
                 for name, it in zip(names, items)]
+    nullable = [_may_be_null(it.expr, sc) for it in items]
     cols = [f"{s} AS c{i}" for i, (_name, s, _t, _agg) in enumerate(compiled)]
     sort_cols: list[tuple[str, bool]] = []        # (column of the projection, descending)
     after = []                                    # keys over the projected columns (grouped)
@@ -78,8 +80,8 @@ def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[
         else:
             # a hidden sort key over the input and the new names (no aggregation, no DISTINCT)
             both = Scope(froms=sc.froms, conds=sc.conds, vars=dict(sc.vars), binds=sc.binds, sub=sc.sub)
-            for name, s, t, _agg in compiled:
-                both.vars[name] = Var(name, t, s)
+            for (name, s, t, _agg), null in zip(compiled, nullable):
+                both.vars[name] = Var(name, t, s, nullable=null)
             k = len(cols)
             cols.append(f"{cx.sql(si.expr, both)} AS c{k}")
             sort_cols.append((f"c{k}", si.descending))
@@ -112,7 +114,7 @@ def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[
     out = Scope()
     out.add(name, kind="cte")
     for i, (col_name, _s, t, _agg) in enumerate(compiled):
-        out.vars[col_name] = Var(col_name, t, f"{name}.c{i}")
+        out.vars[col_name] = Var(col_name, t, f"{name}.c{i}", nullable=nullable[i])
     out.binds = [(f"{name}.{c}", k, lst) for c, k, lst in bind_out]
     order_sql = [f"{name}.{c} {_direction(desc)}" for c, desc in sort_cols]
     order_sql += [f"{cx.sql(si.expr, out)} {_direction(si.descending)}" for si in after]
@@ -124,6 +126,14 @@ def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[
     if p.skip is not None:
         tail += f" OFFSET {_row_count(cx, p.skip)}"
     return out, order_sql, tail
+
+
+def _may_be_null(e: ir.Expr, sc: Scope) -> bool:
+    """Whether a projected node or relationship may be null (then reading its row is a left
+    join): a variable only if OPTIONAL MATCH bound it, anything computed always."""
+    if isinstance(e, ir.Var):
+        return sc.vars[e.name].nullable
+    return True
 
 
 def _direction(descending: bool) -> str:

@@ -47,6 +47,18 @@ def compatible(a: str, b: str) -> bool:
     return {a, b} <= {"date", "datetime"}
 
 
+def fit_one_list(a: str, b: str) -> bool:
+    """Whether values of the two types can be elements of one DuckDB list, or the results
+    of one CASE: the same type. (Not an integer and a float either: DuckDB would make the
+    integer a float, where Neo4j keeps each value's own type — ``0`` vs ``0.0`` shows in
+    ``toString()`` and in the results.)"""
+    if "any" in (a, b) or "null" in (a, b) or a == b:
+        return True
+    if a.startswith("list:") and b.startswith("list:"):
+        return fit_one_list(element(a), element(b))
+    return False
+
+
 def of_python(v) -> str:
     """The type of a ``$parameter`` value."""
     if v is None:
@@ -66,22 +78,34 @@ def of_python(v) -> str:
     if isinstance(v, (list, tuple)):
         inner = {of_python(x) for x in v if x is not None}
         return f"list:{inner.pop()}" if len(inner) == 1 else "list:any"
+    if isinstance(v, dict):
+        return "map"
     return "any"
 
 
 def one_of(types) -> str:
-    """The type of a value that is one of several (CASE branches, coalesce arguments):
-    the common type, float for a mix of numbers, else ``'any'``."""
+    """The type of a value that is one of several (CASE results, coalesce arguments) that
+    do not mix (:func:`mixes`): their common type, else ``'any'``."""
     ts = {t for t in types if t != "null"}
-    if len(ts) == 1:
-        return ts.pop()
-    return "float" if ts and ts <= set(NUMERIC) else "any"
+    return ts.pop() if len(ts) == 1 else "any"
 
 
 def mixes(types) -> bool:
-    """More than one value type (integers and floats mix)."""
-    ts = {t for t in types if t != "null"}
-    return len(ts) > 1 and not ts <= set(NUMERIC)
+    """More than one value type among ``types`` (see :func:`fit_one_list`)."""
+    ts = [t for t in types if t != "null"]
+    return any(not fit_one_list(a, b) for a in ts for b in ts)
+
+
+def mixed_types_message(refusal: str, types) -> str:
+    """The refusal of values of several types where DuckDB needs one: ``refusal``, the types,
+    and for integers with floats how to write them."""
+    ts = sorted({kind_name(t) for t in types if t not in ("null", "any")})
+    innermost = {t.rsplit(":", 1)[-1] for t in types if t not in ("null", "any")}
+    hint = ""
+    if innermost == {"int", "float"}:
+        hint = ("; Neo4j keeps integers and floats apart (0 is not 0.0 in its results): write the integers "
+                "as floats (0.0, toFloat(x))")
+    return f"{refusal}: {' and '.join(ts)}{hint}"
 
 
 def kind_name(t: str) -> str:
@@ -89,4 +113,4 @@ def kind_name(t: str) -> str:
     return {"node": "node", "rel": "relationship", "rels": "relationship list", "path": "path",
             "str": "string", "int": "integer", "float": "float", "bool": "boolean", "date": "date",
             "datetime": "datetime", "duration": "duration", "map": "map", "null": "null",
-            "any": "value"}.get(t, t.replace("list:", "list of "))
+            "any": "value"}.get(t) or ("list of " + kind_name(t[5:]) if t.startswith("list:") else t)
