@@ -272,6 +272,8 @@ REFUSED = [
     refused("substring_of_a_number", "RETURN substring(3.5, 0)", "substring() needs a string, not a float", 1, 18),
     refused("slice_bound_beyond_32_bits", "RETURN [1, 2, 3][9223372036854775807..] AS a",
             "a list slice needs bounds between", 1, 18),
+    refused("shortest_path_to_itself", "MATCH (a:Person {name: 'Ann'}) MATCH p = shortestPath((a)-[*..4]-(a)) "
+            "RETURN length(p)", "shortestPath from a node to itself", 1, 55),
     refused("relationship_named_like_a_node", "MATCH (a)-[a:PARENT_OF]->(b) RETURN b", "'a' is a node", 1, 10),
 ]
 

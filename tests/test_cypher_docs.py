@@ -313,9 +313,8 @@ def test_refused_example_is_refused(engine, ex: Example):
 #: strict xfail: if Neo4j ever agrees, the entry must go
 NEO4J_DIFFERENCES: dict[str, str] = {
     "functions-4": "id()/elementId() are graphwatch's stable key-derived ids, not Neo4j's store ids",
-    "shortestpath-and-allshortestpaths-4": "same start and end node: no row here, an error in Neo4j",
-    "shortestpath-and-allshortestpaths-5": "same start and end node with *0..n: Neo4j raises an error",
-    "shortestpath-and-allshortestpaths-6": "pairs include a node with itself: Neo4j raises an error",
+    "shortestpath-and-allshortestpaths-6": "pairs include a node with itself: Neo4j fails at run time, "
+                                           "graphwatch drops the pair",
 }
 
 

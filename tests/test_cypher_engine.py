@@ -196,6 +196,28 @@ def test_limits_are_configurable(golden_ws):
         assert len(eng.run("MATCH p = shortestPath((a {name: 'Eve'})-[*]-(d {name: 'Dan'})) RETURN p")) == 0
 
 
+def test_checker_annotates_the_query():
+    from graphwatch.cypher import check
+    from graphwatch.schema import load_schema
+
+    checked = check(parse("MATCH (p:Person)-[r]->(x) RETURN p.name AS n, count(*) AS c, collect(r) AS rs, "
+                          "[v IN [1, 2] | v * 1.5] AS l ORDER BY c"), schema=load_schema())
+    assert checked.columns == ["n", "c", "rs", "l"]
+    assert checked.types == ["str", "int", "list:rel", "list:float"]
+    assert checked.is_grouped(checked.query.clauses[-1])
+
+
+def test_neo4j_engine_checks_without_compiling_sql(neo4j_golden, monkeypatch):
+    """The Neo4j engine runs the checker only: no DuckDB SQL is compiled to validate."""
+    from graphwatch.cypher import compiler
+
+    monkeypatch.setattr(compiler.Compilation, "run", lambda self: pytest.fail("the Neo4j engine compiled SQL"))
+    assert neo4j_golden.run("MATCH (p:Person {name: 'Ann'}) RETURN p.name").rows == [("Ann",)]
+    with pytest.raises(PatternError, match="unknown label 'Persn'"):
+        neo4j_golden.run("MATCH (p:Persn) RETURN p")
+    assert "Neo4j plan" in neo4j_golden.explain("MATCH (p:Person) RETURN count(*)")
+
+
 def test_compile_without_engine_gives_sql_and_parameters():
     c = compile_query("MATCH (p:Person {name: $n}) RETURN p.name", params={"n": "Ann"})
     assert "FROM" in c.sql and "list_contains" in c.sql

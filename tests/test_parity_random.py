@@ -101,6 +101,18 @@ class Q:
     ordered: bool = False
     exact_bindings: bool = True     # False where Neo4j may pick another of equally good matches
     features: set = field(default_factory=set)
+    float_sum_column: int | None = None   # a sum() of floats: over no values 0 in Neo4j, 0.0 here
+
+
+def known_difference(q: Q, rows: list) -> tuple[list, bool]:
+    """Neo4j's rows with the one documented difference the generator can meet undone
+    (docs/cypher.md, "Differences from Neo4j": sum() of floats over no values is the integer
+    0 there, 0.0 here); and whether it was met."""
+    i = q.float_sum_column
+    if i is None:
+        return rows, False
+    met = any(type(r[i]) is int and r[i] == 0 for r in rows)
+    return [tuple(0.0 if j == i and type(v) is int and v == 0 else v for j, v in enumerate(r)) for r in rows], met
 
 
 #: constructs the generator writes, each compared at least MIN_PER_FEATURE times
@@ -446,7 +458,7 @@ class PatternGen:
                 if r.random() < 0.5:
                     clauses.append(f"LIMIT {r.randint(1, 4)}")
             return Q("\n".join(clauses), dict(self.params), ordered, "LIMIT" not in clauses[-1],
-                     set(self.features))
+                     set(self.features), 1 if agg.startswith("sum(") else None)
         items = self.returns(nodes, rels, scalars, path)
         distinct = ""
         if r.random() < 0.3:
@@ -532,6 +544,8 @@ def test_random_patterns_agree(seed, tmp_path, target, compared):
                 continue
             try:
                 n = neo.run(q.text, q.params)
+                n.rows, met = known_difference(q, n.rows)
+                compared["known_difference"] += met
                 same = canon(d.rows, q.ordered) == canon(n.rows, q.ordered) and d.columns == n.columns \
                     and (not q.exact_bindings or with_bindings(d) == with_bindings(n))
                 detail = (f"columns duckdb {d.columns} neo4j {n.columns}\n"
@@ -551,7 +565,8 @@ def test_random_patterns_agree(seed, tmp_path, target, compared):
 
 @pytest.fixture(scope="module")
 def compared():
-    return {"n": 0, "refused": 0, "refused_by_both": 0, "non_empty": 0, "features": Counter(), "refusals": []}
+    return {"n": 0, "refused": 0, "refused_by_both": 0, "non_empty": 0, "known_difference": 0,
+            "features": Counter(), "refusals": []}
 
 
 def test_enough_patterns_were_compared(compared, target, capsys):
@@ -561,7 +576,8 @@ def test_enough_patterns_were_compared(compared, target, capsys):
     summary = (f"differential test: {compared['n']} patterns compared on DuckDB and Neo4j "
                f"({compared['non_empty']} with rows); refused by the subset: {compared['refused']} "
                f"(at most {MAX_REFUSED}); refused by both engines: {compared['refused_by_both']} "
-               f"(at most {MAX_REFUSED_BY_BOTH}); per construct: {dict(sorted(compared['features'].items()))}")
+               f"(at most {MAX_REFUSED_BY_BOTH}); the documented sum() difference met "
+               f"{compared['known_difference']} times; per construct: {dict(sorted(compared['features'].items()))}")
     with capsys.disabled():
         print("\n" + summary)
     assert compared["n"] >= MIN_COMPARED and compared["non_empty"] >= MIN_NON_EMPTY, summary

@@ -251,6 +251,10 @@ class _Checker(ExpressionTypes):
                             "(Options.max_shortest)")
         if scope.sub:
             raise error(path, f"{fn} inside OPTIONAL MATCH or a pattern predicate is not supported")
+        ends = [n.var for n in path.nodes]
+        if ends[0] is not None and ends[0] == ends[-1]:
+            raise error(path, f"{fn} from a node to itself: Neo4j refuses it (\"The shortest path algorithm "
+                              "does not work when the start and end nodes are the same\")")
         self.deferred_rel_props(rp)
         if rp.var:
             if rp.var in scope.vars:
