@@ -274,6 +274,7 @@ REFUSED = [
             "a list slice needs bounds between", 1, 18),
     refused("shortest_path_to_itself", "MATCH (a:Person {name: 'Ann'}) MATCH p = shortestPath((a)-[*..4]-(a)) "
             "RETURN length(p)", "shortestPath from a node to itself", 1, 55),
+    refused("index_of_a_string", "RETURN 'abc'[1] AS x", "cannot index a string", 1, 8),
     refused("relationship_named_like_a_node", "MATCH (a)-[a:PARENT_OF]->(b) RETURN b", "'a' is a node", 1, 10),
 ]
 

@@ -28,7 +28,7 @@ from . import ir
 from .expression_types import ExpressionTypes
 from .functions import AGGREGATES
 from .options import Options
-from .valuetypes import NODE_CORE, PROP_TYPES, REL_CORE, is_list, kind_name, list_element
+from .valuetypes import NODE_CORE, PROP_TYPES, REL_CORE, a_kind, is_list, list_element
 
 
 def error(node, message: str) -> PatternError:
@@ -128,7 +128,7 @@ class _Checker(ExpressionTypes):
                 raise error(c, f"variable {c.alias!r} is already bound")
             t = self.type(c.expr, scope)
             if not is_list(t):
-                raise error(c.expr, f"UNWIND needs a list, not a {kind_name(t)}")
+                raise error(c.expr, f"UNWIND needs a list, not {a_kind(t)}")
             scope.vars[c.alias] = VarInfo(list_element(t))
             return scope
         if isinstance(c, ir.Projection):
@@ -181,7 +181,7 @@ class _Checker(ExpressionTypes):
             if np.var in scope.vars:
                 v = scope.vars[np.var]
                 if v.type != "node":
-                    raise error(np, f"{np.var!r} is a {kind_name(v.type)}, not a node")
+                    raise error(np, f"{np.var!r} is {a_kind(v.type)}, not a node")
             else:
                 new_nodes.append(np.var)
             local.add(np.var)
@@ -214,7 +214,7 @@ class _Checker(ExpressionTypes):
                 raise error(rp, f"{rp.var!r} is a node, not a relationship")
             old = scope.vars.get(rp.var)
             if old is not None and old.type != "rel":
-                raise error(rp, f"{rp.var!r} is a {kind_name(old.type)}, not a relationship")
+                raise error(rp, f"{rp.var!r} is {a_kind(old.type)}, not a relationship")
             scope.vars[rp.var] = VarInfo("rel")
 
     def deferred_rel_props(self, rp: ir.RelPattern) -> None:

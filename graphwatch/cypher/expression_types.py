@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..schema import did_you_mean
 from . import ir
 from .functions import INT32_MAX, REFUSED_FUNCTIONS, REGISTRY
-from .valuetypes import (NUMERIC, fit_one_list, is_list, kind_name, list_element, mixed_types_message, mixes,
+from .valuetypes import (NUMERIC, a_kind, fit_one_list, is_list, kind_name, list_element, mixed_types_message, mixes,
                          of_python, one_of)
 
 #: date and datetime fields, spelled as Neo4j spells them -> DuckDB date_part
@@ -49,7 +49,7 @@ class ExpressionTypes:
     def condition(self, e: ir.Expr, scope, what: str = "WHERE") -> None:
         t = self.type(e, scope)
         if t not in ("bool", "any", "null"):
-            raise self.err(e, f"{what} needs a true/false condition, not a {kind_name(t)}")
+            raise self.err(e, f"{what} needs a true/false condition, not {a_kind(t)}")
 
     def arg_types(self, e: ir.Func, scope, agg_ok: bool, n: int | tuple) -> list[str]:
         ns = n if isinstance(n, tuple) else (n,)
@@ -68,7 +68,7 @@ class ExpressionTypes:
         """labels(), type(), startNode(), endNode(): the argument is a variable of ``kind``."""
         arg = e.args[0] if len(e.args) == 1 else None
         if not isinstance(arg, ir.Var) or arg.name not in scope.vars or scope.vars[arg.name].type != kind:
-            raise self.err(e, f"{e.name}() needs a {kind_name(kind)} variable")
+            raise self.err(e, f"{e.name}() needs {a_kind(kind)} variable")
         self.row_of(e, arg.name, scope)
 
     # ------------------------------------------------------------------ leaves
@@ -133,7 +133,7 @@ class ExpressionTypes:
             return "any"
         if t == "null":
             return "null"
-        raise self.err(e, f"a {kind_name(t)} has no property {e.key!r}")
+        raise self.err(e, f"{a_kind(t)} has no property {e.key!r}")
 
     def t_HasLabels(self, e, scope, agg_ok):
         for lab in e.labels:
@@ -148,18 +148,18 @@ class ExpressionTypes:
     def t_Index(self, e, scope, agg_ok):
         t = self.type(e.subject, scope, agg_ok=agg_ok)
         it = self.type(e.index, scope, agg_ok=agg_ok)
-        if t in ("path", "node", "rel"):
-            raise self.err(e, f"cannot index a {kind_name(t)}")
+        if not (is_list(t) or t == "map"):
+            raise self.err(e, f"cannot index {a_kind(t)}")
         if it == "str" or t == "map":
             return "any"
         if it not in ("int", "any", "null"):
-            raise self.err(e.index, f"a list index must be an integer, not a {kind_name(it)}")
+            raise self.err(e.index, f"a list index must be an integer, not {a_kind(it)}")
         return list_element(t)
 
     def t_Slice(self, e, scope, agg_ok):
         t = self.type(e.subject, scope, agg_ok=agg_ok)
         if not is_list(t):
-            raise self.err(e, f"cannot slice a {kind_name(t)}")
+            raise self.err(e, f"cannot slice {a_kind(t)}")
         for bound in (e.start, e.stop):
             if bound is not None:
                 self.type(bound, scope)
@@ -174,10 +174,10 @@ class ExpressionTypes:
         t = self.type(e.operand, scope, agg_ok=agg_ok)
         if e.op == "NOT":
             if t not in ("bool", "any", "null"):
-                raise self.err(e, f"NOT needs a true/false value, not a {kind_name(t)}")
+                raise self.err(e, f"NOT needs a true/false value, not {a_kind(t)}")
             return "bool"
         if t not in NUMERIC + ("any", "null"):
-            raise self.err(e, f"cannot negate a {kind_name(t)}")
+            raise self.err(e, f"cannot negate {a_kind(t)}")
         return t
 
     def t_IsNull(self, e, scope, agg_ok):
@@ -191,13 +191,13 @@ class ExpressionTypes:
         if op in ("AND", "OR", "XOR"):
             for side, t in ((e.left, lt), (e.right, rt)):
                 if t not in ("bool", "any", "null"):
-                    raise self.err(side, f"{op} needs true/false values, not a {kind_name(t)}")
+                    raise self.err(side, f"{op} needs true/false values, not {a_kind(t)}")
             return "bool"
         if op in COMPARISONS or op in STRING_PREDICATES:
             return "bool"
         if op == "IN":
             if not is_list(rt):
-                raise self.err(e.right, f"IN needs a list on the right, not a {kind_name(rt)}")
+                raise self.err(e.right, f"IN needs a list on the right, not {a_kind(rt)}")
             return "bool"
         return self.arithmetic(e, op, lt, rt)
 
@@ -230,7 +230,7 @@ class ExpressionTypes:
             return lt
         for side, t in ((e.left, lt), (e.right, rt)):
             if t not in NUMERIC + ("any",):
-                raise self.err(side, f"'{op}' needs numbers, not a {kind_name(t)}")
+                raise self.err(side, f"'{op}' needs numbers, not {a_kind(t)}")
         out = "float" if "float" in (lt, rt) else ("int" if lt == rt == "int" else "any")
         if op == "/":
             return "int" if out == "int" else ("float" if out != "any" else "any")
@@ -260,7 +260,7 @@ class ExpressionTypes:
 
         t = self.type(e.source, scope, agg_ok=agg_ok)
         if not is_list(t):
-            raise self.err(e.source, f"a list comprehension needs a list, not a {kind_name(t)}")
+            raise self.err(e.source, f"a list comprehension needs a list, not {a_kind(t)}")
         inner = scope.copy(sub=True)
         inner.vars[e.var] = VarInfo(list_element(t), in_comprehension=True)
         if e.where is not None:
@@ -276,7 +276,7 @@ class ExpressionTypes:
         for cond, val in e.whens:
             t = self.type(cond, scope, agg_ok=agg_ok)
             if e.subject is None and t not in ("bool", "any", "null"):
-                raise self.err(cond, f"WHEN needs a true/false condition, not a {kind_name(t)}")
+                raise self.err(cond, f"WHEN needs a true/false condition, not {a_kind(t)}")
             types.append(self.type(val, scope, agg_ok=agg_ok))
         if e.default is not None:
             types.append(self.type(e.default, scope, agg_ok=agg_ok))

@@ -22,7 +22,8 @@ from typing import Callable
 
 from . import ir
 from .temporal import TEMPORAL
-from .valuetypes import ENTITY, NUMERIC, compatible, is_list, kind_name, list_element, mixed_types_message, mixes, one_of
+from .valuetypes import (ENTITY, NUMERIC, a_kind, compatible, is_list, list_element, mixed_types_message, mixes,
+                         one_of)
 
 
 @dataclass(frozen=True)
@@ -63,14 +64,14 @@ def _returns(t: str, n: int | tuple) -> Callable:
 def _integer_args(ck, e, types, first: int = 0) -> None:
     for arg, t in list(zip(e.args, types))[first:]:
         if t not in ("int", "any", "null"):
-            raise ck.err(arg, f"{e.name}() needs integer arguments, not a {kind_name(t)}")
+            raise ck.err(arg, f"{e.name}() needs integer arguments, not {a_kind(t)}")
 
 
 # -- strings --------------------------------------------------------------------------------
 def _string_arg(ck, e, scope, agg_ok) -> str:
     t, = ck.arg_types(e, scope, agg_ok, 1)
     if not compatible(t, "str"):
-        raise ck.err(e, f"{e.name}() needs a string, not a {kind_name(t)}")
+        raise ck.err(e, f"{e.name}() needs a string, not {a_kind(t)}")
     return "str"
 
 
@@ -88,7 +89,7 @@ def _reverse_type(ck, e, scope, agg_ok):
     if t.startswith("list:") or t == "rels":
         return t
     if not compatible(t, "str"):
-        raise ck.err(e, f"reverse() needs a string or a list, not a {kind_name(t)}")
+        raise ck.err(e, f"reverse() needs a string or a list, not {a_kind(t)}")
     return "str"
 
 
@@ -116,7 +117,7 @@ INT32_MAX = 2 ** 31 - 1
 def _string_args(ck, e, types, *positions) -> None:
     for i in positions or range(len(types)):
         if not compatible(types[i], "str"):
-            raise ck.err(e.args[i], f"{e.name}() needs a string, not a {kind_name(types[i])}")
+            raise ck.err(e.args[i], f"{e.name}() needs a string, not {a_kind(types[i])}")
 
 
 def _substring_type(ck, e, scope, agg_ok):
@@ -195,7 +196,7 @@ def to_string_sql(sql: str, t: str) -> str:
 def _tostring_type(ck, e, scope, agg_ok):
     t, = ck.arg_types(e, scope, agg_ok, 1)
     if t in ENTITY or t.startswith("list:"):
-        raise ck.err(e, f"toString() of a {kind_name(t)} is not supported")
+        raise ck.err(e, f"toString() of {a_kind(t)} is not supported")
     return "str"
 
 
@@ -230,7 +231,7 @@ def _number_arg(out: str | None) -> Callable:
     def result(ck, e, scope, agg_ok):
         t, = ck.arg_types(e, scope, agg_ok, 1)
         if t not in NUMERIC + ("any", "null"):
-            raise ck.err(e, f"{e.name}() needs a number, not a {kind_name(t)}")
+            raise ck.err(e, f"{e.name}() needs a number, not {a_kind(t)}")
         return out or t
     return result
 
@@ -266,7 +267,7 @@ _register("range", _range_type, _range_sql)
 def _size_type(ck, e, scope, agg_ok):
     t, = ck.arg_types(e, scope, agg_ok, 1)
     if t != "str" and not is_list(t):
-        raise ck.err(e, f"size() takes a list or a string, not a {kind_name(t)}")
+        raise ck.err(e, f"size() takes a list or a string, not {a_kind(t)}")
     return "int"
 
 
@@ -320,7 +321,7 @@ _register("coalesce", _coalesce_type, _call("coalesce"))
 def _id_type(ck, e, scope, agg_ok):
     t, = ck.arg_types(e, scope, agg_ok, 1)
     if t not in ("node", "rel", "any", "null"):
-        raise ck.err(e, f"id() needs a node or relationship, not a {kind_name(t)}")
+        raise ck.err(e, f"id() needs a node or relationship, not {a_kind(t)}")
     return "int"
 
 
@@ -364,7 +365,7 @@ def _of_path(out: str) -> Callable:
     def result(ck, e, scope, agg_ok):
         t, = ck.arg_types(e, scope, agg_ok, 1)
         if t not in ("path", "null"):
-            raise ck.err(e, f"{e.name}() needs a path, not a {kind_name(t)}")
+            raise ck.err(e, f"{e.name}() needs a path, not {a_kind(t)}")
         return out
     return result
 
@@ -389,7 +390,7 @@ for _name, (_result, _sql) in TEMPORAL.items():
 # -- aggregates (the checker allows them only in WITH / RETURN, never nested) -------------------
 def _numbers_type(ck, e, t: str) -> None:
     if t not in NUMERIC + ("any", "null"):
-        raise ck.err(e, f"{e.name}() needs numbers, not a {kind_name(t)}")
+        raise ck.err(e, f"{e.name}() needs numbers, not {a_kind(t)}")
 
 
 def _aggregate(result: Callable, sql: Callable) -> tuple[Callable, Callable]:
@@ -424,7 +425,7 @@ def _float_stat(fn: str) -> tuple[Callable, Callable]:
 def _min_max(fn: str) -> tuple[Callable, Callable]:
     def result(ck, e, t):
         if t in ENTITY:
-            raise ck.err(e, f"{fn}() of a {kind_name(t)} is not supported; use one of its properties")
+            raise ck.err(e, f"{fn}() of {a_kind(t)} is not supported; use one of its properties")
         return t
     return _aggregate(result, lambda cx, e, sc, a, d: f"{fn}({d}{a})")
 

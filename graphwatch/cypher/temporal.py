@@ -13,7 +13,7 @@ import re
 
 from ..schema import did_you_mean
 from . import ir
-from .valuetypes import kind_name
+from .valuetypes import a_kind
 
 
 def _date_type(ck, e, scope, agg_ok):
@@ -31,7 +31,7 @@ def _date_type(ck, e, scope, agg_ok):
         if t == "str" and isinstance(e.args[0], ir.Literal):
             _check_iso_date(ck, e.args[0])
         return "date"
-    raise ck.err(e, f"date() takes a string, a map or a datetime, not a {kind_name(t)}")
+    raise ck.err(e, f"date() takes a string, a map or a datetime, not {a_kind(t)}")
 
 
 def _date_sql(cx, e, sc):
@@ -59,7 +59,7 @@ def _localdatetime_type(ck, e, scope, agg_ok):
     t, = ck.arg_types(e, scope, agg_ok, 1)
     if t in ("date", "datetime", "str", "any", "null"):
         return "datetime"
-    raise ck.err(e, f"localdatetime() takes a string or a date, not a {kind_name(t)}")
+    raise ck.err(e, f"localdatetime() takes a string or a date, not {a_kind(t)}")
 
 
 def _localdatetime_sql(cx, e, sc):

@@ -108,6 +108,12 @@ def mixed_types_message(refusal: str, types) -> str:
     return f"{refusal}: {' and '.join(ts)}{hint}"
 
 
+def a_kind(t: str) -> str:
+    """A type as an error message names it, with its article: "an integer", "a string"."""
+    name = kind_name(t)
+    return ("an " if name[0] in "aeiou" else "a ") + name
+
+
 def kind_name(t: str) -> str:
     """A type as an error message names it."""
     return {"node": "node", "rel": "relationship", "rels": "relationship list", "path": "path",
