@@ -16,7 +16,7 @@ from graphwatch.exc import PatternError
 from graphwatch.fixtures import node_id, write_graph
 from graphwatch.store import Workspace
 
-from golden_cypher import CASES, NODES, RELS, canon, normalise
+from golden_cypher import CASES, NODES, REFUSED, RELS, canon, normalise
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +72,27 @@ def test_golden_bindings_are_the_same_on_neo4j(engine, neo4j_golden, c):
         return sorted((repr(tuple(normalise(v) for v in r)), b.nodes, b.rels) for r, b in zip(res.rows, res.bindings))
 
     assert paired(neo4j_golden.run(c["query"], c["params"])) == paired(engine.run(c["query"], c["params"]))
+
+
+@pytest.mark.parametrize("c", REFUSED, ids=[c["id"] for c in REFUSED])
+def test_refused_where_neo4j_fails(any_engine, c):
+    """What Neo4j fails on, both engines refuse (the checker) with the place it was written."""
+    with pytest.raises(PatternError) as ei:
+        any_engine.run(c["query"], c["params"])
+    assert c["message"] in ei.value.message
+    assert (ei.value.line, ei.value.column) == (c["line"], c["column"]), str(ei.value)
+
+
+@pytest.mark.parametrize("c", REFUSED, ids=[c["id"] for c in REFUSED])
+def test_neo4j_itself_fails_on_the_refused(neo4j_golden, c):
+    """The refusals above are Neo4j's own: sent to the server as they are, they fail."""
+    driver = neo4j_golden.target.driver()
+    try:
+        with neo4j_golden.target.session(driver) as s, pytest.raises(Exception) as ei:
+            s.run(c["query"], c["params"]).consume()
+    finally:
+        driver.close()
+    assert "Neo" in str(ei.value) or "error" in str(ei.value).lower()
 
 
 def test_column_names_follow_cypher(any_engine):
@@ -175,6 +196,28 @@ def test_limits_are_configurable(golden_ws):
         # an unbounded shortestPath is capped at max_shortest: Ann-Cat-Dan is 2 hops
         assert len(eng.run("MATCH p = shortestPath((a {name: 'Ann'})-[*]-(d {name: 'Dan'})) RETURN p")) == 1
         assert len(eng.run("MATCH p = shortestPath((a {name: 'Eve'})-[*]-(d {name: 'Dan'})) RETURN p")) == 0
+
+
+def test_checker_annotates_the_query():
+    from graphwatch.cypher import check
+    from graphwatch.schema import load_schema
+
+    checked = check(parse("MATCH (p:Person)-[r]->(x) RETURN p.name AS n, count(*) AS c, collect(r) AS rs, "
+                          "[v IN [1, 2] | v * 1.5] AS l ORDER BY c"), schema=load_schema())
+    assert checked.columns == ["n", "c", "rs", "l"]
+    assert checked.types == ["str", "int", "list:rel", "list:float"]
+    assert checked.is_grouped(checked.query.clauses[-1])
+
+
+def test_neo4j_engine_checks_without_compiling_sql(neo4j_golden, monkeypatch):
+    """The Neo4j engine runs the checker only: no DuckDB SQL is compiled to validate."""
+    from graphwatch.cypher import compiler
+
+    monkeypatch.setattr(compiler.Compilation, "run", lambda self: pytest.fail("the Neo4j engine compiled SQL"))
+    assert neo4j_golden.run("MATCH (p:Person {name: 'Ann'}) RETURN p.name").rows == [("Ann",)]
+    with pytest.raises(PatternError, match="unknown label 'Persn'"):
+        neo4j_golden.run("MATCH (p:Persn) RETURN p")
+    assert "Neo4j plan" in neo4j_golden.explain("MATCH (p:Person) RETURN count(*)")
 
 
 def test_compile_without_engine_gives_sql_and_parameters():

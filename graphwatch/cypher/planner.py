@@ -77,10 +77,10 @@ def connected_part_items(froms, conds: list[str], sql: str):
     return out_froms, out_conds
 
 
-def stage(froms, conds: list[str], select_items: list[str], stats: Stats | None, fresh,
-          min_items: int = 3):
-    """Plan a flat join. Returns (ctes, from_item, remaining conds, rewritten select items)
-    or None to keep the flat join."""
+def plan_join_chain(froms, conds: list[str], select_items: list[str], stats: Stats | None, fresh,
+                    min_items: int = 3):
+    """Plan a flat join as a chain of CTEs, one joined item per step. Returns (ctes,
+    from_item, remaining conds, rewritten select items) or None to keep the flat join."""
     if stats is None or len(froms) < min_items or any(k != "cross" for k, *_ in froms):
         return None
     items = []

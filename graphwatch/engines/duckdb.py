@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 
 import duckdb
 
+from ..cypher.checker import CheckedQuery, check
 from ..cypher.compiler import Compiled, Options, compile_query
 from ..cypher.parser import parse
 from ..cypher.planner import Stats
+from ..cypher.shortest import used_params
 from ..exc import EngineError, PatternError
 from ..store import Workspace
 from .base import Binding, Engine, GNode, GPath, GRel, Result
@@ -39,11 +40,16 @@ class DuckDBEngine(Engine):
         if self._own:
             self.ws.close()
 
+    def check(self, cypher: str, params: dict | None = None) -> CheckedQuery:
+        """Parse and check the query (the same check every engine runs)."""
+        return check(parse(cypher), schema=self.ws.schema, params=params or {}, options=self.options)
+
     def compile(self, cypher: str, params: dict | None = None) -> Compiled:
+        checked = self.check(cypher, params)
         if self.options.plan_joins and self.options.stats is None:
             # label and relationship-type counts for the join planner, once per engine
             self.options = dataclasses.replace(self.options, stats=Stats.of(self.ws.con))
-        return compile_query(parse(cypher), schema=self.ws.schema, params=params or {}, options=self.options)
+        return compile_query(checked, schema=self.ws.schema, params=params or {}, options=self.options)
 
     def explain(self, cypher: str, params: dict | None = None) -> str:
         c = self.compile(cypher, params)
@@ -56,14 +62,13 @@ class DuckDBEngine(Engine):
         con = self.ws.con
         try:
             for step in c.steps:
-                self._shortest(step, c.params)
-            raw = con.execute(c.sql, _used(c.sql, c.params)).fetchall()
+                step.run(con, c.params)
+            raw = con.execute(c.sql, used_params(c.sql, c.params)).fetchall()
         except duckdb.Error as exc:
             raise EngineError(f"DuckDB could not run the compiled query: {exc}".strip()) from None
         finally:
             for step in c.steps:
-                for t in (step.name, f"{step.name}_v", f"{step.name}_f", f"{step.name}_n", f"{step.name}_t"):
-                    con.execute(f"DROP TABLE IF EXISTS {t}")
+                step.drop(con)
         ncols = len(c.columns)
         bind_idx = [(ncols + j, kind, is_list) for j, (_, kind, is_list) in enumerate(c.bind_columns)]
         # every node / relationship id the returned values mention, fetched once
@@ -89,51 +94,6 @@ class DuckDBEngine(Engine):
             bindings.append(Binding(tuple(sorted(bn)), tuple(sorted(br))))
         return Result(c.columns, rows, bindings, engine=self.name, query=cypher, statement=c.sql)
 
-    def _shortest(self, st, params: dict) -> None:
-        """Breadth-first search, one statement per level, on temporary tables.
-
-        ``{name}_v`` holds every (start, node) reached with its depth and the relationships
-        that reached it first (all of them at that depth: allShortestPaths needs them);
-        the search stops at ``max_hops`` levels, when nothing new is reached, or once every
-        target is reached from every start. Then a walk back over those predecessors writes
-        the paths to ``{name}``.
-        """
-        con, n = self.ws.con, st.name
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {n}_t AS SELECT DISTINCT x FROM ({st.target_sql}) tt",
-                    _used(st.target_sql, params))
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE {n}_v AS SELECT DISTINCT x AS s, x AS cur, 0 AS depth,
-            CAST([] AS STRUCT(r BIGINT, n BIGINT)[]) AS preds FROM ({st.start_sql}) ss""", _used(st.start_sql, params))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {n}_f AS SELECT s, cur FROM {n}_v")
-        starts = con.execute(f"SELECT count(*) FROM {n}_f").fetchall()[0][0]
-        targets = con.execute(f"SELECT count(*) FROM {n}_t").fetchall()[0][0]
-        edge_params = _used(st.edges_sql, params)
-        for depth in range(1, st.max_hops + 1):
-            if not starts or not targets:
-                break
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE {n}_n AS
-                SELECT f.s, e._d AS cur, {depth} AS depth, list_sort(list({{'r': e.rid, 'n': f.cur}})) AS preds
-                FROM {n}_f f JOIN ({st.edges_sql}) e ON e._s = f.cur
-                WHERE NOT EXISTS (SELECT 1 FROM {n}_v v WHERE v.s = f.s AND v.cur = e._d)
-                GROUP BY f.s, e._d""", edge_params)
-            if not con.execute(f"SELECT count(*) FROM {n}_n").fetchall()[0][0]:
-                break
-            con.execute(f"INSERT INTO {n}_v SELECT * FROM {n}_n")
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {n}_f AS SELECT s, cur FROM {n}_n")
-            missing = con.execute(f"""SELECT count(*) FROM (SELECT DISTINCT s FROM {n}_v) a, {n}_t t
-                WHERE NOT EXISTS (SELECT 1 FROM {n}_v v WHERE v.s = a.s AND v.cur = t.x)""").fetchall()[0][0]
-            if not missing:
-                break
-        preds = "b.preds" if st.all_paths else "b.preds[1:1]"
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE {n} AS WITH RECURSIVE walk AS (
-              SELECT b.s, b.cur AS t, b.cur AS node, CAST([] AS BIGINT[]) AS rids, [b.cur] AS nids
-              FROM {n}_v b JOIN {n}_t tt ON tt.x = b.cur WHERE b.depth >= {int(st.min_hops)}
-              UNION ALL
-              SELECT w.s, w.t, u.pr.n, list_prepend(u.pr.r, w.rids), list_prepend(u.pr.n, w.nids)
-              FROM walk w JOIN {n}_v b ON b.s = w.s AND b.cur = w.node
-              CROSS JOIN (SELECT unnest({preds}) AS pr) u
-              WHERE w.node <> w.s)
-            SELECT s, t, rids, nids FROM walk WHERE node = s""")
-
     def _nodes(self, ids: set) -> dict:
         if not ids:
             return {}
@@ -157,12 +117,6 @@ class DuckDBEngine(Engine):
             props = {k: v for k, v in rec.items() if k not in _REL_META and v is not None}
             out[rec["rid"]] = GRel(rec["rid"], rec["type"], rec["src"], rec["dst"], props)
         return out
-
-
-def _used(sql: str, params: dict) -> dict:
-    """The parameters one statement uses (DuckDB refuses unused named parameters)."""
-    names = set(re.findall(r"\$(\w+)", sql))
-    return {k: v for k, v in params.items() if k in names}
 
 
 def _collect_ids(v, t: str, nodes: set, rels: set) -> None:

@@ -59,13 +59,11 @@ class Neo4jEngine(Engine):
         self._driver.close()
 
     def _check(self, cypher: str, params: dict):
-        """The same parse and schema check the embedded engine does: unsupported Cypher and
-        every write clause are refused before anything reaches the server."""
-        from ..cypher.compiler import Options, compile_query
-        from ..cypher.parser import parse
+        """The same parse and check the embedded engine runs (:func:`graphwatch.cypher.check`):
+        unsupported Cypher and every write clause are refused before anything reaches the server."""
+        from ..cypher import check, parse
 
-        opts = self.options or Options(plan_joins=False)
-        return compile_query(parse(cypher), schema=self.schema, params=params, options=opts)
+        return check(parse(cypher), schema=self.schema, params=params, options=self.options)
 
     def explain(self, cypher: str, params: dict | None = None) -> str:
         params = params or {}
@@ -79,9 +77,7 @@ class Neo4jEngine(Engine):
 
     def run(self, cypher: str, params: dict | None = None) -> Result:
         params = params or {}
-        compiled = self._check(cypher, params)
-
-        statement = _with_bindings(_parsed(cypher))
+        statement, hidden = _with_bindings(self._check(cypher, params))
 
         @neo4j.unit_of_work(timeout=self.timeout)
         def work(tx):
@@ -101,12 +97,12 @@ class Neo4jEngine(Engine):
                 keys, raw, nids = s.execute_read(work)
         except BaseException as exc:
             raise self.target.error(exc, "running a query") from None
-        # the hidden binding columns (and, after RETURN *, the names given to anonymous elements)
-        shown = [i for i, k in enumerate(keys) if not k.startswith(("_gw_", BIND_NODES, BIND_RELS))]
+        # the columns are Neo4j's, as Neo4j names and orders them, without the hidden binding
+        # columns (and, after RETURN *, the names given to anonymous elements)
+        shown = [i for i, k in enumerate(keys) if k not in hidden]
         last = max(int(k[len(BIND_NODES):]) for k in keys if k.startswith(BIND_NODES))
         bn_i, br_i = keys.index(f"{BIND_NODES}{last}"), keys.index(f"{BIND_RELS}{last}")
-        names = [keys[i] for i in shown]
-        columns = list(compiled.columns) if len(compiled.columns) == len(names) else names
+        columns = [keys[i] for i in shown]
         rows, bindings = [], []
         for r in raw:
             conv = _Convert(nids)
@@ -115,12 +111,6 @@ class Neo4jEngine(Engine):
             br = conv.rels | {x for x in r[br_i] or [] if x is not None}
             bindings.append(Binding(tuple(sorted(bn)), tuple(sorted(br))))
         return Result(columns, rows, bindings, engine=self.name, query=cypher, statement=statement)
-
-
-def _parsed(cypher: str):
-    from ..cypher.parser import parse
-
-    return parse(cypher)
 
 
 def _walk_rels(values):
@@ -140,31 +130,32 @@ def _walk_rels(values):
 BIND_NODES, BIND_RELS = "__gw_bind_nodes", "__gw_bind_rels"
 
 
-def _with_bindings(q) -> str:
+def _with_bindings(checked) -> tuple[str, set[str]]:
     """The query text with every pattern element named and two hidden columns added to each
     WITH / RETURN: the workspace ids of the nodes and relationships the row was built from,
     carried through WITH stages and collected over a group where a projection aggregates
-    (the embedded engine's bindings, computed by Neo4j). Pattern predicates are left alone:
-    they bind nothing, as on the embedded engine."""
+    or is DISTINCT (the embedded engine's bindings, computed by Neo4j). Pattern predicates
+    are left alone: they bind nothing, as on the embedded engine. Returns the statement and
+    the names it added (hidden from the result)."""
     from ..cypher import ir
-    from ..cypher.compiler import AGGREGATES
 
-    text = q.text
+    text = checked.query.text
     edits: list[tuple[int, int, str]] = []      # (start, end, replacement) on the original text
-    count = [0]
+    added: set[str] = set()
 
-    def q_(name: str) -> str:
+    def quoted(name: str) -> str:
         return "`" + name.replace("`", "``") + "`"
 
     def fresh(kind: str) -> str:
-        count[0] += 1
-        return f"_gw_{kind}{count[0]}"
+        name = f"_gw_{kind}{len(added) + 1}"
+        added.add(name)
+        return name
 
     carried = 0                  # the stage whose binding columns are in scope (0: none)
     singles_n: list[str] = []
     singles_r: list[str] = []
     lists_r: list[str] = []      # relationship lists (variable length, shortest paths)
-    for clause in q.clauses:
+    for clause in checked.query.clauses:
         if isinstance(clause, ir.Match):
             for path in clause.paths:
                 for n in path.nodes:
@@ -189,25 +180,23 @@ def _with_bindings(q) -> str:
                         v = r.var
                     (lists_r if is_list else singles_r).append(v)
         elif isinstance(clause, ir.Projection):
-            exprs = [it.expr for it in clause.items] + [it.expr for it in clause.order]
-            aggregates = any(isinstance(x, ir.CountStar) or (isinstance(x, ir.Func) and x.name in AGGREGATES)
-                             for e in exprs for x in ir.walk(e))
             # each stage names its own columns: WITH * keeps the previous ones in scope
             parts_n = [f"{BIND_NODES}{carried}"] if carried else []
             parts_r = [f"{BIND_RELS}{carried}"] if carried else []
             if singles_n:
-                parts_n.append(f"[x IN [{', '.join(map(q_, singles_n))}] WHERE x IS NOT NULL | x.nid]")
+                parts_n.append(f"[x IN [{', '.join(map(quoted, singles_n))}] WHERE x IS NOT NULL | x.nid]")
             if singles_r:
-                parts_r.append(f"[x IN [{', '.join(map(q_, singles_r))}] WHERE x IS NOT NULL | x.rid]")
-            for lr in map(q_, lists_r):
+                parts_r.append(f"[x IN [{', '.join(map(quoted, singles_r))}] WHERE x IS NOT NULL | x.rid]")
+            for lr in map(quoted, lists_r):
                 parts_r.append(f"[x IN coalesce({lr}, []) | x.rid]")
                 parts_n.append(f"[x IN coalesce({lr}, []) | startNode(x).nid] + "
                                f"[x IN coalesce({lr}, []) | endNode(x).nid]")
             en = " + ".join(parts_n) or "[]"
             er = " + ".join(parts_r) or "[]"
-            if aggregates or clause.distinct:
+            if checked.is_grouped(clause):
                 en = f"reduce(a = [], b IN collect({en}) | a + b)"
                 er = f"reduce(a = [], b IN collect({er}) | a + b)"
+            added |= {f"{BIND_NODES}{carried + 1}", f"{BIND_RELS}{carried + 1}"}
             extra = f"{en} AS {BIND_NODES}{carried + 1}, {er} AS {BIND_RELS}{carried + 1}"
             if clause.items:
                 at = clause.items[-1].src_end
@@ -219,7 +208,7 @@ def _with_bindings(q) -> str:
     out = text
     for start, end, repl in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
         out = out[:start] + repl + out[end:]
-    return out
+    return out, added
 
 
 def _plan_text(plan, depth: int = 0) -> str:

@@ -1,0 +1,22 @@
+"""Limits and planning switches shared by the checker and the compiler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .planner import Stats
+
+DEFAULT_MAX_VAR_LENGTH = 10
+DEFAULT_MAX_SHORTEST = 15
+
+
+@dataclass
+class Options:
+    """``max_var_length``: the largest upper bound a variable-length relationship may give
+    (an unbounded ``*`` is refused). ``max_shortest``: the cap on an unbounded shortestPath /
+    allShortestPaths. ``stats``: graph statistics for join planning (None: DuckDB plans);
+    ``plan_joins=False`` leaves the join order to DuckDB's optimiser."""
+    max_var_length: int = DEFAULT_MAX_VAR_LENGTH
+    max_shortest: int = DEFAULT_MAX_SHORTEST
+    stats: Stats | None = None
+    plan_joins: bool = True

@@ -1,0 +1,258 @@
+"""MATCH patterns as joins: nodes, fixed-length relationships, relationship uniqueness,
+path values; OPTIONAL MATCH and pattern predicates.
+
+A fixed relationship is a ``rel`` row joined on its ends (an undirected one reads both
+orientations of ``rel``: a self-loop once). Nodes are ids: a node's ``node`` row is joined
+only for labels and properties. Within one MATCH no relationship is used twice (Cypher's
+relationship uniqueness): every pair of relationship items whose types may overlap gets a
+``<>`` condition (``list_contains`` for the lists of variable-length hops).
+Variable-length and shortest-path relationships are added after the fixed joins
+(:mod:`.varlength`, :mod:`.shortest`), once WHERE conditions that do not need them have
+filtered their start set.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..store import q as quote_identifier
+from . import ir, shortest, varlength
+from .checker import conjuncts, has_pattern
+from .scope import NodeRef, Scope, Var, connected_part, sql_string
+
+if TYPE_CHECKING:
+    from .compiler import Compilation
+
+Types = frozenset | None          # relationship types a pattern allows (None: any)
+
+
+def match(cx: Compilation, m: ir.Match, sc: Scope) -> Scope:
+    add_paths(cx, m.paths, sc, where=m.where, bind=True)
+    return sc
+
+
+def optional_match(cx: Compilation, m: ir.Match, sc: Scope) -> Scope:
+    """A ``LEFT JOIN LATERAL`` of the pattern onto the rows so far."""
+    prev = cx.scope_to_cte(sc) if (sc.froms or sc.vars) else sc
+    if not prev.froms:
+        prev.add("(SELECT 1 AS _one) AS _unit", kind="cte")
+    sub = prev.subquery()
+    add_paths(cx, m.paths, sub, where=m.where, bind=True)
+    new_vars = [v for k, v in sub.vars.items() if k not in prev.vars]
+    a = cx.fresh("o")
+    cols = [f"{v.sql} AS {_column(v)}" for v in new_vars]
+    cols += [f"{b[0]} AS _b{i}" for i, b in enumerate(sub.binds)]
+    if not cols:
+        cols = ["1 AS _one"]
+    subsql = "SELECT " + ", ".join(cols) + sub.from_sql() + sub.where_sql()
+    prev.add_left(f"LATERAL ({subsql}) AS {a}", "true")
+    for v in new_vars:
+        prev.vars[v.name] = Var(v.name, v.type, f"{a}.{_column(v)}", nullable=True)
+    prev.binds += [(f"{a}._b{i}", b[1], b[2]) for i, b in enumerate(sub.binds)]
+    return prev
+
+
+def exists_sql(cx: Compilation, e: ir.PatternPred, sc: Scope) -> str:
+    """A pattern predicate: a correlated ``EXISTS`` subquery (its variables stay inside)."""
+    sub = sc.subquery()
+    add_paths(cx, e.paths, sub, where=e.where, bind=False)
+    return "EXISTS (SELECT 1" + sub.from_sql() + sub.where_sql() + ")"
+
+
+def _column(v: Var) -> str:
+    return quote_identifier("v_" + v.name)
+
+
+def add_paths(cx: Compilation, paths: list[ir.PathPattern], sc: Scope, *, where: ir.Expr | None,
+              bind: bool) -> None:
+    """Add the patterns of one MATCH (or one pattern predicate) to the scope."""
+    local: dict[str, NodeRef] = {}
+    rels_seen: list[tuple[Types, str, bool]] = []     # for relationship uniqueness
+    deferred = []      # variable-length and shortest-path elements, after the fixed joins
+    path_parts = []    # (path pattern, node refs, rel sqls)
+    for path in paths:
+        refs = [node_ref(cx, np, sc, local) for np in path.nodes]
+        rel_sql: list = [None] * len(path.rels)
+        for i, rp in enumerate(path.rels):
+            if path.kind != "plain" or rp.var_length:
+                deferred.append((path, i, rp, refs[i], refs[i + 1], rel_sql))
+            else:
+                rel_sql[i] = fixed_rel(cx, rp, refs[i], refs[i + 1], sc, rels_seen, bind)
+        path_parts.append((path, refs, rel_sql))
+    # every node needs an id: ones only next to deferred elements read the node table
+    for ref in local.values():
+        if ref.sql is None:
+            cx.node_row(ref, sc)
+    for ref in local.values():
+        if ref.new and not ref.hidden:
+            sc.vars[ref.name] = Var(ref.name, "node", ref.sql, node_alias=ref.alias)
+    # WHERE conjuncts that do not need the deferred elements filter before they expand
+    late_names = {rp.var for _, _, rp, _, _, _ in deferred if rp.var} | {p.var for p in paths if p.var}
+    early, late = [], []
+    for conj in conjuncts(where):
+        names = {e.name for e in ir.walk(conj) if isinstance(e, ir.Var)}
+        (late if names & late_names or has_pattern(conj) else early).append(conj)
+    for conj in early:
+        sc.conds.append(cx.sql(conj, sc))
+    for path, i, rp, left, right, rel_sql in deferred:
+        if path.kind == "plain":
+            rel_sql[i] = varlength.var_length_rel(cx, rp, left, right, sc, rels_seen, bind)
+        else:
+            rel_sql[i] = shortest.shortest_rel(cx, path, rp, left, right, sc, bind)
+    if bind:
+        for ref in local.values():
+            if ref.new:
+                sc.binds.append((ref.sql, "node", False))
+    for path, refs, rel_sql in path_parts:
+        if path.var:
+            sc.vars[path.var] = Var(path.var, "path", path_value(refs, rel_sql))
+    for conj in late:
+        sc.conds.append(cx.sql(conj, sc))
+
+
+def path_value(refs: list[NodeRef], rel_sql: list) -> str:
+    """A path as a struct of node ids and relationship ids."""
+    nodes = [f"[{refs[0].sql}]"]
+    rels = []
+    for i, r in enumerate(rel_sql):
+        if isinstance(r, tuple):      # (rid list, intermediate node list)
+            rels.append(r[0])
+            nodes.append(r[1])
+            # a zero-length hop ends where it started: the node is listed once
+            nodes.append(f"(CASE WHEN len({r[0]}) = 0 THEN CAST([] AS BIGINT[]) ELSE [{refs[i + 1].sql}] END)")
+        else:
+            rels.append(f"[{r}]")
+            nodes.append(f"[{refs[i + 1].sql}]")
+    rel_list = " || ".join(rels) if rels else "CAST([] AS BIGINT[])"
+    return f"{{'nodes': {' || '.join(nodes)}, 'rels': {rel_list}}}"
+
+
+def node_ref(cx: Compilation, np: ir.NodePattern, sc: Scope, local: dict[str, NodeRef]) -> NodeRef:
+    """A node of the pattern: a variable bound before, one this pattern named already, or new."""
+    if np.var and np.var in local:
+        ref = local[np.var]
+    elif np.var and np.var in sc.vars:
+        v = sc.vars[np.var]
+        ref = NodeRef(np.var, np, v.sql, v.node_alias, new=False)
+        if v.nullable:
+            sc.conds.append(f"{v.sql} IS NOT NULL")
+        local[np.var] = ref
+    else:
+        ref = NodeRef(np.var or f" a{cx.fresh('')}", np)
+        local[ref.name] = ref
+    if np.labels or np.props:
+        a = cx.node_row(ref, sc)
+        for lab in np.labels:
+            sc.conds.append(f"list_contains({a}.labels, {sql_string(lab)})")
+        for key, val in np.props.items():
+            col = (cx.node_property(a, key), cx.property_type("node", key))
+            sc.conds.append(cx.compare("=", col, (cx.sql(val, sc), cx.type_of(val))))
+    return ref
+
+
+def type_filter(col: str, types: Types) -> str | None:
+    if not types:
+        return None
+    ts = sorted(types)
+    if len(ts) == 1:
+        return f"{col} = {sql_string(ts[0])}"
+    return f"{col} IN ({', '.join(sql_string(t) for t in ts)})"
+
+
+def edges_sql(types: Types, direction: str, extra: list[str]) -> str:
+    """Relationships oriented for traversal: columns rid, _s (from), _d (to), and all rel columns."""
+    tf = type_filter("type", types)
+    conds = [c for c in [tf, *extra] if c]
+    w = (" WHERE " + " AND ".join(conds)) if conds else ""
+    if direction == "out":
+        return f"SELECT *, src AS _s, dst AS _d FROM rel{w}"
+    if direction == "in":
+        return f"SELECT *, dst AS _s, src AS _d FROM rel{w}"
+    w2 = (w + " AND " if w else " WHERE ") + "src <> dst"
+    return f"SELECT *, src AS _s, dst AS _d FROM rel{w} UNION ALL SELECT *, dst AS _s, src AS _d FROM rel{w2}"
+
+
+def rel_types(rp: ir.RelPattern) -> Types:
+    return frozenset(rp.types) if rp.types else None
+
+
+def unique_against(types: Types, sql: str, is_list: bool, rels_seen: list, sc: Scope) -> None:
+    """Relationship uniqueness: this relationship (or list of them) is none of those before
+    it in the same MATCH whose types may overlap."""
+    for otypes, osql, olist in rels_seen:
+        if types is not None and otypes is not None and not (types & otypes):
+            continue
+        if not is_list and not olist:
+            sc.conds.append(f"{sql} <> {osql}")
+        elif is_list and olist:
+            sc.conds.append(f"NOT list_has_any({sql}, {osql})")
+        else:
+            lst, one = (sql, osql) if is_list else (osql, sql)
+            sc.conds.append(f"NOT list_contains({lst}, {one})")
+    rels_seen.append((types, sql, is_list))
+
+
+def fixed_rel(cx: Compilation, rp: ir.RelPattern, left: NodeRef, right: NodeRef, sc: Scope, rels_seen,
+              bind: bool) -> str:
+    """One relationship between two nodes: a ``rel`` row joined on its ends."""
+    types = rel_types(rp)
+    a = cx.fresh("r")
+    if rp.direction == "both":
+        sc.add(f"({edges_sql(types, 'both', [])}) AS {a}", kind="urel", alias=a,
+               types=sorted(types) if types else None)
+        s_col, d_col = f"{a}._s", f"{a}._d"
+    else:
+        sc.add(f"rel AS {a}", kind="rel", alias=a, types=sorted(types) if types else None)
+        tf = type_filter(f"{a}.type", types)
+        if tf:
+            sc.conds.append(tf)
+        s_col, d_col = (f"{a}.src", f"{a}.dst") if rp.direction == "out" else (f"{a}.dst", f"{a}.src")
+    for ref, col in ((left, s_col), (right, d_col)):
+        if ref.sql is None:
+            ref.sql = col
+        else:
+            sc.conds.append(f"{col} = {ref.sql}")
+    for key, val in rp.props.items():
+        col = (cx.rel_property(a, key), cx.property_type("rel", key))
+        sc.conds.append(cx.compare("=", col, (cx.sql(val, sc), cx.type_of(val))))
+    rid = f"{a}.rid"
+    if rp.var:
+        old = sc.vars.get(rp.var)
+        if old is not None:
+            sc.conds.append(f"{rid} = {old.sql}")     # bound by an earlier MATCH: the same one
+        else:
+            sc.vars[rp.var] = Var(rp.var, "rel", rid, rel_alias=a)
+    unique_against(types, rid, False, rels_seen, sc)
+    if bind:
+        sc.binds.append((rid, "rel", False))
+    return rid
+
+
+def end_score(ref: NodeRef) -> int:
+    """How selective a traversal's end is: bound before > property match > label > nothing."""
+    if not ref.new:
+        return 3
+    if ref.pattern.props:
+        return 2
+    return 1 if ref.pattern.labels else 0
+
+
+def start_set(cx: Compilation, ref: NodeRef, sc: Scope) -> str:
+    """SQL listing the node ids a traversal may start from (or end at)."""
+    if not sc.sub:
+        return cx.render(connected_part(sc, ref.sql), [f"{ref.sql} AS x"], distinct=True)
+    # inside a correlated subquery the start set cannot see the outer row: use the
+    # node's own constraints (the outer join then picks the right rows)
+    inner = Scope()
+    start = node_ref(cx, ir.NodePattern(None, ref.pattern.labels, ref.pattern.props, line=ref.pattern.line,
+                                        column=ref.pattern.column), inner, {})
+    if start.sql is None:
+        cx.node_row(start, inner)
+    return f"SELECT DISTINCT {start.sql} AS x" + inner.from_sql() + inner.where_sql()
+
+
+def hop_property_conds(cx: Compilation, rp: ir.RelPattern) -> list[str]:
+    """Inline properties of a variable-length relationship, on every hop (values only)."""
+    return [cx.compare("=", (cx.rel_property("rel", key), cx.property_type("rel", key)),
+                       (cx.sql(val, Scope()), cx.type_of(val)))
+            for key, val in rp.props.items()]

@@ -1,0 +1,147 @@
+"""WITH and RETURN: projection, implicit grouping, ORDER BY / SKIP / LIMIT, and the hidden
+binding columns; UNWIND.
+
+A projection becomes a CTE ``projN`` whose columns ``c0, c1 …`` are the items, followed by
+hidden sort keys and binding columns. Grouped (an aggregate or DISTINCT), it groups by the
+items that do not aggregate, and collects the bindings of every row of a group into one
+list of node ids and one of relationship ids, so an aggregated row still knows what it was
+built from. A WITH that orders keeps its row order (``row_number()``) for a later
+``collect()``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import ir
+from .scope import Scope, Var
+from .valuetypes import is_list, list_element
+
+if TYPE_CHECKING:
+    from .compiler import Compilation
+
+
+def unwind(cx: Compilation, u: ir.Unwind, sc: Scope) -> Scope:
+    s = cx.sql(u.expr, sc)
+    a = cx.fresh("u")
+    sc.add(f"(SELECT unnest({s}) AS x) AS {a}", kind="lateral", alias=a)
+    t = cx.type_of(u.expr)
+    assert is_list(t)
+    # a list may hold nulls: reading an element's row is a left join
+    sc.vars[u.alias] = Var(u.alias, list_element(t), f"{a}.x", nullable=True)
+    return sc
+
+
+def with_(cx: Compilation, p: ir.Projection, sc: Scope) -> Scope:
+    """WITH: the projected scope the next clause reads (ordered, limited, filtered)."""
+    out, order_sql, tail = _project(cx, p, sc)
+    if order_sql or p.limit is not None or p.skip is not None:
+        # keep the order for a following collect() / RETURN
+        if order_sql:
+            out.order_col = f"row_number() OVER (ORDER BY {', '.join(order_sql)})"
+        out = cx.scope_to_cte(out, tail)
+    if p.where is not None:
+        out.conds.append(cx.sql(p.where, out))
+    return out
+
+
+def final(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[str, list[str], list[tuple[str, str, bool]]]:
+    """RETURN: the statement's last SELECT, its value columns and its binding columns."""
+    out, _order_sql, tail = _project(cx, p, sc)
+    n = len(cx.checked.names[id(p)])
+    sel = [f"{out.vars[name].sql} AS c{i}" for i, name in enumerate(cx.checked.names[id(p)])]
+    binds = []
+    for j, (s, kind, is_list_) in enumerate(out.binds):
+        sel.append(f"{s} AS b{j}")
+        binds.append((f"b{j}", kind, is_list_))
+    return cx.render(out, sel) + tail, [f"c{i}" for i in range(n)], binds
+
+
+def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[str], str]:
+    """The projection CTE; returns a scope reading it, the ORDER BY terms and the
+    ORDER BY / LIMIT / OFFSET tail."""
+    checked = cx.checked
+    items, names = checked.items[id(p)], checked.names[id(p)]
+    grouped = checked.is_grouped(p)
+    compiled = [(name, cx.sql(it.expr, sc), cx.type_of(it.expr), id(it) in checked.aggregating)
+                for name, it in zip(names, items)]
+    nullable = [_may_be_null(it.expr, sc) for it in items]
+    cols = [f"{s} AS c{i}" for i, (_name, s, _t, _agg) in enumerate(compiled)]
+    sort_cols: list[tuple[str, bool]] = []        # (column of the projection, descending)
+    after = []                                    # keys over the projected columns (grouped)
+    for si in p.order:
+        how = checked.sort_keys[id(si)]
+        if how[0] == "constant":
+            continue
+        if how[0] == "column":
+            sort_cols.append((f"c{how[1]}", si.descending))
+        elif how[0] == "output":
+            after.append(si)
+        else:
+            # a hidden sort key over the input and the new names (no aggregation, no DISTINCT)
+            both = Scope(froms=sc.froms, conds=sc.conds, vars=dict(sc.vars), binds=sc.binds, sub=sc.sub)
+            for (name, s, t, _agg), null in zip(compiled, nullable):
+                both.vars[name] = Var(name, t, s, nullable=null)
+            k = len(cols)
+            cols.append(f"{cx.sql(si.expr, both)} AS c{k}")
+            sort_cols.append((f"c{k}", si.descending))
+    bind_out: list[tuple[str, str, bool]] = []
+    group_by = ""
+    if grouped:
+        # by position: an alias such as c1 could also name a column of the input
+        keys = [str(i + 1) for i, c in enumerate(compiled) if not c[3]]
+        for kind in ("node", "rel"):
+            # an OPTIONAL MATCH that matched nothing leaves its lists NULL, and
+            # list || NULL is NULL: it would wipe the group's other bindings
+            parts = [(f"coalesce({s}, [])" if is_list_ else f"[{s}]") for s, k, is_list_ in sc.binds if k == kind]
+            if parts:
+                k = len(cols)
+                cols.append(f"list_distinct(flatten(list({' || '.join(parts)}))) AS c{k}")
+                bind_out.append((f"c{k}", kind, True))
+        if keys:
+            group_by = " GROUP BY " + ", ".join(keys)
+    else:
+        for s, kind, is_list_ in sc.binds:
+            k = len(cols)
+            cols.append(f"{s} AS c{k}")
+            bind_out.append((f"c{k}", kind, is_list_))
+        if sc.order_col and not p.order:
+            k = len(cols)
+            cols.append(f"{sc.order_col} AS c{k}")
+            sort_cols.append((f"c{k}", False))
+    name = cx.fresh("proj")
+    cx.add_cte(name, cx.render(sc, cols) + group_by)
+    out = Scope()
+    out.add(name, kind="cte")
+    for i, (col_name, _s, t, _agg) in enumerate(compiled):
+        out.vars[col_name] = Var(col_name, t, f"{name}.c{i}", nullable=nullable[i])
+    out.binds = [(f"{name}.{c}", k, lst) for c, k, lst in bind_out]
+    order_sql = [f"{name}.{c} {_direction(desc)}" for c, desc in sort_cols]
+    order_sql += [f"{cx.sql(si.expr, out)} {_direction(si.descending)}" for si in after]
+    tail = ""
+    if order_sql:
+        tail += " ORDER BY " + ", ".join(order_sql)
+    if p.limit is not None:
+        tail += f" LIMIT {_row_count(cx, p.limit)}"
+    if p.skip is not None:
+        tail += f" OFFSET {_row_count(cx, p.skip)}"
+    return out, order_sql, tail
+
+
+def _may_be_null(e: ir.Expr, sc: Scope) -> bool:
+    """Whether a projected node or relationship may be null (then reading its row is a left
+    join): a variable only if OPTIONAL MATCH bound it, anything computed always."""
+    if isinstance(e, ir.Var):
+        return sc.vars[e.name].nullable
+    return True
+
+
+def _direction(descending: bool) -> str:
+    """Cypher sorts nulls last ascending, first descending."""
+    return "DESC NULLS FIRST" if descending else "ASC NULLS LAST"
+
+
+def _row_count(cx: Compilation, e: ir.Expr) -> str:
+    if isinstance(e, ir.Literal):
+        return cx.bind_value(e.value)
+    return f"CAST({cx.bind_param(e)} AS BIGINT)"

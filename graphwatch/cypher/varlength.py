@@ -1,0 +1,54 @@
+"""Variable-length relationships (``-[:T*1..3]-``) as recursive CTEs.
+
+The walk starts from the more selective end of the pattern (a node bound before, then one
+matched on a property, then one with a label) and only from the start nodes the rest of
+the pattern allows; each step appends one relationship not yet on the walk (relationship
+uniqueness inside the hop) until the upper bound. The hop's value is its list of
+relationship ids (in the pattern's direction) plus the list of intermediate node ids, both
+carried as bindings.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import ir, patterns
+from .scope import NodeRef, Scope, Var
+
+if TYPE_CHECKING:
+    from .compiler import Compilation
+
+REVERSED = {"out": "in", "in": "out", "both": "both"}
+
+
+def var_length_rel(cx: Compilation, rp: ir.RelPattern, left: NodeRef, right: NodeRef, sc: Scope, rels_seen,
+                   bind: bool) -> tuple[str, str]:
+    """Join the hop between ``left`` and ``right``; returns (relationship ids, inner node ids)."""
+    types = patterns.rel_types(rp)
+    reverse = patterns.end_score(right) > patterns.end_score(left)
+    start, end = (right, left) if reverse else (left, right)
+    direction = REVERSED[rp.direction] if reverse else rp.direction
+    edges = patterns.edges_sql(types, direction, patterns.hop_property_conds(cx, rp))
+    name = cx.fresh("vl")
+    cx.recursive = True
+    cx.add_cte(name, f"""SELECT x AS s, x AS cur, CAST([] AS BIGINT[]) AS rids, CAST([] AS BIGINT[]) AS nids
+  FROM ({patterns.start_set(cx, start, sc)}) st
+  UNION ALL
+  SELECT p.s, e._d, list_append(p.rids, e.rid), list_append(p.nids, e._d)
+  FROM {name} p JOIN ({edges}) e ON e._s = p.cur
+  WHERE len(p.rids) < {int(rp.max_hops)} AND NOT list_contains(p.rids, e.rid)""")
+    a = cx.fresh("v")
+    sc.add(f"{name} AS {a}", kind="trav", alias=a)
+    sc.conds.append(f"{a}.s = {start.sql}")
+    sc.conds.append(f"{a}.cur = {end.sql}")
+    if rp.min_hops > 0:
+        sc.conds.append(f"len({a}.rids) >= {int(rp.min_hops)}")
+    inner = f"list_slice({a}.nids, 1, len({a}.nids) - 1)"
+    rids, nids = (f"list_reverse({a}.rids)", f"list_reverse({inner})") if reverse else (f"{a}.rids", inner)
+    if rp.var:
+        sc.vars[rp.var] = Var(rp.var, "rels", rids)
+    patterns.unique_against(types, rids, True, rels_seen, sc)
+    if bind:
+        sc.binds.append((rids, "rel", True))
+        sc.binds.append((nids, "node", True))
+    return (rids, nids)
