@@ -68,6 +68,7 @@ class Batch:
     notes: list[str] = field(default_factory=list)
     raw_table: str | None = None        # _line + c0..cN text cells, for quarantining late failures
     raw_headers: list[str] = field(default_factory=list)
+    derive: list = field(default_factory=list)   # [[derivation, params], …] the mapping declares
 
 
 class Workspace:
@@ -143,7 +144,8 @@ class Workspace:
                 valid_from DATE, valid_to DATE, dataset VARCHAR NOT NULL, record VARCHAR NOT NULL{rp});
             CREATE TABLE IF NOT EXISTS load_report (dataset VARCHAR NOT NULL, mapping VARCHAR, source VARCHAR,
                 format VARCHAR, encoding VARCHAR, sha256 VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
-                rows_quarantined BIGINT, nodes BIGINT, rels BIGINT, loaded_at TIMESTAMP, notes VARCHAR[]);
+                rows_quarantined BIGINT, nodes BIGINT, rels BIGINT, loaded_at TIMESTAMP, notes VARCHAR[],
+                derive VARCHAR);
             CREATE TABLE IF NOT EXISTS quarantine (dataset VARCHAR NOT NULL, source VARCHAR, line BIGINT,
                 line_label VARCHAR, "column" VARCHAR, reason VARCHAR, raw VARCHAR);
         """)
@@ -161,6 +163,10 @@ class Workspace:
                     self.con.execute(f"ALTER TABLE {table} ADD COLUMN {q(p)} {SQL_TYPES[t]}")
             if table == "node_record" and "records" not in have:   # workspaces made before resolution
                 self.con.execute("ALTER TABLE node_record ADD COLUMN records VARCHAR[]")
+        have = {r[0] for r in self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'load_report'").fetchall()}
+        if "derive" not in have:   # workspaces made before loads recorded their derivations
+            self.con.execute("ALTER TABLE load_report ADD COLUMN derive VARCHAR")
 
     # -- reading -------------------------------------------------------------------------
     def counts(self) -> dict[str, dict[str, int]]:
@@ -451,9 +457,11 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
             nn, nr = written[b.dataset]
             res = LoadResult(b.dataset, b.source, b.format, b.encoding, b.rows_read, b.rows_read - nq, nq, nn, nr,
                              b.line_label, b.notes)
-            con.execute("INSERT INTO load_report VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+            con.execute("""INSERT INTO load_report (dataset, mapping, source, format, encoding, sha256, rows_read,
+                    rows_loaded, rows_quarantined, nodes, rels, loaded_at, notes, derive)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?)""",
                         [b.dataset, b.mapping, b.source, b.format, b.encoding, b.sha256, res.rows_read,
-                         res.rows_loaded, res.rows_quarantined, nn, nr, b.notes])
+                         res.rows_loaded, res.rows_quarantined, nn, nr, b.notes, json.dumps(b.derive)])
             results.append(res)
     for b in batches:
         for t in (b.node_table, b.rel_table, b.ref_table, b.quarantine_table, b.raw_table):

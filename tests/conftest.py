@@ -49,7 +49,6 @@ def build_mini_county(tmp_path: Path) -> Path:
         "发放记录号,姓名,公民身份号码,村代码,项目代码,发放金额,发放起始,发放截止,审批单位代码\n"
         f"B1,王芳,{ids['dil']},140105001001,DB,300,2021-01-01,2021-12-31,ORG1\n"
         "B2,王小明,,140105001001,DB,300,2021-01-01,2021-12-31,ORG1\n", encoding="utf-8")
-    (d / "ground_truth.csv").write_text("model_id\n", encoding="utf-8")   # not a source: must be skipped
     return d
 
 

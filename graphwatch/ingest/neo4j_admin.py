@@ -57,7 +57,6 @@ Node keys are ``<ID space>:<id>``, ``Node:<id>`` for ids without a space — see
 from __future__ import annotations
 
 import csv
-import fnmatch
 import hashlib
 import io
 import itertools
@@ -72,7 +71,6 @@ import pyarrow as pa
 from ..exc import SourceError
 from ..schema import REL_CORE, SQL_TYPES, Schema, did_you_mean
 from ..store import Batch, Workspace, q, quarantine_rows, quarantine_table
-from . import NOT_SOURCES
 from .pipeline import Params
 from .sources import MAX_FIELD_CHARS, decode
 
@@ -252,8 +250,7 @@ def _peek_text(path: Path, limit: int = 65536, strict: bool = False) -> str:
 
 def _csv_files(folder: Path) -> list[Path]:
     return [f for f in sorted(folder.iterdir())
-            if f.is_file() and f.suffix.lower() == ".csv" and not f.name.startswith((".", "_"))
-            and not any(fnmatch.fnmatch(f.name, pat) for pat in NOT_SOURCES)]
+            if f.is_file() and f.suffix.lower() == ".csv" and not f.name.startswith(".")]
 
 
 def is_neo4j_admin_folder(path: str | Path) -> bool:
