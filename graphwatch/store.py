@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from .exc import WorkspaceError
-from .schema import SQL_TYPES, Schema, load_schema
+from .schema import SQL_TYPES, WORKSPACE_SCHEMA, Schema, covers, load_schema, parse_schema, workspace_schema
 
 DB_FILE = "graph.duckdb"
 WORKSPACE_MARK = "workspace.json"
@@ -83,7 +83,7 @@ class Workspace:
     def __init__(self, path: str | os.PathLike, *, create: bool = False, read_only: bool = False,
                  schema: Schema | None = None):
         self.path = Path(path)
-        self.schema = schema or load_schema()
+        self.schema = schema or workspace_schema(self.path)
         mark = self.path / WORKSPACE_MARK
         if not mark.exists():
             if not create:
@@ -114,6 +114,26 @@ class Workspace:
             tmp = self.path / ".tmp"
             tmp.mkdir(exist_ok=True)
             self.con.execute("SET temp_directory = ?", [str(tmp)])
+
+    def use_schema(self, file: str | os.PathLike) -> Schema:
+        """Make ``file`` this workspace's own schema (checked against the packaged one, with
+        file:line errors); it is kept as ``<workspace>/schema.yaml``. A workspace that already
+        has one may only grow: the new file must declare everything the kept one did."""
+        new = parse_schema(file, base=load_schema())
+        kept = self.path / WORKSPACE_SCHEMA
+        if kept.exists():
+            gone = covers(new, workspace_schema(self.path))
+            if gone:
+                raise WorkspaceError(f"{file}: the workspace's schema ({kept}) also declares "
+                                     f"{', '.join(gone[:8])}{' …' if len(gone) > 8 else ''}; keep them in the new file "
+                                     "(a workspace schema may only grow)")
+        tmp = kept.with_suffix(".yaml.tmp")
+        tmp.write_bytes(Path(file).read_bytes())
+        tmp.replace(kept)
+        self.schema = new
+        if not self.read_only:
+            self._ensure_tables()
+        return new
 
     # -- lifecycle -----------------------------------------------------------------
     def close(self) -> None:
