@@ -33,6 +33,10 @@ SQL_TYPES = {
     "date": "DATE",
     "datetime": "TIMESTAMP",
     "string_list": "VARCHAR[]",
+    "integer_list": "BIGINT[]",
+    "float_list": "DOUBLE[]",
+    "boolean_list": "BOOLEAN[]",
+    "date_list": "DATE[]",
 }
 
 #: columns every relationship carries besides its declared properties

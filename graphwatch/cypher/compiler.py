@@ -38,7 +38,8 @@ from .planner import Stats, connected_part_items, stage
 
 #: schema property type -> expression type
 PROP_TYPES = {"string": "str", "integer": "int", "float": "float", "decimal": "float", "boolean": "bool",
-              "date": "date", "datetime": "datetime", "string_list": "list:str"}
+              "date": "date", "datetime": "datetime", "string_list": "list:str", "integer_list": "list:int",
+              "float_list": "list:float", "boolean_list": "list:bool", "date_list": "list:date"}
 NODE_CORE = {"key": "str", "datasets": "list:str"}
 REL_CORE = {"valid_from": "date", "valid_to": "date", "dataset": "str", "record": "str"}
 AGGREGATES = {"count", "sum", "avg", "min", "max", "collect", "stdev", "stdevp"}

@@ -59,6 +59,7 @@ def named_mapping(spec: str | Path, mappings: dict[str, Mapping], schema: Schema
 
 def load(ws: Workspace, sources: Iterable[str], *, mapping: str | Path | list | None = None,
          mappings: Iterable[str | Path] = (), shipped: bool = True, skip_unclaimed: bool = False,
+         schema: str | Path | None = None, infer_schema: bool = False,
          progress: Progress | None = None) -> list[LoadResult]:
     """Load sources into the workspace in one transaction; returns per-source accounting.
 
@@ -66,10 +67,29 @@ def load(ws: Workspace, sources: Iterable[str], *, mapping: str | Path | list | 
     (``shipped=False`` leaves those out). ``mapping``: one or more mapping names or files that
     alone may claim the sources. Files no single mapping claims stop the load before anything
     is read, all listed (:class:`~.claims.LoadPlan`); ``skip_unclaimed`` loads the rest and
-    reports the skipped files in the accounting. A whole-file problem raises
+    reports the skipped files in the accounting. ``schema``: a schema file that becomes the
+    workspace's own additions to the packaged schema; ``infer_schema``: take those additions
+    from the headers and rows of the neo4j-admin folders loaded (reported as a ``schema``
+    entry of the accounting). A whole-file problem raises
     :class:`~graphwatch.exc.SourceError` before anything is written; bad rows are quarantined
     and counted (rows read = loaded + quarantined).
     """
+    sources = list(sources)
+    if schema is not None:
+        ws.use_schema(schema)
+    inferred: list[LoadResult] = []
+    if infer_schema:
+        from .neo4j_admin import is_neo4j_admin_folder
+        from .neo4j_admin.infer import infer_into
+
+        folders = [s for s in sources if Path(s).is_dir() and is_neo4j_admin_folder(s)]
+        if not folders:
+            raise SourceError("--infer-schema reads neo4j-admin import folders (headers with :ID, "
+                              ":START_ID/:END_ID); none of " + ", ".join(map(str, sources)) + " is one")
+        for folder in folders:
+            found = infer_into(ws, folder)
+            inferred.append(LoadResult("schema.yaml", str(folder), "schema", None, 0, 0, 0, 0, 0,
+                                       notes=found.summary() or ["nothing new: the workspace schema has it all"]))
     available = available_mappings(ws.schema, mappings, shipped=shipped)
     named = [mapping] if isinstance(mapping, (str, Path)) else list(mapping or [])
     only = [named_mapping(spec, available, ws.schema) for spec in named] or None
@@ -117,4 +137,4 @@ def load(ws: Workspace, sources: Iterable[str], *, mapping: str | Path | list | 
                 specs[name] = {**specs.get(name, {}), **params}
         run_derivations(con, specs, list(ws.schema.rel_properties))
 
-    return commit(ws, batches, derive=derive) + skipped
+    return inferred + commit(ws, batches, derive=derive) + skipped

@@ -47,10 +47,15 @@ COMPATIBLE = {
     "date": {"date"},
     "datetime": {"datetime", "localdatetime"},
     "string_list": {"string[]", "char[]"},
+    "integer_list": {"int[]", "long[]", "short[]", "byte[]"},
+    "float_list": {"float[]", "double[]", "int[]", "long[]", "short[]", "byte[]"},
+    "boolean_list": {"boolean[]"},
+    "date_list": {"date[]"},
 }
 #: the header type to suggest for each schema type
 PREFERRED = {"string": "string", "integer": "long", "float": "double", "decimal": "double", "boolean": "boolean",
-             "date": "date", "datetime": "datetime", "string_list": "string[]"}
+             "date": "date", "datetime": "datetime", "string_list": "string[]", "integer_list": "long[]",
+             "float_list": "double[]", "boolean_list": "boolean[]", "date_list": "date[]"}
 #: how an untyped column (or a named :ID column) is read for each schema type
 UNTYPED_AS = {"string": "string", "integer": "long", "float": "double", "decimal": "double",
               "boolean": "boolean", "date": "date", "datetime": "datetime"}
@@ -198,8 +203,8 @@ def is_neo4j_admin_folder(path: str | Path) -> bool:
     return False
 
 
-def _parse_columns(headers: list[str], source: str, line: int, schema: Schema) -> tuple[str, list[Column]]:
-    """Columns of a header, checked against the schema; returns (node|rel, columns)."""
+def _header_columns(headers: list[str], source: str, line: int) -> tuple[str, list[Column]]:
+    """Columns of a header as the header alone declares them; returns (node|rel, columns)."""
     cols: list[Column] = []
     for k, raw in enumerate(headers):
         h = raw.strip()
@@ -268,7 +273,12 @@ def _parse_columns(headers: list[str], source: str, line: int, schema: Schema) -
         raise SourceError("not a neo4j-admin import file: its header has no :ID column (node file) nor "
                           ":START_ID and :END_ID columns (relationship file)", file=source, line=line)
 
-    # properties: exist in the schema, with a compatible type, once per file
+    return kind, cols
+
+
+def _check_columns(kind: str, cols: list[Column], source: str, line: int, schema: Schema) -> None:
+    """Properties exist in the schema, with a compatible type, once per file; sets each
+    column's schema type and the neo4j type its text is read as."""
     props = schema.node_properties if kind == "node" else {**schema.rel_properties, **{c: "date" for c in REL_CORE}}
     seen: dict[str, Column] = {}
     for c in cols:
@@ -288,22 +298,23 @@ def _parse_columns(headers: list[str], source: str, line: int, schema: Schema) -
         st = props[c.name]
         c.schema_type = st
         if c.ntype is None:
-            if st == "string_list":
-                raise SourceError(f"property {c.name!r} is a list (string_list): declare the column as "
-                                  f"{c.name}:string[] with {ARRAY_DELIMITER!r}-separated values",
+            if st.endswith("_list"):
+                raise SourceError(f"property {c.name!r} is a list ({st}): declare the column as "
+                                  f"{c.name}:{PREFERRED[st]} with {ARRAY_DELIMITER!r}-separated values",
                                   file=source, line=line, column=h)
             c.read_as = UNTYPED_AS[st]
         else:
             if c.ntype not in COMPATIBLE[st]:
                 hint = f"declare the column as {c.name}:{PREFERRED[st]}" + (
-                    " (or leave it untyped)" if st != "string_list" else "")
+                    " (or leave it untyped)" if not st.endswith("_list") else "")
                 raise SourceError(f"type mismatch: the header declares :{c.ntype} but the schema declares "
                                   f"{c.name!r} as {st}; {hint}", file=source, line=line, column=h)
             c.read_as = c.ntype
-    return kind, cols
 
 
-def _plan(folder: Path, schema: Schema) -> list[FileSpec]:
+def _plan(folder: Path, schema: Schema | None) -> list[FileSpec]:
+    """Every data file of the folder with its header. With ``schema=None`` (schema inference)
+    properties are not checked and a file name without :LABEL / :TYPE is taken as given."""
     files = _csv_files(folder)
     if not files:
         raise SourceError("no CSV files in the folder", file=str(folder))
@@ -337,20 +348,22 @@ def _plan(folder: Path, schema: Schema) -> list[FileSpec]:
             if got is None:
                 raise SourceError("empty file: expected a neo4j-admin header row", file=str(src))
             cells, line, delim = got
-            kind, cols = _parse_columns(cells, str(src), line, schema)
+            kind, cols = _header_columns(cells, str(src), line)
+            if schema is not None:
+                _check_columns(kind, cols, str(src), line, schema)
             parsed[src] = (cells, line, delim, kind, cols)
         cells, line, delim, kind, cols = parsed[src]
         stem = headers[hf] if hf else f.stem
         spec = FileSpec(kind, f, hf, [c.strip() for c in cells], line, delim,
                         [Column(**vars(c)) for c in cols], f"neo4j-admin/{folder.name}/{f.name}")
         if kind == "node" and not spec.cols("label"):
-            if stem not in schema.labels:
+            if schema is not None and stem not in schema.labels:
                 raise SourceError(f"no :LABEL column, and the file name {stem!r} is not a label"
                                   f"{did_you_mean(stem, schema.labels)}; add a :LABEL column",
                                   file=spec.header_source, line=line)
             spec.label_from_name = stem
         if kind == "rel" and not spec.col("type"):
-            if stem not in schema.rel_types:
+            if schema is not None and stem not in schema.rel_types:
                 raise SourceError(f"no :TYPE column, and the file name {stem!r} is not a relationship type"
                                   f"{did_you_mean(stem, schema.rel_types)}; add a :TYPE column",
                                   file=spec.header_source, line=line)

@@ -40,11 +40,24 @@ def _raw(c: Column) -> str:
 def _parsed(c: Column, r: str, p: Params) -> str:
     """SQL parsing text ``r`` as ``c.read_as``, cast to the schema type (NULL when it does not parse)."""
     t = c.read_as
+    if t.endswith("[]"):
+        # a ;-separated list: every element parsed as the element type, NULL if one does not parse
+        items = f"list_filter(string_split({r}, {p.bind(ARRAY_DELIMITER)}), lambda x: x <> '')"
+        if t in ("string[]", "char[]"):
+            expr = f"CASE WHEN len({items}) > 0 THEN {items} END"
+        else:
+            each = _scalar(t[:-2], "trim(x)", p)
+            parsed = f"list_transform({items}, lambda x: {each})"
+            expr = f"CASE WHEN len({items}) > 0 AND list_bool_and(list_transform({parsed}, lambda y: y IS NOT NULL)) " \
+                   f"THEN {parsed} END"
+        return f"TRY_CAST({expr} AS {SQL_TYPES[c.schema_type]})"
+    return f"TRY_CAST({_scalar(t, r, p)} AS {SQL_TYPES[c.schema_type]})"
+
+
+def _scalar(t: str, r: str, p: Params) -> str:
+    """SQL parsing text ``r`` as the neo4j scalar type ``t`` (NULL when it does not parse)."""
     if t in ("string", "char"):
         expr = r
-    elif t in ("string[]", "char[]"):
-        expr = f"CASE WHEN len(list_filter(string_split({r}, {p.bind(ARRAY_DELIMITER)}), lambda x: x <> '')) > 0 " \
-               f"THEN list_filter(string_split({r}, {p.bind(ARRAY_DELIMITER)}), lambda x: x <> '') END"
     elif t in INT_RANGES:
         lo, hi = INT_RANGES[t]
         expr = (f"CASE WHEN regexp_full_match({r}, {p.bind(_INT_RE)}) AND TRY_CAST({r} AS HUGEINT) "
@@ -62,14 +75,18 @@ def _parsed(c: Column, r: str, p: Params) -> str:
         rx = p.bind(_DATETIME_RE if t == "datetime" else _LOCAL_DATETIME_RE)
         expr = (f"CASE WHEN regexp_full_match({r}, {rx}) THEN TRY_CAST(regexp_extract({r}, {rx}, 1) || ' ' || "
                 f"coalesce(NULLIF(regexp_extract({r}, {rx}, 2), ''), {p.bind('00:00:00')}) AS TIMESTAMP) END")
-    else:  # pragma: no cover - excluded by _parse_columns
+    else:  # pragma: no cover - excluded by _check_columns
         raise AssertionError(t)
-    return f"TRY_CAST({expr} AS {SQL_TYPES[c.schema_type]})"
+    return expr
 
 
 def _parse_error(c: Column, r: str, value: str, p: Params) -> str | None:
     if c.read_as in ("string", "char", "string[]", "char[]"):
         return None
+    if c.read_as.endswith("[]"):
+        element = _REASONS[c.read_as[:-2]].partition(":")[0]
+        return (f"CASE WHEN {r} IS NOT NULL AND {value} IS NULL THEN {p.bind(element + ' in the list: ')} || {r} "
+                f"|| {p.bind(' (every ' + repr(ARRAY_DELIMITER)[1:-1] + '-separated element must be one)')} END")
     before, _, after = _REASONS[c.read_as].partition("{}")
     return f"CASE WHEN {r} IS NOT NULL AND {value} IS NULL THEN {p.bind(before)} || {r} || {p.bind(after)} END"
 
