@@ -130,3 +130,44 @@ def test_two_mappings_claiming_one_file_and_several_named_mappings(tmp_path, cou
         results = load(ws, [county / "divisions.csv", county / "东村户籍花名册.csv"], mappings=[own_mappings],
                        mapping=["divisions", "twin"])
         assert sorted(r.dataset for r in results) == ["divisions/divisions.csv", "twin/东村户籍花名册.csv"]
+
+
+def test_mappings_check_collects_every_error_and_plans_the_claims(tmp_path, county, own_mappings):
+    from graphwatch.ingest.check import check_mappings
+    from graphwatch.schema import load_schema
+
+    (own_mappings / "broken.yaml").write_text("name: broken\ntitle: {zh: 坏, en: Broken}\ncolumns:\n  甲: {field: a}\n"
+                                              "nodes:\n  n: {label: Persn, key: 'Person:{a}'}\n", encoding="utf-8")
+    (own_mappings / "untitled.yaml").write_text("name: untitled\ncolumns: {甲: a}\nnodes: {}\n", encoding="utf-8")
+    report = check_mappings([own_mappings], [county], schema=load_schema())
+    assert not report.ok
+    errors = sorted(str(e) for e in report.errors)
+    assert len(errors) == 2
+    assert "broken.yaml, line 6: unknown label 'Persn' (did you mean 'Person'?)" in errors[0]
+    assert "untitled.yaml, line 1: missing required key 'title'" in errors[1]
+    claims = {Path(c.source).name: c.mapping.name for c in report.plan.claims}
+    assert claims == {"divisions.csv": "divisions", "东村户籍花名册.csv": "county_households"}
+    assert {Path(u.source).name for u in report.plan.unclaimed} == {"README.md", "originals"}
+    assert not report.plan.blocking
+
+
+def test_a_failed_load_leaves_no_new_workspace_behind(tmp_path, county):
+    from graphwatch.ingest import load_into
+
+    target = tmp_path / "new-ws"
+    with pytest.raises(SourceError):
+        load_into(target, [county])                 # the county's households need their mapping
+    assert not target.exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(SourceError):
+        load_into(empty, [county])
+    assert [p.name for p in empty.iterdir()] == ["keep.txt"]
+    # an existing workspace stays as it was
+    load_into(target, [county / "divisions.csv"])
+    with pytest.raises(SourceError):
+        load_into(target, [county])
+    assert (target / "graph.duckdb").exists()
+    with Workspace(target, read_only=True) as ws:
+        assert ws.totals()["nodes"] == 3

@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 from ..exc import InvalidMapping, SourceError
 from ..resources import shipped_dir
 from ..schema import Schema
-from ..store import LoadResult, Workspace, commit
+from ..store import WORKSPACE_MARK, LoadResult, Workspace, commit
 from .claims import plan
 from .computed import division_names
 from .derive import run_derivations
@@ -138,3 +138,23 @@ def load(ws: Workspace, sources: Iterable[str], *, mapping: str | Path | list | 
         run_derivations(con, specs, list(ws.schema.rel_properties))
 
     return inferred + commit(ws, batches, derive=derive) + skipped
+
+
+def load_into(path: str | Path, sources: Iterable[str], **options) -> list[LoadResult]:
+    """Open (or create) the workspace at ``path`` and :func:`load` into it. A load that fails
+    leaves no new workspace behind: what this call created is removed again."""
+    import shutil
+
+    path = Path(path)
+    before = set(path.iterdir()) if path.is_dir() else None
+    created = not (path / WORKSPACE_MARK).exists()
+    try:
+        with Workspace(path, create=True) as ws:
+            return load(ws, sources, **options)
+    except BaseException:
+        if created and before is None:
+            shutil.rmtree(path, ignore_errors=True)
+        elif created:
+            for item in set(path.iterdir()) - before:
+                shutil.rmtree(item, ignore_errors=True) if item.is_dir() else item.unlink(missing_ok=True)
+        raise
