@@ -171,3 +171,28 @@ def test_a_failed_load_leaves_no_new_workspace_behind(tmp_path, county):
     assert (target / "graph.duckdb").exists()
     with Workspace(target, read_only=True) as ws:
         assert ws.totals()["nodes"] == 3
+
+
+def test_the_cli_loads_a_county_with_its_own_mappings(tmp_path, county, own_mappings):
+    from click.testing import CliRunner
+
+    from graphwatch.cli import main
+
+    def gw(*args):
+        return CliRunner().invoke(main, [str(a) for a in args])
+
+    ws = tmp_path / "ws"
+    res = gw("load", county, "--workspace", ws)              # the households need the county's mapping
+    assert res.exit_code == 2 and "no single mapping claims" in res.output and "Traceback" not in res.output
+    assert not ws.exists()
+    res = gw("mappings", "check", own_mappings, county)
+    assert res.exit_code == 0, res.output
+    assert "county_households" in res.output and "not data:" in res.output
+    res = gw("load", county, "--mappings", own_mappings, "--workspace", ws)
+    assert res.exit_code == 0, res.output
+    assert "county_households/东村户籍花名册.csv" in res.output and "not loaded (2):" in res.output
+    res = gw("load", county, "--mapping", own_mappings, "--workspace", ws)
+    assert res.exit_code == 2 and "is a folder of mappings" in res.output
+    (own_mappings / "bad.yaml").write_text("name: bad\ncolumns: {甲: a}\nnodes: {}\n", encoding="utf-8")
+    res = gw("mappings", "check", own_mappings)
+    assert res.exit_code == 1 and "bad.yaml, line 1: missing required key 'title'" in res.output

@@ -75,17 +75,22 @@ def header_rows(source: str) -> list[list[str]]:
     fmt = detect_format(source)
     try:
         if fmt == "csv":
-            data = Path(source).read_bytes()[:65536]
+            with open(source, "rb") as f:
+                data = f.read(65536)
+            # the first non-empty line alone: a bad byte or a huge field further down is the
+            # reader's business, not the claim's
+            raw = next((b for b in data.split(b"\n") if b.strip()), b"")
+            if not raw:          # an empty file: the name decides, the reader says it is empty
+                return []
             try:
-                text, _ = decode(data, source)
+                line, _ = decode(raw, source)
             except SourceError:
-                text = data.decode("gb18030", errors="ignore")
-            for line in text.splitlines():
-                if line.strip():
-                    for d in (",", "\t", ";", "|"):
-                        if d in line:
-                            return [[norm_header(c) for c in line.split(d)]]
-                    return [[norm_header(line)]]
+                return []
+            line = line.rstrip("\r")
+            for d in (",", "\t", ";", "|"):
+                if d in line:
+                    return [[norm_header(c) for c in line.split(d)]]
+            return [[norm_header(line)]]
         elif fmt == "excel":
             from python_calamine import CalamineWorkbook
 
