@@ -8,9 +8,12 @@ Layout of ``graph.duckdb`` (every engine reads these):
 ``node``         the materialised graph node: stable integer ``nid``, text ``key``, ``labels``,
                  one typed column per schema property (the most authoritative source wins),
                  ``datasets`` it came from
-``rel``          one row per relationship record: ``rid``, ``type``, ``src``/``dst`` nids
-                 (the view ``rel_with_keys`` adds the end nodes' keys),
-                 ``valid_from``/``valid_to``, ``dataset``/``record`` provenance, typed properties
+``rel``          one row per relationship *fact* of a dataset: rows of one dataset that state the
+                 same relationship (type, ends, properties, validity) are one fact carrying
+                 every record that stated it — ``record`` the first, ``records`` all (NULL:
+                 just ``record``, as derived relationships have). ``rid``, ``type``,
+                 ``src``/``dst`` nids (the view ``rel_with_keys`` adds the end nodes' keys),
+                 ``valid_from``/``valid_to``, ``dataset`` provenance, typed properties
 ids              ``nid`` / ``rid`` are 63 bits of the MD5 of the key: stable forever, no registry
 ``load_report``  per dataset: rows read / loaded / quarantined, encoding, checksum
 ``quarantine``   rows that could not load, with file, line, column and reason
@@ -161,7 +164,8 @@ class Workspace:
                 labels VARCHAR[] NOT NULL{np_}, datasets VARCHAR[] NOT NULL);
             CREATE TABLE IF NOT EXISTS rel (rid BIGINT NOT NULL, type VARCHAR NOT NULL,
                 src BIGINT NOT NULL, dst BIGINT NOT NULL,
-                valid_from DATE, valid_to DATE, dataset VARCHAR NOT NULL, record VARCHAR NOT NULL{rp});
+                valid_from DATE, valid_to DATE, dataset VARCHAR NOT NULL, record VARCHAR NOT NULL,
+                records VARCHAR[]{rp});
             CREATE TABLE IF NOT EXISTS load_report (dataset VARCHAR NOT NULL, mapping VARCHAR, source VARCHAR,
                 format VARCHAR, encoding VARCHAR, sha256 VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
                 rows_quarantined BIGINT, nodes BIGINT, rels BIGINT, loaded_at TIMESTAMP, notes VARCHAR[],
@@ -181,8 +185,8 @@ class Workspace:
             for p, t in props.items():
                 if p not in have:
                     self.con.execute(f"ALTER TABLE {table} ADD COLUMN {q(p)} {SQL_TYPES[t]}")
-            if table == "node_record" and "records" not in have:   # workspaces made before resolution
-                self.con.execute("ALTER TABLE node_record ADD COLUMN records VARCHAR[]")
+            if table in ("node_record", "rel") and "records" not in have:   # workspaces made before
+                self.con.execute(f"ALTER TABLE {table} ADD COLUMN records VARCHAR[]")
         have = {r[0] for r in self.con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'load_report'").fetchall()}
         if "derive" not in have:   # workspaces made before loads recorded their derivations
@@ -190,11 +194,13 @@ class Workspace:
 
     # -- reading -------------------------------------------------------------------------
     def counts(self) -> dict[str, dict[str, int]]:
-        """Nodes per label and relationships per type."""
+        """Nodes per label, relationships (facts) per type, and the source records behind them."""
         labels = dict(self.con.execute(
             "SELECT l, count(*) FROM (SELECT unnest(labels) AS l FROM node) GROUP BY l ORDER BY l").fetchall())
-        types = dict(self.con.execute("SELECT type, count(*) FROM rel GROUP BY type ORDER BY type").fetchall())
-        return {"labels": labels, "types": types}
+        rows = self.con.execute("""SELECT type, count(*), sum(coalesce(len(records), 1)) FROM rel
+            GROUP BY type ORDER BY type""").fetchall()
+        return {"labels": labels, "types": {t: n for t, n, _ in rows},
+                "type_records": {t: int(r) for t, _, r in rows}}
 
     def totals(self) -> dict[str, int]:
         n, = self.con.execute("SELECT count(*) FROM node").fetchone()
@@ -422,6 +428,7 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
 
         # records straight from each batch (no wide copies), ids from keys
         written: dict[str, tuple[int, int]] = {}
+        rel_records: dict[str, int] = {}
 
         def staged_props(table: str, props: list[str]) -> str:
             have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
@@ -444,11 +451,20 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
                     con.execute(f"INSERT INTO _aff SELECT DISTINCT key FROM {b.node_table} WHERE {good}",
                                 {"ds": b.dataset})
             if b.rel_table:
+                # one fact per distinct statement: the rows of a registry that each say a household
+                # lies in its village are one LOCATED_IN with all their records; the fact's id is
+                # its first row's, so it is stable while that row is
                 props = staged_props(b.rel_table, rp)
-                nr = con.execute(f"""INSERT INTO rel (rid, type, src, dst, valid_from, valid_to, dataset, record{props})
-                    SELECT {key_id('key')}, type, {key_id('src_key')}, {key_id('dst_key')},
-                           valid_from, valid_to, dataset, record{props}
-                    FROM {b.rel_table} WHERE {good}""", {"ds": b.dataset}).fetchone()[0]
+                nr = con.execute(f"""INSERT INTO rel (rid, type, src, dst, valid_from, valid_to, dataset, record,
+                        records{props})
+                    SELECT {key_id('arg_min(key, line)')}, type, {key_id('src_key')}, {key_id('dst_key')},
+                           valid_from, valid_to, dataset, arg_min(record, line),
+                           list(record ORDER BY line){props}
+                    FROM {b.rel_table} WHERE {good}
+                    GROUP BY type, src_key, dst_key, valid_from, valid_to, dataset{props}""",
+                                 {"ds": b.dataset}).fetchone()[0]
+                rel_records[b.dataset] = con.execute(
+                    f"SELECT count(*) FROM {b.rel_table} WHERE {good}", {"ds": b.dataset}).fetchone()[0]
             written[b.dataset] = (nn, nr)
         if not full:
             con.execute("CREATE OR REPLACE TEMP TABLE _aff AS SELECT DISTINCT key FROM _aff")
@@ -475,6 +491,9 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
             con.execute(f"""INSERT INTO quarantine SELECT ?, ?, line, ?, "column", reason, raw FROM {b.quarantine_table}""",
                         [b.dataset, b.source, b.line_label])
             nn, nr = written[b.dataset]
+            if rel_records.get(b.dataset, 0) > nr:
+                b.notes.append(f"{rel_records[b.dataset]:,} relationship rows state {nr:,} relationships: rows that "
+                               "say the same relationship are one, carrying all their records")
             res = LoadResult(b.dataset, b.source, b.format, b.encoding, b.rows_read, b.rows_read - nq, nq, nn, nr,
                              b.line_label, b.notes)
             con.execute("""INSERT INTO load_report (dataset, mapping, source, format, encoding, sha256, rows_read,

@@ -133,12 +133,13 @@ def stats(workspace: Path):
     t.add_column("label / type")
     t.add_column("中文")
     t.add_column("count", justify="right")
+    t.add_column("source records", justify="right")
     for label, n in counts["labels"].items():
         zh = schema.labels[label].title_zh if label in schema.labels else ""
-        t.add_row(f"(:{label})", zh, f"{n:,}")
+        t.add_row(f"(:{label})", zh, f"{n:,}", "")
     for typ, n in counts["types"].items():
         zh = schema.rel_types[typ].title_zh if typ in schema.rel_types else ""
-        t.add_row(f"[:{typ}]", zh, f"{n:,}")
+        t.add_row(f"[:{typ}]", zh, f"{n:,}", f"{counts['type_records'][typ]:,}")
     console.print(t)
     d = Table(title="Datasets")
     for col in ("dataset", "encoding", "read", "loaded", "quarantined", "loaded_at"):
