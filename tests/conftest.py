@@ -145,7 +145,8 @@ def neo4j_ws(tmp_path_factory, java_and_maven):
     path = tmp_path_factory.mktemp("neo4j") / "ws"
     with Workspace(path, create=True):
         pass
-    neo4j_server.start(path, auth=True, heap="1g", pagecache_mb=256)
+    # APOC may write exports into the server's folder: test_neo4j_export exports a graph with it
+    neo4j_server.start(path, auth=True, heap="1g", pagecache_mb=256, apoc_export=True)
     try:
         yield path
     finally:

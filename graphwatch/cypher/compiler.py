@@ -41,7 +41,7 @@ PROP_TYPES = {"string": "str", "integer": "int", "float": "float", "decimal": "f
               "date": "date", "datetime": "datetime", "string_list": "list:str", "integer_list": "list:int",
               "float_list": "list:float", "boolean_list": "list:bool", "date_list": "list:date"}
 NODE_CORE = {"key": "str", "datasets": "list:str"}
-REL_CORE = {"valid_from": "date", "valid_to": "date", "dataset": "str", "record": "str"}
+REL_CORE = {"valid_from": "date", "valid_to": "date", "dataset": "str", "record": "str", "records": "list:str"}
 AGGREGATES = {"count", "sum", "avg", "min", "max", "collect", "stdev", "stdevp"}
 ENTITY = ("node", "rel", "path", "rels")
 NUMERIC = ("int", "float")

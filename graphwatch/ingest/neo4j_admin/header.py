@@ -298,11 +298,8 @@ def _check_columns(kind: str, cols: list[Column], source: str, line: int, schema
         st = props[c.name]
         c.schema_type = st
         if c.ntype is None:
-            if st.endswith("_list"):
-                raise SourceError(f"property {c.name!r} is a list ({st}): declare the column as "
-                                  f"{c.name}:{PREFERRED[st]} with {ARRAY_DELIMITER!r}-separated values",
-                                  file=source, line=line, column=h)
-            c.read_as = UNTYPED_AS[st]
+            # an untyped list column holds JSON lists ([1,2], ["a","b"]), as APOC's export writes them
+            c.read_as = "json" if st.endswith("_list") else UNTYPED_AS[st]
         else:
             if c.ntype not in COMPATIBLE[st]:
                 hint = f"declare the column as {c.name}:{PREFERRED[st]}" + (

@@ -4,7 +4,9 @@ Any Neo4j export should load unchanged, with its own labels, relationship types 
 properties. The headers declare the property types (``:int``, ``:double``, ``:date``,
 arrays ``[]``); the rows declare the labels (``:LABEL`` cells, else the file name), the
 relationship types (``:TYPE`` cells, else the file name) and which labels each type joins
-(the labels of its start and end nodes, found through the node files' ids). What the
+(the labels of its start and end nodes, found through the node files' ids). An untyped column
+whose every value is a JSON list (``[1,2]``, ``["a","b"]``: how APOC's ``bulkImport`` export
+writes list properties) is a list of the elements' type. What the
 workspace's schema lacks becomes the workspace's own ``schema.yaml`` additions.
 
 A property name must have one type in a workspace (nodes live in one wide table). Whole and
@@ -101,6 +103,50 @@ class _Types:
             file=source, column=column)
 
 
+def _json_list_type(values: list[str]) -> str | None:
+    """The list type of a column whose every non-empty value is a JSON list (how APOC's export
+    writes list properties without typing the header); None for any other column."""
+    import json
+
+    kinds: set[str] = set()
+    seen = False
+    for v in values:
+        v = v.strip()
+        if not v:
+            continue
+        if not v.startswith("["):
+            return None
+        try:
+            items = json.loads(v)
+        except ValueError:
+            return None
+        if not isinstance(items, list):
+            return None
+        seen = True
+        for x in items:
+            kinds.add("boolean" if isinstance(x, bool) else "integer" if isinstance(x, int)
+                      else "float" if isinstance(x, float) else "string" if isinstance(x, str) else "other")
+    if not seen or "other" in kinds:
+        return None if not seen else "string_list"
+    if kinds <= {"integer"}:
+        return "integer_list" if kinds else "string_list"
+    if kinds <= {"integer", "float"}:
+        return "float_list"
+    return "boolean_list" if kinds == {"boolean"} else "string_list"
+
+
+def _typed(columns, spec: FileSpec) -> dict[str, str]:
+    """Schema types of property columns; untyped columns holding JSON lists are lists."""
+    untyped = [c for c in columns if c.kind == "prop" and c.ntype is None]
+    found = {}
+    if untyped:
+        rows = _cells(spec, [c.index for c in untyped])
+        for k, c in enumerate(untyped):
+            found[c.name] = _json_list_type([row[k] for row in rows])
+    return {c.name: found.get(c.name) or _prop_type(c.ntype if c.kind == "prop" else None, spec.header_source,
+                                                     c.header) for c in columns}
+
+
 def _cells(spec: FileSpec, columns: list[int]) -> list[list[str]]:
     """The values of some columns of every data row of a file (as text)."""
     text = _read_text(spec.data)[0]
@@ -129,9 +175,10 @@ def infer_schema(folder: str | Path, schema: Schema) -> Inferred:
         space = idc.space or GLOBAL_SPACE
         label_cols = [c.index for c in spec.cols("label")]
         props = [c for c in spec.columns if c.kind == "prop" or (c.kind == "id" and c.name)]
+        types = _typed(props, spec)
         for c in props:
-            node_types.add(c.name, _prop_type(c.ntype if c.kind == "prop" else None, spec.header_source, c.header),
-                           c.ntype if c.kind == "prop" else None, spec.header_source, c.header.strip())
+            node_types.add(c.name, types[c.name], c.ntype if c.kind == "prop" else None, spec.header_source,
+                           c.header.strip())
         file_labels: set[str] = set()
         for row in _cells(spec, [idc.index] + label_cols):
             labs = {x.strip() for cell in row[1:] for x in cell.split(ARRAY_DELIMITER) if x.strip()}
@@ -145,9 +192,9 @@ def infer_schema(folder: str | Path, schema: Schema) -> Inferred:
     for spec in (s for s in specs if s.kind == "rel"):
         start, end, typc = spec.col("start_id"), spec.col("end_id"), spec.col("type")
         props = [c for c in spec.cols("prop") if c.name not in ("valid_from", "valid_to")]
+        types = _typed(props, spec)
         for c in props:
-            rel_types.add(c.name, _prop_type(c.ntype, spec.header_source, c.header), c.ntype,
-                          spec.header_source, c.header.strip())
+            rel_types.add(c.name, types[c.name], c.ntype, spec.header_source, c.header.strip())
         cols = [start.index, end.index] + ([typc.index] if typc else [])
         for row in _cells(spec, cols):
             typ = row[2].strip() if typc else spec.type_from_name

@@ -40,6 +40,9 @@ def _raw(c: Column) -> str:
 def _parsed(c: Column, r: str, p: Params) -> str:
     """SQL parsing text ``r`` as ``c.read_as``, cast to the schema type (NULL when it does not parse)."""
     t = c.read_as
+    if t == "json":
+        return f"TRY_CAST(CASE WHEN json_type(TRY_CAST({r} AS JSON)) = 'ARRAY' THEN TRY_CAST({r} AS JSON) END " \
+               f"AS {SQL_TYPES[c.schema_type]})"
     if t.endswith("[]"):
         # a ;-separated list: every element parsed as the element type, NULL if one does not parse
         items = f"list_filter(string_split({r}, {p.bind(ARRAY_DELIMITER)}), lambda x: x <> '')"
@@ -83,6 +86,9 @@ def _scalar(t: str, r: str, p: Params) -> str:
 def _parse_error(c: Column, r: str, value: str, p: Params) -> str | None:
     if c.read_as in ("string", "char", "string[]", "char[]"):
         return None
+    if c.read_as == "json":
+        return (f"CASE WHEN {r} IS NOT NULL AND {value} IS NULL THEN {p.bind('not a list: ')} || {r} || "
+                f"{p.bind(' (expected a JSON list such as [1,2] of ' + c.schema_type.removesuffix('_list') + 's, or a typed header name:type[])')} END")
     if c.read_as.endswith("[]"):
         element = _REASONS[c.read_as[:-2]].partition(":")[0]
         return (f"CASE WHEN {r} IS NOT NULL AND {value} IS NULL THEN {p.bind(element + ' in the list: ')} || {r} "
