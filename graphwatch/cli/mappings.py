@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from .console import GraphwatchGroup, console, err_console
@@ -65,7 +66,7 @@ def check(folder: Path, data, no_shipped_mappings: bool, schema_file: Path | Non
     schema = parse_schema(schema_file, base=load_schema()) if schema_file else load_schema()
     report = check_mappings([folder], data, schema=schema, shipped=not no_shipped_mappings)
     for exc in report.errors:
-        err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False)
+        err_console.print("[bold red]error:[/] " + escape(str(exc)), soft_wrap=True, highlight=False)
     console.print(f"{len(report.mappings)} mapping(s) read, {len(report.errors)} with errors")
     if report.plan is not None:
         t = Table(title="Which mapping claims which file")
