@@ -135,7 +135,9 @@ def load(ws: Workspace, sources: Iterable[str], *, mapping: str | Path | list | 
         for items in declared:
             for name, params in items:
                 specs[name] = {**specs.get(name, {}), **params}
-        run_derivations(con, specs, list(ws.schema.rel_properties))
+        derived = run_derivations(con, specs, list(ws.schema.rel_properties))
+        for b in batches:   # e.g. relation words the kinship derivation does not know, counted
+            b.notes.extend(derived.notes.get(b.dataset, []))
 
     return inferred + commit(ws, batches, derive=derive) + skipped
 
