@@ -58,6 +58,8 @@ sys.path.insert(0, str(HERE))
 
 from bench_load import PY, RESULTS, WORK, machine, run  # noqa: E402
 
+from graphwatch.synth.spec import GROUND_TRUTH  # noqa: E402
+
 CYPHER = """\
 MATCH (o:VillageCadre)-[s:SERVES_IN]->(v:Village),
       (o)-[:SPOUSE_OF|PARENT_OF|SIBLING_OF|IN_LAW_OF]-(r:Person),
@@ -296,7 +298,7 @@ def ensure_workspace(persons: int, seed: int) -> tuple[Path, Path, dict]:
     ws = WORK / f"ws_{persons}"
     prep: dict = {}
     gw = [PY, "-m", "graphwatch.cli"]
-    if not (county / "ground_truth.csv").exists():
+    if not (county / GROUND_TRUTH.name).exists():
         shutil.rmtree(county, ignore_errors=True)
         print(f"generating {county} …", flush=True)
         prep["generate_s"], prep["generate_gb"] = run(gw + ["generate", "--persons", str(persons), "--seed", str(seed),
@@ -328,7 +330,7 @@ def ground_truth(county: Path, found_keys: list) -> tuple[int, int, int, int]:
     """(planted found, planted, near misses found, near misses) for own_village_project."""
     import csv
     groups: dict = {}
-    with open(county / "ground_truth.csv", encoding="utf-8", newline="") as fh:
+    with open(county / GROUND_TRUTH.name, encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             if row["model_id"] == "own_village_project":
                 groups.setdefault((row["kind"], row["violation_id"]), []).append((row["entity_kind"], row["entity_key"]))

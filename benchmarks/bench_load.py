@@ -36,8 +36,6 @@ REFERENCE = r"""
 import sys, glob, duckdb
 con = duckdb.connect(sys.argv[2])
 for i, f in enumerate(sorted(glob.glob(sys.argv[1] + '/*.csv'))):
-    if f.endswith('ground_truth.csv'):
-        continue
     enc = 'utf-8'
     with open(f, 'rb') as fh:
         head = fh.read(1 << 16)

@@ -46,6 +46,8 @@ sys.path.insert(0, str(HERE))
 
 from bench_load import PY, RESULTS, WORK, machine, run  # noqa: E402
 
+from graphwatch.synth.spec import PARAMS_FILE  # noqa: E402
+
 GOAL_PRECISION, GOAL_RECALL, GOAL_SPEED = 0.995, 0.98, 40_000
 BEGIN, END = "<!-- BEGIN entity-resolution (bench_resolve.py) -->", "<!-- END entity-resolution -->"
 
@@ -97,7 +99,7 @@ def spec_name(counties: tuple[County, ...]) -> str:
 
 
 def ensure_county(c: County) -> Path:
-    params = c.folder / "generator_params.json"
+    params = c.folder / PARAMS_FILE
     p = json.loads(params.read_text(encoding="utf-8")) if params.exists() else {}
     if (p.get("persons"), p.get("seed")) != (c.persons, c.seed) or not (c.folder / "_truth/person_records.csv").exists():
         shutil.rmtree(c.folder, ignore_errors=True)
@@ -111,7 +113,7 @@ def ensure_workspace(counties: tuple[County, ...]) -> Path:
     import duckdb
     folders = [ensure_county(c) for c in counties]
     ws = WORK / f"ws_er_{spec_name(counties)}_loaded"
-    newest = max((f / "generator_params.json").stat().st_mtime for f in folders)
+    newest = max((f / PARAMS_FILE).stat().st_mtime for f in folders)
     ok = (ws / "graph.duckdb").exists() and (ws / "graph.duckdb").stat().st_mtime > newest
     if ok:
         con = duckdb.connect(str(ws / "graph.duckdb"), read_only=True)

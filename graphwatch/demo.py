@@ -19,7 +19,7 @@ from .engines import Result, open_engine
 from .ingest import load
 from .resolve import ResolveReport, resolve
 from .store import LoadResult, Workspace
-from .synth import generate_county
+from .synth import GROUND_TRUTH, generate_county
 
 #: the model the demo runs
 DEMO_PATTERN = "own_village_project"
@@ -85,7 +85,7 @@ def run_demo(folder: str | Path, *, persons: int = 5_000, seed: int = 1,
         progress(f"run: {pattern.id}", 0, 1)
     with open_engine("duckdb", ws_dir) as eng:
         res = eng.run(pattern.cypher)
-    truth = compare_with_truth(row_keys(ws_dir, res), county / "ground_truth.csv", pattern.id)
+    truth = compare_with_truth(row_keys(ws_dir, res), county / GROUND_TRUTH.name, pattern.id)
     if progress:
         progress(f"run: {pattern.id}", 1, 1)
     return DemoReport(county=county, workspace=ws_dir, files=files, loads=loads, loaded=loaded,

@@ -1,13 +1,16 @@
 """The graph schema — labels, relationship types and typed properties — declared as data.
 
-The declaration lives in ``schema.yaml`` next to this module; :func:`load_schema` checks
-it and every error names the file and line. The store derives its tables from it and the
-Cypher checker (later) resolves labels, types and properties against it.
+The domain model lives in ``schema.yaml`` next to this module; :func:`load_schema` checks
+it and every error names the file and line. A workspace may extend it with its own
+``schema.yaml`` (new labels, types, properties, endpoint labels — never a changed type);
+:func:`workspace_schema` gives the two together. The store derives its tables from the
+schema and the Cypher checker resolves labels, types and properties against it.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +19,9 @@ from .exc import SchemaError
 from .yamlio import load_located
 
 SCHEMA_FILE = Path(__file__).with_name("schema.yaml")
+#: a workspace's own additions to the packaged schema, kept in the workspace folder
+WORKSPACE_SCHEMA = "schema.yaml"
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 #: property type -> DuckDB column type
 SQL_TYPES = {
@@ -27,6 +33,10 @@ SQL_TYPES = {
     "date": "DATE",
     "datetime": "TIMESTAMP",
     "string_list": "VARCHAR[]",
+    "integer_list": "BIGINT[]",
+    "float_list": "DOUBLE[]",
+    "boolean_list": "BOOLEAN[]",
+    "date_list": "DATE[]",
 }
 
 #: columns every relationship carries besides its declared properties
@@ -96,45 +106,87 @@ def _props(raw, file, line, where: str) -> dict[str, str]:
     return dict(raw)
 
 
-def parse_schema(path: str | Path) -> Schema:
+def parse_schema(path: str | Path, *, base: Schema | None = None) -> Schema:
+    """Read and check a schema file; every error names the file and line.
+
+    With ``base`` the file *extends* that schema (a workspace schema): it may add labels,
+    relationship types, properties of existing labels and types, and extra endpoint labels
+    of existing types; it never changes what ``base`` declares (a property keeps its type).
+    """
     doc = load_located(path, SchemaError)
     data, file = doc.data or {}, doc.file
+    if not isinstance(data, dict):
+        raise SchemaError("a schema is a YAML mapping with 'labels' and 'relationships'", file=file, line=1)
     for key in ("labels", "relationships"):
+        if base is not None and data.get(key) is None:
+            data[key] = {}
         if not isinstance(data.get(key), dict):
             raise SchemaError(f"missing section {key!r}", file=file, line=doc.line(key))
     extra = set(data) - {"labels", "relationships"}
     if extra:
         raise SchemaError(f"unknown section(s) {sorted(extra)}", file=file, line=doc.line(sorted(extra)[0]))
 
-    labels: dict[str, Label] = {}
-    node_props: dict[str, str] = {}
+    labels: dict[str, Label] = dict(base.labels) if base else {}
+    node_props: dict[str, str] = dict(base.node_properties) if base else {}
+    where_node = {p: f"{base.file} ({lab.name})" for lab in (base.labels.values() if base else ())
+                  for p in lab.properties}
     for name, body in data["labels"].items():
         line = doc.line("labels", name)
         body = body or {}
-        zh, en = _title(body.get("title"), file, line)
+        if not isinstance(body, dict):
+            raise SchemaError(f"label {name!r} must be a mapping (title, properties)", file=file, line=line)
+        unknown = set(body) - {"title", "properties"}
+        if unknown:
+            raise SchemaError(f"label {name!r}: unknown key(s) {sorted(unknown)}", file=file, line=line)
+        old = labels.get(name)
+        if old is None:
+            if base is not None and not _NAME.match(str(name)):
+                raise SchemaError(f"label {name!r} is not a name (letters, digits, _)", file=file, line=line)
+            zh, en = _title(body.get("title"), file, line)
+        else:
+            zh, en = _title(body["title"], file, line) if "title" in body else (old.title_zh, old.title_en)
         props = _props(body.get("properties"), file, line, name)
         for prop, typ in props.items():
             if node_props.setdefault(prop, typ) != typ:
-                raise SchemaError(f"property {prop!r} is {typ} on {name} but {node_props[prop]} elsewhere",
+                first = where_node.get(prop, "elsewhere")
+                raise SchemaError(f"property {prop!r} is {typ} on {name} but {node_props[prop]} in {first} "
+                                  "(a property name has one type in a workspace)",
                                   file=file, line=doc.line("labels", name, "properties", prop))
-        labels[name] = Label(name, zh, en, props)
+            where_node.setdefault(prop, f"{file} ({name})")
+        labels[name] = Label(name, zh, en, {**(old.properties if old else {}), **props})
 
-    rels: dict[str, RelType] = {}
-    rel_props: dict[str, str] = {}
+    rels: dict[str, RelType] = dict(base.rel_types) if base else {}
+    rel_props: dict[str, str] = dict(base.rel_properties) if base else {}
     for name, body in data["relationships"].items():
         line = doc.line("relationships", name)
         body = body or {}
-        zh, en = _title(body.get("title"), file, line)
+        if not isinstance(body, dict):
+            raise SchemaError(f"relationship type {name!r} must be a mapping (title, from, to …)", file=file, line=line)
+        unknown = set(body) - {"title", "from", "to", "undirected", "properties"}
+        if unknown:
+            raise SchemaError(f"relationship type {name!r}: unknown key(s) {sorted(unknown)}", file=file, line=line)
+        old = rels.get(name)
+        if old is None:
+            zh, en = _title(body.get("title"), file, line)
+        else:
+            zh, en = _title(body["title"], file, line) if "title" in body else (old.title_zh, old.title_en)
+            if "undirected" in body and bool(body["undirected"]) != old.undirected:
+                raise SchemaError(f"{name}: 'undirected' is {old.undirected} in {base.file}; a workspace schema "
+                                  "cannot change it", file=file, line=line)
         ends = {}
         for end in ("from", "to"):
             value = body.get(end)
+            if old is not None and value is None:
+                ends[end] = getattr(old, f"{end}_labels")
+                continue
             if not isinstance(value, list) or not value:
                 raise SchemaError(f"{name}: {end!r} must be a non-empty list of labels", file=file, line=line)
             for label in value:
                 if label not in labels:
                     raise SchemaError(f"{name}: unknown label {label!r}{did_you_mean(label, labels)}",
                                       file=file, line=doc.line("relationships", name, end))
-            ends[end] = tuple(value)
+            before = getattr(old, f"{end}_labels") if old else ()
+            ends[end] = tuple(dict.fromkeys([*before, *value]))
         props = _props(body.get("properties"), file, line, name)
         for prop, typ in props.items():
             if prop in REL_CORE:
@@ -142,8 +194,36 @@ def parse_schema(path: str | Path) -> Schema:
             if rel_props.setdefault(prop, typ) != typ:
                 raise SchemaError(f"relationship property {prop!r} is {typ} on {name} but "
                                   f"{rel_props[prop]} elsewhere", file=file, line=line)
-        rels[name] = RelType(name, zh, en, ends["from"], ends["to"], bool(body.get("undirected")), props)
-    return Schema(labels, rels, node_props, rel_props, file)
+        undirected = old.undirected if old else bool(body.get("undirected"))
+        rels[name] = RelType(name, zh, en, ends["from"], ends["to"], undirected,
+                             {**(old.properties if old else {}), **props})
+    return Schema(labels, rels, node_props, rel_props, file if base is None else f"{base.file} + {file}")
+
+
+def covers(new: Schema, old: Schema) -> list[str]:
+    """What ``old`` declares that ``new`` lacks (empty when ``new`` keeps everything)."""
+    gone = [f"label {n}" for n in old.labels if n not in new.labels]
+    gone += [f"property {n}" for n in old.node_properties if n not in new.node_properties]
+    gone += [f"relationship type {n}" for n in old.rel_types if n not in new.rel_types]
+    gone += [f"relationship property {n}" for n in old.rel_properties if n not in new.rel_properties]
+    for n, t in old.rel_types.items():
+        if n in new.rel_types:
+            gone += [f"{n} from {lab}" for lab in t.from_labels if lab not in new.rel_types[n].from_labels]
+            gone += [f"{n} to {lab}" for lab in t.to_labels if lab not in new.rel_types[n].to_labels]
+    return gone
+
+
+def workspace_schema(folder: str | Path) -> Schema:
+    """The schema of a workspace: the packaged one plus the workspace's own ``schema.yaml``."""
+    ext = Path(folder) / WORKSPACE_SCHEMA
+    if not ext.exists():
+        return load_schema()
+    return _extended(str(ext), ext.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _extended(path: str, mtime_ns: int) -> Schema:   # mtime in the key: a changed file is read again
+    return parse_schema(path, base=load_schema())
 
 
 @lru_cache(maxsize=8)

@@ -8,9 +8,12 @@ Layout of ``graph.duckdb`` (every engine reads these):
 ``node``         the materialised graph node: stable integer ``nid``, text ``key``, ``labels``,
                  one typed column per schema property (the most authoritative source wins),
                  ``datasets`` it came from
-``rel``          one row per relationship record: ``rid``, ``type``, ``src``/``dst`` nids
-                 (the view ``rel_with_keys`` adds the end nodes' keys),
-                 ``valid_from``/``valid_to``, ``dataset``/``record`` provenance, typed properties
+``rel``          one row per relationship *fact* of a dataset: rows of one dataset that state the
+                 same relationship (type, ends, properties, validity) are one fact carrying
+                 every record that stated it — ``record`` the first, ``records`` all (NULL:
+                 just ``record``, as derived relationships have). ``rid``, ``type``,
+                 ``src``/``dst`` nids (the view ``rel_with_keys`` adds the end nodes' keys),
+                 ``valid_from``/``valid_to``, ``dataset`` provenance, typed properties
 ids              ``nid`` / ``rid`` are 63 bits of the MD5 of the key: stable forever, no registry
 ``load_report``  per dataset: rows read / loaded / quarantined, encoding, checksum
 ``quarantine``   rows that could not load, with file, line, column and reason
@@ -30,7 +33,7 @@ from pathlib import Path
 import duckdb
 
 from .exc import WorkspaceError
-from .schema import SQL_TYPES, Schema, load_schema
+from .schema import SQL_TYPES, WORKSPACE_SCHEMA, Schema, covers, load_schema, parse_schema, workspace_schema
 
 DB_FILE = "graph.duckdb"
 WORKSPACE_MARK = "workspace.json"
@@ -68,6 +71,7 @@ class Batch:
     notes: list[str] = field(default_factory=list)
     raw_table: str | None = None        # _line + c0..cN text cells, for quarantining late failures
     raw_headers: list[str] = field(default_factory=list)
+    derive: list = field(default_factory=list)   # [[derivation, params], …] the mapping declares
 
 
 class Workspace:
@@ -82,7 +86,7 @@ class Workspace:
     def __init__(self, path: str | os.PathLike, *, create: bool = False, read_only: bool = False,
                  schema: Schema | None = None):
         self.path = Path(path)
-        self.schema = schema or load_schema()
+        self.schema = schema or workspace_schema(self.path)
         mark = self.path / WORKSPACE_MARK
         if not mark.exists():
             if not create:
@@ -114,6 +118,26 @@ class Workspace:
             tmp.mkdir(exist_ok=True)
             self.con.execute("SET temp_directory = ?", [str(tmp)])
 
+    def use_schema(self, file: str | os.PathLike) -> Schema:
+        """Make ``file`` this workspace's own schema (checked against the packaged one, with
+        file:line errors); it is kept as ``<workspace>/schema.yaml``. A workspace that already
+        has one may only grow: the new file must declare everything the kept one did."""
+        new = parse_schema(file, base=load_schema())
+        kept = self.path / WORKSPACE_SCHEMA
+        if kept.exists():
+            gone = covers(new, workspace_schema(self.path))
+            if gone:
+                raise WorkspaceError(f"{file}: the workspace's schema ({kept}) also declares "
+                                     f"{', '.join(gone[:8])}{' …' if len(gone) > 8 else ''}; keep them in the new file "
+                                     "(a workspace schema may only grow)")
+        tmp = kept.with_suffix(".yaml.tmp")
+        tmp.write_bytes(Path(file).read_bytes())
+        tmp.replace(kept)
+        self.schema = new
+        if not self.read_only:
+            self._ensure_tables()
+        return new
+
     # -- lifecycle -----------------------------------------------------------------
     def close(self) -> None:
         self.con.close()
@@ -140,10 +164,12 @@ class Workspace:
                 labels VARCHAR[] NOT NULL{np_}, datasets VARCHAR[] NOT NULL);
             CREATE TABLE IF NOT EXISTS rel (rid BIGINT NOT NULL, type VARCHAR NOT NULL,
                 src BIGINT NOT NULL, dst BIGINT NOT NULL,
-                valid_from DATE, valid_to DATE, dataset VARCHAR NOT NULL, record VARCHAR NOT NULL{rp});
+                valid_from DATE, valid_to DATE, dataset VARCHAR NOT NULL, record VARCHAR NOT NULL,
+                records VARCHAR[]{rp});
             CREATE TABLE IF NOT EXISTS load_report (dataset VARCHAR NOT NULL, mapping VARCHAR, source VARCHAR,
                 format VARCHAR, encoding VARCHAR, sha256 VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
-                rows_quarantined BIGINT, nodes BIGINT, rels BIGINT, loaded_at TIMESTAMP, notes VARCHAR[]);
+                rows_quarantined BIGINT, nodes BIGINT, rels BIGINT, loaded_at TIMESTAMP, notes VARCHAR[],
+                derive VARCHAR);
             CREATE TABLE IF NOT EXISTS quarantine (dataset VARCHAR NOT NULL, source VARCHAR, line BIGINT,
                 line_label VARCHAR, "column" VARCHAR, reason VARCHAR, raw VARCHAR);
         """)
@@ -159,16 +185,22 @@ class Workspace:
             for p, t in props.items():
                 if p not in have:
                     self.con.execute(f"ALTER TABLE {table} ADD COLUMN {q(p)} {SQL_TYPES[t]}")
-            if table == "node_record" and "records" not in have:   # workspaces made before resolution
-                self.con.execute("ALTER TABLE node_record ADD COLUMN records VARCHAR[]")
+            if table in ("node_record", "rel") and "records" not in have:   # workspaces made before
+                self.con.execute(f"ALTER TABLE {table} ADD COLUMN records VARCHAR[]")
+        have = {r[0] for r in self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'load_report'").fetchall()}
+        if "derive" not in have:   # workspaces made before loads recorded their derivations
+            self.con.execute("ALTER TABLE load_report ADD COLUMN derive VARCHAR")
 
     # -- reading -------------------------------------------------------------------------
     def counts(self) -> dict[str, dict[str, int]]:
-        """Nodes per label and relationships per type."""
+        """Nodes per label, relationships (facts) per type, and the source records behind them."""
         labels = dict(self.con.execute(
             "SELECT l, count(*) FROM (SELECT unnest(labels) AS l FROM node) GROUP BY l ORDER BY l").fetchall())
-        types = dict(self.con.execute("SELECT type, count(*) FROM rel GROUP BY type ORDER BY type").fetchall())
-        return {"labels": labels, "types": types}
+        rows = self.con.execute("""SELECT type, count(*), sum(coalesce(len(records), 1)) FROM rel
+            GROUP BY type ORDER BY type""").fetchall()
+        return {"labels": labels, "types": {t: n for t, n, _ in rows},
+                "type_records": {t: int(r) for t, _, r in rows}}
 
     def totals(self) -> dict[str, int]:
         n, = self.con.execute("SELECT count(*) FROM node").fetchone()
@@ -396,6 +428,7 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
 
         # records straight from each batch (no wide copies), ids from keys
         written: dict[str, tuple[int, int]] = {}
+        rel_records: dict[str, int] = {}
 
         def staged_props(table: str, props: list[str]) -> str:
             have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
@@ -418,11 +451,20 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
                     con.execute(f"INSERT INTO _aff SELECT DISTINCT key FROM {b.node_table} WHERE {good}",
                                 {"ds": b.dataset})
             if b.rel_table:
+                # one fact per distinct statement: the rows of a registry that each say a household
+                # lies in its village are one LOCATED_IN with all their records; the fact's id is
+                # its first row's, so it is stable while that row is
                 props = staged_props(b.rel_table, rp)
-                nr = con.execute(f"""INSERT INTO rel (rid, type, src, dst, valid_from, valid_to, dataset, record{props})
-                    SELECT {key_id('key')}, type, {key_id('src_key')}, {key_id('dst_key')},
-                           valid_from, valid_to, dataset, record{props}
-                    FROM {b.rel_table} WHERE {good}""", {"ds": b.dataset}).fetchone()[0]
+                nr = con.execute(f"""INSERT INTO rel (rid, type, src, dst, valid_from, valid_to, dataset, record,
+                        records{props})
+                    SELECT {key_id('arg_min(key, line)')}, type, {key_id('src_key')}, {key_id('dst_key')},
+                           valid_from, valid_to, dataset, arg_min(record, line),
+                           list(record ORDER BY line){props}
+                    FROM {b.rel_table} WHERE {good}
+                    GROUP BY type, src_key, dst_key, valid_from, valid_to, dataset{props}""",
+                                 {"ds": b.dataset}).fetchone()[0]
+                rel_records[b.dataset] = con.execute(
+                    f"SELECT count(*) FROM {b.rel_table} WHERE {good}", {"ds": b.dataset}).fetchone()[0]
             written[b.dataset] = (nn, nr)
         if not full:
             con.execute("CREATE OR REPLACE TEMP TABLE _aff AS SELECT DISTINCT key FROM _aff")
@@ -449,11 +491,16 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
             con.execute(f"""INSERT INTO quarantine SELECT ?, ?, line, ?, "column", reason, raw FROM {b.quarantine_table}""",
                         [b.dataset, b.source, b.line_label])
             nn, nr = written[b.dataset]
+            if rel_records.get(b.dataset, 0) > nr:
+                b.notes.append(f"{rel_records[b.dataset]:,} relationship rows state {nr:,} relationships: rows that "
+                               "say the same relationship are one, carrying all their records")
             res = LoadResult(b.dataset, b.source, b.format, b.encoding, b.rows_read, b.rows_read - nq, nq, nn, nr,
                              b.line_label, b.notes)
-            con.execute("INSERT INTO load_report VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+            con.execute("""INSERT INTO load_report (dataset, mapping, source, format, encoding, sha256, rows_read,
+                    rows_loaded, rows_quarantined, nodes, rels, loaded_at, notes, derive)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?)""",
                         [b.dataset, b.mapping, b.source, b.format, b.encoding, b.sha256, res.rows_read,
-                         res.rows_loaded, res.rows_quarantined, nn, nr, b.notes])
+                         res.rows_loaded, res.rows_quarantined, nn, nr, b.notes, json.dumps(b.derive)])
             results.append(res)
     for b in batches:
         for t in (b.node_table, b.rel_table, b.ref_table, b.quarantine_table, b.raw_table):

@@ -49,7 +49,6 @@ def build_mini_county(tmp_path: Path) -> Path:
         "发放记录号,姓名,公民身份号码,村代码,项目代码,发放金额,发放起始,发放截止,审批单位代码\n"
         f"B1,王芳,{ids['dil']},140105001001,DB,300,2021-01-01,2021-12-31,ORG1\n"
         "B2,王小明,,140105001001,DB,300,2021-01-01,2021-12-31,ORG1\n", encoding="utf-8")
-    (d / "ground_truth.csv").write_text("model_id\n", encoding="utf-8")   # not a source: must be skipped
     return d
 
 
@@ -146,7 +145,8 @@ def neo4j_ws(tmp_path_factory, java_and_maven):
     path = tmp_path_factory.mktemp("neo4j") / "ws"
     with Workspace(path, create=True):
         pass
-    neo4j_server.start(path, auth=True, heap="1g", pagecache_mb=256)
+    # APOC may write exports into the server's folder: test_neo4j_export exports a graph with it
+    neo4j_server.start(path, auth=True, heap="1g", pagecache_mb=256, apoc_export=True)
     try:
         yield path
     finally:

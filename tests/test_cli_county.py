@@ -18,6 +18,7 @@ from graphwatch.cli import main
 from graphwatch.ingest.mapping import load_mappings
 from graphwatch.resolve import entity_members, review_queue
 from graphwatch.store import Workspace
+from graphwatch.synth.spec import GROUND_TRUTH
 
 PERSONS, SEED = 2000, 5
 EXCEL = ("officials_roster.xlsx", "tenders.xlsx", "death_records.xlsx")
@@ -92,7 +93,7 @@ def test_generate_writes_every_source_kind(generated):
     assert (county / "company_registry.csv").read_bytes().startswith(b"\xef\xbb\xbf")          # BOM
     assert not (county / "divisions.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert len(read_csv(county / "company_registry.csv", "utf-8-sig")) == counts["company_registry.csv"]
-    assert counts["ground_truth.csv"] == len(read_csv(county / "ground_truth.csv", "utf-8"))
+    assert counts[GROUND_TRUTH.name] == len(read_csv(county / GROUND_TRUTH.name, "utf-8"))
 
 
 def test_load_folder_accounts_for_every_file(generated, loaded):
@@ -101,7 +102,7 @@ def test_load_folder_accounts_for_every_file(generated, loaded):
     assert "rows read = loaded + quarantined" in out
     with Workspace(ws, read_only=True) as w:
         reports = {r["dataset"]: r for r in w.load_reports().to_dict("records")}
-    sources = {name for name in county_counts if name != "ground_truth.csv" and "/" not in name}
+    sources = {name for name in county_counts if "/" not in name}
     assert {d.split("/")[1] for d in reports} == sources              # the truth files are no sources
     for dataset, r in reports.items():
         assert r["rows_read"] == county_counts[dataset.split("/")[1]] == r["rows_loaded"] + r["rows_quarantined"]
@@ -117,12 +118,13 @@ def test_load_folder_accounts_for_every_file(generated, loaded):
 
 
 def test_load_one_file_with_a_mapping(county, tmp_path):
-    """Files whose names no mapping claims load with --mapping: GBK CSV and Excel."""
+    """Files whose names no mapping claims are claimed by their header (an Excel one too), or
+    load with --mapping: GBK CSV and Excel."""
     ws = tmp_path / "ws"
     (tmp_path / "roll_2023.csv").write_bytes((county / "benefit_rolls.csv").read_bytes())
     (tmp_path / "deaths.xlsx").write_bytes((county / "death_records.xlsx").read_bytes())
-    out = gw("load", tmp_path / "deaths.xlsx", "-w", ws, code=2)
-    assert "cannot tell which mapping applies; name one with --mapping" in out
+    out = gw("load", tmp_path / "deaths.xlsx", "-w", ws)
+    assert re.search(r"│ death_records/deaths\.xlsx\s+│ excel\s+│", out)
     gw("load", county / "divisions.csv", county / "organisations.csv", county / "programmes.csv", "-w", ws)
     rolls = read_csv(county / "benefit_rolls.csv", "gbk")
     out = gw("load", tmp_path / "roll_2023.csv", "--mapping", "benefit_rolls", "-w", ws)
@@ -324,7 +326,7 @@ def test_review_same_and_not_same(resolved, tmp_path):
 
 def test_review_show_and_unmerge(resolved, county, tmp_path):
     path = copy_ws(resolved[0], tmp_path / "ws")
-    cadre = next(r["entity_key"] for r in read_csv(county / "ground_truth.csv", "utf-8")
+    cadre = next(r["entity_key"] for r in read_csv(county / GROUND_TRUTH.name, "utf-8")
                  if r["model_id"] == "own_village_project" and r["entity_kind"] == "Person")
     with Workspace(path, read_only=True) as w:
         members = entity_members(w, cadre)
@@ -343,7 +345,7 @@ def test_review_show_and_unmerge(resolved, county, tmp_path):
 # -- demo -----------------------------------------------------------------------------------
 def test_demo_finds_the_planted_own_village_violations(tmp_path):
     out = gw("demo", "--persons", PERSONS, "--seed", SEED, "--dir", tmp_path)
-    truth = [r for r in read_csv(tmp_path / "county" / "ground_truth.csv", "utf-8")
+    truth = [r for r in read_csv(tmp_path / "county" / GROUND_TRUTH.name, "utf-8")
              if r["model_id"] == "own_village_project"]
     planted = {r["violation_id"] for r in truth if r["kind"] == "violation"}
     near = {r["violation_id"] for r in truth if r["kind"] == "near_miss"}

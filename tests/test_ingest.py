@@ -215,3 +215,76 @@ def test_csv_fast_path_matches_line_by_line_split(mini_county, monkeypatch):
     assert fast.table.column_names == slow.table.column_names
     assert fast.table.to_pylist() == slow.table.to_pylist()
     assert fast.table.column("_line").to_pylist() == [2, 3, 4, 5, 6, 7]
+
+
+PER_ROW_PART_OF = """\
+name: roster_with_divisions
+title: {zh: 花名册（含区划）, en: Roster naming its village and township}
+files: ["roster*"]
+columns:
+  姓名: {field: name, required: true}
+  村代码: {field: village_code, required: true}
+  乡镇代码: {field: township_code, required: true}
+  备注: {field: note}
+nodes:
+  household: {label: Household, key: "Household:R{@record}", properties: {household_no: name}}
+  village: {label: Village, key: "Division:{village_code}", ref: true}
+  township: {label: Township, key: "Division:{township_code}", ref: true}
+relationships:
+  - {type: PART_OF, from: village, to: township}            # every row says it again
+  - {type: LOCATED_IN, from: household, to: village}
+"""
+
+
+def test_rows_stating_one_relationship_are_one_fact_with_all_their_records(workspace, tmp_path):
+    """540 rows saying 'this village is part of that township' are one PART_OF carrying all 540
+    records; a relationship whose properties differ between rows stays two."""
+    from conftest import BAD
+
+    load(workspace, [BAD / "divisions.csv"])
+    mapping = tmp_path / "roster.yaml"
+    mapping.write_text(PER_ROW_PART_OF, encoding="utf-8")
+    rows = ["姓名,村代码,乡镇代码,备注"] + [f"人{i},140105001001,140105001,{'x' if i % 2 else ''}" for i in range(540)]
+    (tmp_path / "roster.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (result,) = load(workspace, [tmp_path / "roster.csv"], mappings=[tmp_path])
+    assert result.rows_loaded == 540
+    assert any("1,080 relationship rows state 541 relationships" in n for n in result.notes), result.notes
+    part_of = workspace.con.execute("""SELECT count(*), sum(len(records)), min(record), list_sort(any_value(records))[1:3]
+        FROM rel WHERE type = 'PART_OF' AND dataset = ?""", [result.dataset]).fetchone()
+    assert part_of == (1, 540, "2", ["10", "100", "101"])
+    counts = workspace.counts()
+    assert counts["types"]["PART_OF"] == 3            # two from divisions.csv, one from the roster
+    assert counts["type_records"]["PART_OF"] == 542
+    # a shareholding stated with two different shares stays two relationships; the same share twice is one
+    holdings = (BAD / "mappings" / "shareholdings.yaml").read_text(encoding="utf-8")
+    (tmp_path / "holdings.yaml").write_text(holdings.replace('key: "Person:@{@record}"', 'key: "Person:@{name}"')
+                                            .replace("name: shareholdings", "name: holdings"), encoding="utf-8")
+    (tmp_path / "holdings.csv").write_text("统一社会信用代码,股东姓名,持股比例,认缴出资\n" + "".join(
+        f"91140105MA0ABC1232,甲,{share},\n" for share in ("30%", "0.3", "45%")), encoding="utf-8")
+    load(workspace, [tmp_path / "holdings.csv"], mapping=str(tmp_path / "holdings.yaml"))
+    shares = workspace.con.execute("SELECT share, records FROM rel WHERE type = 'SHAREHOLDER_OF' ORDER BY share")\
+        .fetchall()
+    assert shares == [(0.3, ["2", "3"]), (0.45, ["4"])]
+
+
+def test_a_generated_county_has_one_part_of_per_village(tmp_path):
+    from graphwatch.synth import generate_county
+
+    county = tmp_path / "county"
+    generate_county(county, persons=1000, seed=3)
+    with Workspace(tmp_path / "ws", create=True) as ws:
+        load(ws, [county])
+        villages, part_of, facts, households = ws.con.execute("""SELECT
+            (SELECT count(*) FROM node WHERE list_contains(labels, 'Village')),
+            (SELECT count(*) FROM rel r JOIN node v ON v.nid = r.src
+             WHERE r.type = 'PART_OF' AND list_contains(v.labels, 'Village')),
+            (SELECT count(*) FROM (SELECT DISTINCT type, src, dst FROM rel WHERE dataset = 'household_registry/household_registry.csv')),
+            (SELECT count(*) FROM node WHERE list_contains(labels, 'Household'))""").fetchone()
+        located, = ws.con.execute("""SELECT count(*) FROM rel WHERE type = 'LOCATED_IN'
+            AND dataset = 'household_registry/household_registry.csv'""").fetchone()
+        # no two relationships of a dataset say the same (same ends, properties, validity)
+        dups, = ws.con.execute("""SELECT count(*) FROM (SELECT * EXCLUDE (rid, record, records) FROM rel
+            WHERE dataset NOT LIKE 'derived:%' GROUP BY ALL HAVING count(*) > 1)""").fetchone()
+    assert villages > 0 and part_of == villages
+    assert located == households
+    assert dups == 0 and facts > 0

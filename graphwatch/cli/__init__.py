@@ -6,7 +6,8 @@ with status 2 (:class:`.console.GraphwatchGroup`).
 
 Where each command lives:
 
-- :mod:`.ingest` — generate, load, stats, quarantine, mappings
+- :mod:`.ingest` — generate, load, stats, quarantine
+- :mod:`.mappings` — mappings list | check
 - :mod:`.query` — query
 - :mod:`.neo4j` — neo4j start | stop | status | push
 - :mod:`.resolve` — resolve, review
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import click
 
-from . import demo, ingest, neo4j, query, resolve
+from . import demo, ingest, mappings, neo4j, query, resolve
 from .console import GraphwatchGroup
 
 
@@ -33,7 +34,7 @@ def main():
     """
 
 
-for command in (ingest.generate, ingest.load, ingest.stats, ingest.quarantine, ingest.mappings, query.query,
+for command in (ingest.generate, ingest.load, ingest.stats, ingest.quarantine, mappings.mappings, query.query,
                 neo4j.neo4j, resolve.resolve, resolve.review, demo.demo):
     main.add_command(command)
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -19,14 +20,32 @@ err_console = Console(stderr=True, highlight=False)
 
 
 class GraphwatchGroup(click.Group):
-    """A command group that prints an error the user can fix as one line and exits with 2."""
+    """A command group that prints an error the user can fix as one line and exits with 2.
+
+    A file the system cannot open is such an error too. Anything else is a bug: one line
+    saying so (exit status 1), the traceback only with ``GRAPHWATCH_DEBUG=1``.
+    """
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except GraphwatchError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
-            sys.exit(2)
+            fail(str(exc), 2)
+        except OSError as exc:
+            fail(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc), 2)
+        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
+            if os.environ.get("GRAPHWATCH_DEBUG"):
+                raise
+            fail(f"internal error, please report it: {type(exc).__name__}: {exc} "
+                 "(rerun with GRAPHWATCH_DEBUG=1 for the traceback)", 1)
+
+
+def fail(message: str, status: int) -> None:
+    """Print ``error: message`` on stderr (never as markup: messages quote data) and exit."""
+    err_console.print("[bold red]error:[/] " + escape(message), markup=True, soft_wrap=True)
+    sys.exit(status)
 
 
 class LibraryDefault:

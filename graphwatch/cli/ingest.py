@@ -11,22 +11,37 @@ from .console import console, frame_rows, progress_bar, workspace_option
 
 
 def print_accounting(results) -> None:
-    """Per-dataset load accounting: rows read = loaded + quarantined."""
+    """Per-dataset load accounting: rows read = loaded + quarantined; files not loaded listed after."""
     table = Table(title="Load accounting (rows read = loaded + quarantined)", show_lines=False)
     numeric = ("read", "loaded", "quarantined", "nodes", "relationships")
     for col in ("dataset", "format", "encoding", *numeric):
         table.add_column(col, justify="right" if col in numeric else "left")
     totals = [0, 0, 0, 0, 0]
-    for r in results:
+    loaded = [r for r in results if r.format not in NOT_LOADED]
+    for r in loaded:
         table.add_row(r.dataset, r.format, r.encoding or "-", f"{r.rows_read:,}", f"{r.rows_loaded:,}",
                       f"[red]{r.rows_quarantined:,}[/]" if r.rows_quarantined else "0", f"{r.nodes:,}", f"{r.rels:,}")
         for k, v in enumerate((r.rows_read, r.rows_loaded, r.rows_quarantined, r.nodes, r.rels)):
             totals[k] += v
     table.add_row("[bold]total", "", "", *[f"[bold]{v:,}" for v in totals])
     console.print(table)
-    for r in results:
+    for r in loaded:
         for note in r.notes:
-            console.print(f"  note {r.dataset}: {note}")
+            console.print(f"  note {r.dataset}: {note}", markup=False)
+    for r in results:
+        if r.format == "schema":
+            console.print(f"workspace schema from {r.source}:", markup=False)
+            for note in r.notes:
+                console.print(f"  {note}", markup=False)
+    skipped = [r for r in results if r.format in ("skipped", "not data")]
+    if skipped:
+        console.print(f"not loaded ({len(skipped)}):")
+        for r in skipped:
+            console.print(f"  {r.format}: {r.notes[0]}", markup=False)
+
+
+#: accounting entries for files that were not loaded (and the inferred schema)
+NOT_LOADED = ("skipped", "not data", "schema")
 
 
 @click.command()
@@ -58,25 +73,42 @@ def generate(persons: int, seed: int, out: Path, county: str | None):
 
 @click.command()
 @click.argument("sources", nargs=-1, required=True)
-@workspace_option(help="workspace folder (created if missing)")
-@click.option("--mapping", "-m", help="mapping name in loaders/ or a YAML path (default: matched per file)")
-def load(sources, workspace: Path, mapping: str | None):
+@workspace_option(help="workspace folder (created if missing; a failed load leaves no new one behind)")
+@click.option("--mappings", "mapping_dirs", multiple=True, metavar="DIR",
+              type=click.Path(exists=True, path_type=Path),
+              help="a folder (or YAML file) of your own mappings, used beside the shipped ones (repeatable)")
+@click.option("--no-shipped-mappings", is_flag=True, help="use only the mappings given with --mappings")
+@click.option("--mapping", "-m", "named", multiple=True, metavar="NAME|FILE",
+              help="only these mappings may claim the files (repeatable); one loads every file given")
+@click.option("--skip-unclaimed", is_flag=True,
+              help="load what mappings claim and list the files none claims (default: stop before loading)")
+@click.option("--schema", "schema_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the workspace's own additions to the schema (kept in WORKSPACE/schema.yaml)")
+@click.option("--infer-schema", is_flag=True,
+              help="take labels, types and typed properties from the neo4j-admin folders loaded")
+def load(sources, workspace: Path, mapping_dirs, no_shipped_mappings: bool, named, skip_unclaimed: bool,
+         schema_file: Path | None, infer_schema: bool):
     """Load source files, folders or database URLs into a workspace (one transaction).
 
-    Each file is matched to a mapping in loaders/ by its name or header; a folder in the
-    neo4j-admin import format is detected from its headers. Rows that cannot load are
+    Each file is claimed by one mapping — your --mappings folders and the shipped loaders/ —
+    by its file name and header; files no mapping claims are listed (with the closest
+    mapping and the columns that differ) before anything is written. A folder in the
+    neo4j-admin import format is read from its headers. Rows that cannot load are
     quarantined with file, line, column and reason; the accounting is printed.
 
     \b
     Example:
       graphwatch load data/county --workspace ws
+      graphwatch load new-county --mappings my-mappings --workspace ws
+      graphwatch load neo4j-export --infer-schema --workspace ws-export
       graphwatch load "sqlite:///county.db#roll" --mapping benefit_rolls --workspace ws
     """
-    from ..ingest import load as load_sources
-    from ..store import Workspace
+    from ..ingest import load_into
 
-    with Workspace(workspace, create=True) as ws, progress_bar("load") as update:
-        results = load_sources(ws, sources, mapping=mapping, progress=update)
+    with progress_bar("load") as update:
+        results = load_into(workspace, sources, mapping=list(named), mappings=mapping_dirs,
+                            shipped=not no_shipped_mappings, skip_unclaimed=skip_unclaimed,
+                            schema=schema_file, infer_schema=infer_schema, progress=update)
     print_accounting(results)
 
 
@@ -101,12 +133,13 @@ def stats(workspace: Path):
     t.add_column("label / type")
     t.add_column("中文")
     t.add_column("count", justify="right")
+    t.add_column("source records", justify="right")
     for label, n in counts["labels"].items():
         zh = schema.labels[label].title_zh if label in schema.labels else ""
-        t.add_row(f"(:{label})", zh, f"{n:,}")
+        t.add_row(f"(:{label})", zh, f"{n:,}", "")
     for typ, n in counts["types"].items():
         zh = schema.rel_types[typ].title_zh if typ in schema.rel_types else ""
-        t.add_row(f"[:{typ}]", zh, f"{n:,}")
+        t.add_row(f"[:{typ}]", zh, f"{n:,}", f"{counts['type_records'][typ]:,}")
     console.print(t)
     d = Table(title="Datasets")
     for col in ("dataset", "encoding", "read", "loaded", "quarantined", "loaded_at"):
@@ -147,21 +180,3 @@ def quarantine(workspace: Path, dataset: str | None, limit: int):
         console.print(f"{source}, {label} {line}, column {column!r}: {reason}\n    {raw}", markup=False)
     if not rows:
         console.print("no quarantined rows")
-
-
-@click.command()
-def mappings():
-    """List the loader mappings in loaders/ and the files each one matches.
-
-    \b
-    Example:
-      graphwatch mappings
-    """
-    from ..ingest.mapping import load_mappings
-
-    t = Table(title="Loader mappings")
-    for col in ("name", "中文", "files", "columns"):
-        t.add_column(col)
-    for m in load_mappings().values():
-        t.add_row(m.name, m.title_zh, ", ".join(m.files), str(len({c.header for c in m.columns})))
-    console.print(t)

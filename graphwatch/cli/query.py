@@ -37,6 +37,23 @@ def parse_params(values: tuple[str, ...]) -> dict:
     return out
 
 
+def csv_cell(v) -> str:
+    """A returned value as a CSV cell: text as is, null empty, lists / maps / nodes / paths as JSON
+    (so a spreadsheet or another program reads them back), dates ISO.
+
+    >>> [csv_cell(v) for v in ("张三", None, 3, [[None, None]], {"a": [1, "x"]})]
+    ['张三', '', '3', '[[null, null]]', '{"a": [1, "x"]}']
+    """
+    import json
+
+    if v is None:
+        return ""
+    plain = show_value(v, for_json=True)
+    if isinstance(plain, (dict, list)):
+        return json.dumps(plain, ensure_ascii=False)
+    return "true" if plain is True else "false" if plain is False else str(plain)
+
+
 @click.command()
 @click.argument("cypher")
 @workspace_option()
@@ -81,7 +98,7 @@ def query(cypher: str, workspace: Path, params: tuple[str, ...], explain: bool, 
         w = csv.writer(sys.stdout)
         w.writerow(res.columns)
         for row in res.rows:
-            w.writerow([show_value(v) for v in row])
+            w.writerow([csv_cell(v) for v in row])
     else:
         t = Table(title=f"{len(res)} row{'s' if len(res) != 1 else ''}")
         for c in res.columns:

@@ -13,10 +13,11 @@ import datetime
 
 #: schema property type -> expression type
 PROP_TYPES = {"string": "str", "integer": "int", "float": "float", "decimal": "float", "boolean": "bool",
-              "date": "date", "datetime": "datetime", "string_list": "list:str"}
+              "date": "date", "datetime": "datetime", "string_list": "list:str", "integer_list": "list:int",
+              "float_list": "list:float", "boolean_list": "list:bool", "date_list": "list:date"}
 #: columns every node / relationship has besides its schema properties
 NODE_CORE = {"key": "str", "datasets": "list:str"}
-REL_CORE = {"valid_from": "date", "valid_to": "date", "dataset": "str", "record": "str"}
+REL_CORE = {"valid_from": "date", "valid_to": "date", "dataset": "str", "record": "str", "records": "list:str"}
 ENTITY = ("node", "rel", "path", "rels")
 NUMERIC = ("int", "float")
 

@@ -39,13 +39,14 @@ class Neo4jEngine(Engine):
     name = "neo4j"
 
     def __init__(self, workspace=None, *, target: Neo4jTarget | None = None, options=None,
-                 timeout: float | None = None, **connect):
+                 timeout: float | None = None, schema=None, **connect):
         from ..neo4j.push import require_pushed
-        from ..schema import load_schema
+        from ..schema import load_schema, workspace_schema
 
         self.timeout = timeout          # seconds per query; the server cancels it after that
         self.target = target or Neo4jTarget.resolve(workspace, **connect)
-        self.schema = load_schema()
+        # queries are checked against the workspace's schema (its own labels too)
+        self.schema = schema or (workspace_schema(workspace) if workspace is not None else load_schema())
         self.options = options
         self._driver = self.target.driver()
         if workspace is not None:

@@ -8,144 +8,155 @@ Usage (``ws`` an open :class:`~graphwatch.store.Workspace`)::
 
 from __future__ import annotations
 
-import fnmatch
+import json
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..exc import SourceError
-from ..store import LoadResult, Workspace, commit
+from ..exc import InvalidMapping, SourceError
+from ..resources import shipped_dir
+from ..schema import Schema
+from ..store import WORKSPACE_MARK, LoadResult, Workspace, commit
+from .claims import plan
 from .computed import division_names
 from .derive import run_derivations
-from .mapping import Mapping, load_mappings, norm_header, parse_mapping
+from .mapping import Mapping, load_mappings, parse_mapping
 from .pipeline import stage
-from .sources import detect_format, read_source
-
-#: files a county folder may hold that are not sources
-NOT_SOURCES = ("ground_truth.csv", "generator_params.json", "README*", "*.md", "*.json", "*.txt")
-DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet")
+from .sources import read_source
 
 Progress = Callable[[str, int, int], None]
 
 
-def expand_sources(sources: Iterable[str]) -> list[str]:
-    """Files named, and the data files inside folders named (sorted; private ``_*`` folders skipped)."""
-    out: list[str] = []
-    for s in sources:
-        s = str(s)
-        if detect_format(s) == "sql":
-            out.append(s)
-            continue
-        path = Path(s)
-        if path.is_dir():
-            from .neo4j_admin import is_neo4j_admin_folder
-            if is_neo4j_admin_folder(path):
-                out.append(str(path))
-                continue
-            for f in sorted(path.iterdir()):
-                if f.is_file() and f.suffix.lower() in DATA_SUFFIXES and not f.name.startswith((".", "_")) \
-                        and not any(fnmatch.fnmatch(f.name, pat) for pat in NOT_SOURCES):
-                    out.append(str(f))
-        elif not path.exists():
-            raise SourceError("file not found", file=s)
-        else:
-            out.append(s)
+def available_mappings(schema: Schema, folders: Iterable[str | Path] = (), *, shipped: bool = True) -> dict[str, Mapping]:
+    """Every mapping a load may use: the user's folders (or single YAML files) and, unless
+    ``shipped=False``, the shipped ``loaders/``. Two mappings with one name is an error naming both."""
+    out: dict[str, Mapping] = {}
+    places = ([shipped_dir("loaders")] if shipped else []) + [Path(f) for f in folders]
+    for place in places:
+        if not place.exists():
+            raise SourceError("mapping folder not found", file=str(place))
+        found = load_mappings(place, schema) if place.is_dir() else {(m := parse_mapping(place, schema)).name: m}
+        for name, m in found.items():
+            if name in out:
+                raise InvalidMapping(f"mapping name {name!r} is also used by {out[name].file}; rename one "
+                                     "(or leave out the shipped mappings with --no-shipped-mappings)",
+                                     file=m.file, line=1)
+            out[name] = m
     return out
 
 
-def _header_of(source: str) -> list[str] | None:
-    """First non-empty line of a CSV split on common delimiters (for matching a mapping)."""
-    if detect_format(source) != "csv":
-        return None
-    from .sources import decode
-    data = Path(source).read_bytes()[:65536]
-    try:
-        text, _ = decode(data, source)
-    except SourceError:
-        try:
-            text = data.decode("gb18030", errors="ignore")
-        except Exception:
-            return None
-    for line in text.splitlines():
-        if line.strip():
-            for d in (",", "\t", ";", "|"):
-                if d in line:
-                    return [norm_header(c) for c in line.split(d)]
-            return [norm_header(line)]
-    return None
-
-
-def match_mapping(source: str, mappings: dict[str, Mapping]) -> Mapping:
-    """The mapping for a source: by the file-name globs it declares, else by its header."""
-    name = Path(source).name if "://" not in source else source
-    by_glob = [m for m in mappings.values() if any(fnmatch.fnmatch(name, g) for g in m.files)]
-    if len(by_glob) == 1:
-        return by_glob[0]
-    header = _header_of(source)
-    if header:
-        hs = set(header)
-        scored = [m for m in mappings.values()
-                  if {norm_header(c.header) for c in m.columns if not c.optional} <= hs]
-        if len(scored) == 1:
-            return scored[0]
-    raise SourceError(
-        "cannot tell which mapping applies" + (f" (file-name matches: {[m.name for m in by_glob]})" if by_glob else "")
-        + f"; name one with --mapping (known: {sorted(mappings)})", file=source)
-
-
-def resolve_mapping(spec: str | Path, mappings: dict[str, Mapping]) -> Mapping:
+def named_mapping(spec: str | Path, mappings: dict[str, Mapping], schema: Schema) -> Mapping:
+    """A mapping the user named: by name, or a YAML file."""
     if str(spec) in mappings:
         return mappings[str(spec)]
-    if Path(spec).exists():
-        return parse_mapping(spec)
-    raise SourceError(f"unknown mapping {str(spec)!r}; known: {sorted(mappings)} (or give a YAML path)")
+    path = Path(spec)
+    if path.is_dir():
+        raise SourceError("is a folder of mappings: give it with --mappings, and --mapping a mapping's name "
+                          "or one YAML file", file=str(spec))
+    if path.exists():
+        return parse_mapping(path, schema)
+    raise SourceError(f"unknown mapping {str(spec)!r}; known: {sorted(mappings)} (or give a YAML file)")
 
 
-def load(ws: Workspace, sources: Iterable[str], *, mapping: str | Path | None = None,
-         progress: Progress | None = None, mappings_dir: Path | None = None) -> list[LoadResult]:
+def load(ws: Workspace, sources: Iterable[str], *, mapping: str | Path | list | None = None,
+         mappings: Iterable[str | Path] = (), shipped: bool = True, skip_unclaimed: bool = False,
+         schema: str | Path | None = None, infer_schema: bool = False,
+         progress: Progress | None = None) -> list[LoadResult]:
     """Load sources into the workspace in one transaction; returns per-source accounting.
 
-    A whole-file problem raises :class:`~graphwatch.exc.SourceError` before anything is
-    written; bad rows are quarantined and counted (rows read = loaded + quarantined).
+    ``mappings``: folders (or files) of the user's mappings, used beside the shipped ones
+    (``shipped=False`` leaves those out). ``mapping``: one or more mapping names or files that
+    alone may claim the sources. Files no single mapping claims stop the load before anything
+    is read, all listed (:class:`~.claims.LoadPlan`); ``skip_unclaimed`` loads the rest and
+    reports the skipped files in the accounting. ``schema``: a schema file that becomes the
+    workspace's own additions to the packaged schema; ``infer_schema``: take those additions
+    from the headers and rows of the neo4j-admin folders loaded (reported as a ``schema``
+    entry of the accounting). A whole-file problem raises
+    :class:`~graphwatch.exc.SourceError` before anything is written; bad rows are quarantined
+    and counted (rows read = loaded + quarantined).
     """
-    mappings = load_mappings(mappings_dir, ws.schema)
-    files = expand_sources(sources)
-    if not files:
-        raise SourceError("no source files found in " + ", ".join(map(str, sources)))
-    batches = []
-    used: dict[str, Mapping] = {}
-    claimed = []
-    for source in files:
-        if Path(source).is_dir():
-            claimed.append((source, None))
-        else:
-            claimed.append((source, resolve_mapping(mapping, mappings) if mapping else match_mapping(source, mappings)))
+    sources = list(sources)
+    if schema is not None:
+        ws.use_schema(schema)
+    inferred: list[LoadResult] = []
+    if infer_schema:
+        from .neo4j_admin import is_neo4j_admin_folder
+        from .neo4j_admin.infer import infer_into
+
+        folders = [s for s in sources if Path(s).is_dir() and is_neo4j_admin_folder(s)]
+        if not folders:
+            raise SourceError("--infer-schema reads neo4j-admin import folders (headers with :ID, "
+                              ":START_ID/:END_ID); none of " + ", ".join(map(str, sources)) + " is one")
+        for folder in folders:
+            found = infer_into(ws, folder)
+            inferred.append(LoadResult("schema.yaml", str(folder), "schema", None, 0, 0, 0, 0, 0,
+                                       notes=found.summary() or ["nothing new: the workspace schema has it all"]))
+    available = available_mappings(ws.schema, mappings, shipped=shipped)
+    named = [mapping] if isinstance(mapping, (str, Path)) else list(mapping or [])
+    only = [named_mapping(spec, available, ws.schema) for spec in named] or None
+    load_plan = plan(sources, available, only=only)
+    if load_plan.blocking and not skip_unclaimed:
+        raise load_plan.error()
+    skipped = [LoadResult("", u.source, "skipped" if u.data else "not data", None, 0, 0, 0, 0, 0,
+                          notes=[u.describe()]) for u in load_plan.unclaimed]
+    if not load_plan.claims:
+        raise SourceError("no source files to load in " + ", ".join(map(str, sources))
+                          + "".join(f"\n  {u.describe()}" for u in load_plan.unclaimed))
+    claimed = load_plan.claims
     # files whose computed fields look divisions up by name come after every other file, so
     # the divisions of this very load can be found
-    claimed.sort(key=lambda sm: bool(sm[1] and any(c.lookup for c in sm[1].computed)))
+    claimed.sort(key=lambda c: bool(c.mapping and any(x.lookup for x in c.mapping.computed)))
+    batches = []
     divisions = None
-    for k, (source, m) in enumerate(claimed):
+    for k, claim in enumerate(claimed):
+        source, m = claim.source, claim.mapping
         if progress:
-            progress(f"read {Path(source).name}", k, len(files))
+            progress(f"read {Path(source).name}", k, len(claimed))
         if m is None:
             from .neo4j_admin import stage_neo4j_admin
             batches.extend(stage_neo4j_admin(ws, Path(source)))
             continue
-        used[m.name] = m
         if divisions is None and any(c.lookup for c in m.computed):
             divisions = division_names(ws.con, batches)
         raw = read_source(source, m)
-        batches.append(stage(ws.con, raw, m, ws.schema, divisions=divisions))
+        batch = stage(ws.con, raw, m, ws.schema, divisions=divisions)
+        batch.derive = [[name, params] for name, params in m.derive]
+        batches.append(batch)
     if progress:
-        progress("commit", len(files), len(files))
-
-    # derivations declared by every mapping that has contributed data (this load or before)
-    prior = {r[0] for r in ws.con.execute("SELECT DISTINCT mapping FROM load_report").fetchall()}
-    specs: dict[str, dict] = {}
-    for m in list(used.values()) + [mappings[n] for n in prior if n in mappings and n not in used]:
-        for name, params in m.derive:
-            specs[name] = {**specs.get(name, {}), **params}
+        progress("commit", len(claimed), len(claimed))
 
     def derive(con):
-        run_derivations(con, specs, list(ws.schema.rel_properties))
+        # the derivations of every mapping that has contributed data: this load's, and those
+        # each earlier load recorded (workspaces from before that record: by mapping name)
+        declared = [b.derive for b in batches]
+        for name, text in con.execute("SELECT mapping, derive FROM load_report").fetchall():
+            declared.append(json.loads(text) if text else
+                            [list(d) for d in available[name].derive] if name in available else [])
+        specs: dict[str, dict] = {}
+        for items in declared:
+            for name, params in items:
+                specs[name] = {**specs.get(name, {}), **params}
+        derived = run_derivations(con, specs, list(ws.schema.rel_properties))
+        for b in batches:   # e.g. relation words the kinship derivation does not know, counted
+            b.notes.extend(derived.notes.get(b.dataset, []))
 
-    return commit(ws, batches, derive=derive)
+    return inferred + commit(ws, batches, derive=derive) + skipped
+
+
+def load_into(path: str | Path, sources: Iterable[str], **options) -> list[LoadResult]:
+    """Open (or create) the workspace at ``path`` and :func:`load` into it. A load that fails
+    leaves no new workspace behind: what this call created is removed again."""
+    import shutil
+
+    path = Path(path)
+    before = set(path.iterdir()) if path.is_dir() else None
+    created = not (path / WORKSPACE_MARK).exists()
+    try:
+        with Workspace(path, create=True) as ws:
+            return load(ws, sources, **options)
+    except BaseException:
+        if created and before is None:
+            shutil.rmtree(path, ignore_errors=True)
+        elif created:
+            for item in set(path.iterdir()) - before:
+                shutil.rmtree(item, ignore_errors=True) if item.is_dir() else item.unlink(missing_ok=True)
+        raise

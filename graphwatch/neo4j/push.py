@@ -233,7 +233,7 @@ def _rel_steps(con, schema):
     ends = """(SELECT r.*, list_sort(a.labels)[1] AS src_label, list_sort(b.labels)[1] AS dst_label
         FROM rel r JOIN node a ON a.nid = r.src JOIN node b ON b.nid = r.dst)"""
     combos = con.execute(f"SELECT type, src_label, dst_label, count(*) FROM {ends} GROUP BY ALL ORDER BY ALL").fetchall()
-    props = ["valid_from", "valid_to", "dataset", "record"] + list(schema.rel_properties)
+    props = ["valid_from", "valid_to", "dataset", "record", "records"] + list(schema.rel_properties)
     cols = ", ".join(f'"{p}"' for p in props)
     steps = []
     for typ, sl, dl, count in combos:

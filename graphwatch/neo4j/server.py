@@ -59,15 +59,23 @@ class BuiltLauncher:
         return [Path(p) for p in self.classpath_file.read_text(encoding="utf-8").strip().split(os.pathsep) if p]
 
     @property
+    def plugins(self) -> Path:
+        """The folder of procedure jars the server loads (APOC core)."""
+        return self.folder / "target" / "plugins"
+
+    @property
     def classpath(self) -> str:
-        return os.pathsep.join([str(self.classes)] + [str(j) for j in self.jars])
+        # the plugin jars too, as Neo4j's own start script has them: APOC's configuration is a
+        # kernel extension found on the classpath, its procedures are found in the plugin folder
+        plugins = sorted(str(j) for j in self.plugins.glob("*.jar"))
+        return os.pathsep.join([str(self.classes)] + [str(j) for j in self.jars] + plugins)
 
     def is_built(self) -> bool:
         """Compiled, and every jar the classpath names is still there (a cleared ``~/.m2`` is not)."""
         if not (self.classes / "graphwatch" / "Launcher.class").exists() or not self.classpath_file.exists():
             return False
         jars = self.jars
-        return bool(jars) and all(j.exists() for j in jars)
+        return bool(jars) and all(j.exists() for j in jars) and any(self.plugins.glob("apoc-core-*.jar"))
 
 
 def launcher_sources() -> dict[str, bytes]:
@@ -194,8 +202,12 @@ def status(workspace) -> dict:
 
 
 def start(workspace, *, auth: bool = True, heap: str = "1g", pagecache_mb: int = 512,
-          port: int | None = None, timeout: float = 180) -> dict:
-    """Start the bundled server for a workspace (or return the running one)."""
+          port: int | None = None, timeout: float = 180, apoc_export: bool = False) -> dict:
+    """Start the bundled server for a workspace (or return the running one).
+
+    APOC core is always loaded; ``apoc_export`` also lets ``apoc.export.*`` write files into
+    ``<workspace>/neo4j/dbms/import`` (off by default: a server that writes files on request
+    is one more thing to think about)."""
     ws = Path(workspace)
     if not ws.is_dir():
         raise EngineError(f"{ws}: no such workspace folder")
@@ -204,12 +216,13 @@ def start(workspace, *, auth: bool = True, heap: str = "1g", pagecache_mb: int =
         wait_ready(Neo4jTarget.resolve(ws), timeout=timeout)
         return {**current, "already_running": True}
     java = _java()
-    classpath = build_launcher().classpath
+    launcher = build_launcher()
     home = ws / "neo4j"
     home.mkdir(parents=True, exist_ok=True)
     port = port or _free_port()
     env = dict(os.environ)
     env.pop("GRAPHWATCH_NEO4J_PASSWORD", None)
+
     pw_file = ws / PASSWORD_FILE
     if auth:
         password = secrets.token_urlsafe(18)
@@ -221,14 +234,16 @@ def start(workspace, *, auth: bool = True, heap: str = "1g", pagecache_mb: int =
         pw_file.unlink()
     log = open(home / "server.log", "ab")
     log_start = log.tell()
-    cmd = [java, f"-Xmx{heap}", "-XX:+UseG1GC", "-cp", classpath, LAUNCHER_CLASS,
-           str((home / "dbms").resolve()), str(port), str(pagecache_mb)]
+    # APOC reads its settings from Java system properties too (besides apoc.conf)
+    apoc = [f"-Dapoc.export.file.enabled={'true' if apoc_export else 'false'}"]
+    cmd = [java, f"-Xmx{heap}", "-XX:+UseG1GC", *apoc, "-cp", launcher.classpath, LAUNCHER_CLASS,
+           str((home / "dbms").resolve()), str(port), str(pagecache_mb), str(launcher.plugins)]
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             env=env, start_new_session=True, cwd=home)
     log.close()
     info = {"uri": f"bolt://127.0.0.1:{port}", "port": port, "pid": proc.pid, "user": "neo4j", "auth": auth,
             "home": str(home.resolve()), "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "heap": heap,
-            "pagecache_mb": pagecache_mb}
+            "pagecache_mb": pagecache_mb, "apoc_export": apoc_export}
     (ws / SERVER_FILE).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
     try:
         # the launcher prints its ready line once the password is set; Bolt answers before that

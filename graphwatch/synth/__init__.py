@@ -3,7 +3,8 @@
 >>> from graphwatch.synth import generate_county
 >>> counts = generate_county("data/county", persons=100_000, seed=7)   # doctest: +SKIP
 
-Writes the source files, ``ground_truth.csv`` (planted violations and near-misses of all
+Writes the source files and, in ``_truth/`` beside them (a folder a load does not read),
+``ground_truth.csv`` (planted violations and near-misses of all
 13 supervision models), ``_truth/person_records.csv`` (which true person every
 person-naming row is about) and ``generator_params.json`` (thresholds the plants use).
 See :mod:`graphwatch.synth.dirt` for the dirt and which of it touches planted rows, and

@@ -56,10 +56,10 @@ SOURCE_FILES: dict[str, FileSpec] = {s.name: s for s in [
     _csv("police_case_parties.csv", "utf-8", "案件编号", "姓名", "公民身份号码", "角色", "处罚"),
 ]}
 
-GROUND_TRUTH = _csv("ground_truth.csv", "utf-8", "model_id", "violation_id", "kind", "entity_kind",
+GROUND_TRUTH = _csv("_truth/ground_truth.csv", "utf-8", "model_id", "violation_id", "kind", "entity_kind",
                     "entity_key", "note")
 PERSON_RECORDS = _csv("_truth/person_records.csv", "utf-8", "file", "line", "true_person_id")
-PARAMS_FILE = "generator_params.json"
+PARAMS_FILE = "_truth/generator_params.json"
 
 # Files whose rows each name one person, and the column holding that person's ID.
 PERSON_FILES: dict[str, str] = {

@@ -12,8 +12,10 @@ import org.neo4j.io.ByteUnit;
 
 /**
  * Starts Neo4j Community on 127.0.0.1:PORT with its data under HOME and waits for SIGTERM.
- * Usage: Launcher HOME PORT PAGECACHE_MB. Auth is on when GRAPHWATCH_NEO4J_PASSWORD is set
- * (read from the environment so it never appears in a process listing), off otherwise.
+ * Usage: Launcher HOME PORT PAGECACHE_MB [PLUGINS]. Auth is on when GRAPHWATCH_NEO4J_PASSWORD is
+ * set (read from the environment so it never appears in a process listing), off otherwise.
+ * PLUGINS is a folder of procedure jars (APOC core); APOC reads its own settings from Java
+ * system properties (-Dapoc.export.file.enabled=true lets apoc.export write into HOME/import).
  */
 public final class Launcher {
     public static void main(String[] args) throws Exception {
@@ -23,7 +25,11 @@ public final class Launcher {
         String password = System.getenv("GRAPHWATCH_NEO4J_PASSWORD");
         boolean auth = password != null && !password.isEmpty();
 
-        DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
+        DatabaseManagementServiceBuilder builder = new DatabaseManagementServiceBuilder(home);
+        if (args.length > 3) {
+            builder.setConfig(GraphDatabaseSettings.plugin_dir, Path.of(args[3]).toAbsolutePath());
+        }
+        DatabaseManagementService dbms = builder
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
                 .setConfig(HttpConnector.enabled, false)
