@@ -23,7 +23,7 @@ def alert_id(model: str, subject_key: str, object_key: str | None) -> str:
     """``<model>-<12 hex>``: a digest of the model and the subject's and object's keys.
 
     >>> alert_id("own_village_project", "Person:1", "Contract:HT1")
-    'own_village_project-4fbf8d4fd6c4'
+    'own_village_project-e421a8680bc0'
     """
     digest = hashlib.sha1(f"{model}\x1f{subject_key}\x1f{object_key or ''}".encode()).hexdigest()
     return f"{model}-{digest[:12]}"
