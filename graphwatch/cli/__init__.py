@@ -9,7 +9,7 @@ Where each command lives:
 - :mod:`.ingest` — generate, load, stats, quarantine
 - :mod:`.mappings` — mappings list | check
 - :mod:`.patterns` — patterns list | show | validate | test
-- :mod:`.alerts` — run, alerts list | show | verdict | precision | trends, audit
+- :mod:`.alerts` — run, alerts list | show | verdict | precision | trends, audit, watch
 - :mod:`.query` — query
 - :mod:`.neo4j` — neo4j start | stop | status | push
 - :mod:`.resolve` — resolve, review
@@ -38,7 +38,7 @@ def main():
 
 for command in (ingest.generate, ingest.load, ingest.stats, ingest.quarantine, mappings.mappings, query.query,
                 neo4j.neo4j, resolve.resolve, resolve.review, patterns.patterns, alerts.run, alerts.alerts,
-                alerts.audit, demo.demo):
+                alerts.audit, alerts.watch, demo.demo):
     main.add_command(command)
 
 __all__ = ["main"]

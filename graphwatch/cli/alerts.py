@@ -298,3 +298,55 @@ def audit(workspace: Path, limit: int):
     for r in rows:
         t.add_row(r["at"], r["who"], r["action"], r["what"] or "", r["format"] or "", "yes" if r["masked"] else "no")
     console.print(t if rows else "nothing recorded yet")
+
+
+@click.command()
+@click.argument("drop", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@workspace_option(help="workspace folder (created on the first file)")
+@click.option("--mappings", "mapping_dirs", multiple=True, metavar="DIR", type=click.Path(exists=True, path_type=Path),
+              help="a folder of your own mappings for the files that arrive (repeatable)")
+@click.option("--model", "models", multiple=True, help="only these models (default: all)")
+@click.option("--param", "-p", "params", multiple=True, metavar="MODEL.NAME=VALUE")
+@_patterns_options
+@click.option("--interval", type=click.FloatRange(min=0.5), default=5.0, show_default=True,
+              help="seconds between two looks at the folder")
+@click.option("--once", is_flag=True, help="load what is there now, run, report, and stop")
+def watch(drop: Path, workspace: Path, mapping_dirs, models, params, pattern_dirs, no_shipped_patterns: bool,
+          interval: float, once: bool):
+    """Watch a drop folder (全天候自动预警): load new or changed files as they arrive, run the
+    models and print only the new alerts. Stop it at any time: the next start carries on and
+    nothing is loaded twice.
+
+    \b
+    Example:
+      graphwatch watch incoming/ --workspace ws --mappings my-mappings
+    """
+    from ..alerts.runner import parse_params
+    from ..alerts.watch import Watcher
+
+    w = Watcher(workspace, drop, models=models, mappings=mapping_dirs, pattern_dirs=pattern_dirs,
+                params=parse_params(params))
+
+    def report(rnd) -> None:
+        for f, msg in rnd.failed:
+            console.print(f"[red]not loaded[/] {f.name}: {msg}", highlight=False)
+        for r in rnd.loaded:
+            if r.format in ("skipped", "not data"):
+                console.print(f"skipped {r.source}: {r.notes[0]}", markup=False)
+            elif r.format != "schema":
+                console.print(f"loaded {r.dataset}: {r.rows_loaded:,} of {r.rows_read:,} rows "
+                              f"({r.rows_quarantined:,} quarantined)", markup=False)
+        for a in rnd.new_alerts:
+            from ..masking import mask_alert
+
+            a = mask_alert(a)
+            console.print(f"[bold]new[/] {a['id']} {a['severity']}: {a['explain_zh']}", highlight=False)
+
+    if once:
+        report(w.look(settle=False))
+        return
+    console.print(f"watching {drop} every {interval:g} s (Ctrl-C to stop; a restart carries on)")
+    try:
+        w.run(interval=interval, report=report)
+    except KeyboardInterrupt:
+        console.print("stopped")
