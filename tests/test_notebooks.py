@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
@@ -27,7 +26,7 @@ def test_notebook_runs(path, tmp_path, monkeypatch, request):
     monkeypatch.setenv("GRAPHWATCH_NB_DIR", str(tmp_path))
     monkeypatch.setenv("GRAPHWATCH_NB_PERSONS", "3000")
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
-                   env=dict(os.environ)).execute()
+    # the kernel inherits this process's environment (the variables above, PYTHONPATH …)
+    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
