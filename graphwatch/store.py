@@ -197,8 +197,10 @@ class Workspace:
         """Nodes per label, relationships (facts) per type, and the source records behind them."""
         labels = dict(self.con.execute(
             "SELECT l, count(*) FROM (SELECT unnest(labels) AS l FROM node) GROUP BY l ORDER BY l").fetchall())
-        rows = self.con.execute("""SELECT type, count(*), sum(coalesce(len(records), 1)) FROM rel
-            GROUP BY type ORDER BY type""").fetchall()
+        has_records = bool(self.con.execute("""SELECT count(*) FROM information_schema.columns
+            WHERE table_name = 'rel' AND column_name = 'records'""").fetchone()[0])   # older workspaces lack it
+        records = "sum(coalesce(len(records), 1))" if has_records else "count(*)"
+        rows = self.con.execute(f"SELECT type, count(*), {records} FROM rel GROUP BY type ORDER BY type").fetchall()
         return {"labels": labels, "types": {t: n for t, n, _ in rows},
                 "type_records": {t: int(r) for t, _, r in rows}}
 

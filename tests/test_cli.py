@@ -14,7 +14,9 @@ COMMANDS = sorted(main.commands) + sorted(f"{g} {sub}" for g, cmd in main.comman
 def test_commands_exist():
     assert set(COMMANDS) == {"generate", "load", "stats", "quarantine", "mappings", "query", "resolve", "review",
                              "demo", "neo4j", "neo4j start", "neo4j stop", "neo4j status", "neo4j push",
-                             "mappings list", "mappings check"}
+                             "mappings list", "mappings check", "run", "alerts", "alerts list", "alerts show",
+                             "alerts verdict", "alerts precision", "alerts trends", "audit", "patterns",
+                             "patterns list", "patterns show", "patterns validate", "patterns test", "watch"}
 
 
 def test_doctests():

@@ -8,6 +8,8 @@ Where each command lives:
 
 - :mod:`.ingest` — generate, load, stats, quarantine
 - :mod:`.mappings` — mappings list | check
+- :mod:`.patterns` — patterns list | show | validate | test
+- :mod:`.alerts` — run, alerts list | show | verdict | precision | trends, audit, watch
 - :mod:`.query` — query
 - :mod:`.neo4j` — neo4j start | stop | status | push
 - :mod:`.resolve` — resolve, review
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import click
 
-from . import demo, ingest, mappings, neo4j, query, resolve
+from . import alerts, demo, ingest, mappings, neo4j, patterns, query, resolve
 from .console import GraphwatchGroup
 
 
@@ -35,7 +37,8 @@ def main():
 
 
 for command in (ingest.generate, ingest.load, ingest.stats, ingest.quarantine, mappings.mappings, query.query,
-                neo4j.neo4j, resolve.resolve, resolve.review, demo.demo):
+                neo4j.neo4j, resolve.resolve, resolve.review, patterns.patterns, alerts.run, alerts.alerts,
+                alerts.audit, alerts.watch, demo.demo):
     main.add_command(command)
 
 __all__ = ["main"]

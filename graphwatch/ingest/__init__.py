@@ -98,6 +98,8 @@ def load(ws: Workspace, sources: Iterable[str], *, mapping: str | Path | list | 
         raise load_plan.error()
     skipped = [LoadResult("", u.source, "skipped" if u.data else "not data", None, 0, 0, 0, 0, 0,
                           notes=[u.describe()]) for u in load_plan.unclaimed]
+    if not load_plan.claims and skip_unclaimed and load_plan.blocking:
+        return inferred + skipped            # nothing to load, and the user asked to skip what no mapping claims
     if not load_plan.claims:
         raise SourceError("no source files to load in " + ", ".join(map(str, sources))
                           + "".join(f"\n  {u.describe()}" for u in load_plan.unclaimed))

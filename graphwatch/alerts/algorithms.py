@@ -1,0 +1,122 @@
+"""Algorithmic models: what Cypher says badly, as small registered Python functions.
+
+A pattern file with ``kind: algorithm`` names one of these by ``function:``; it has the same
+metadata, parameters, explanation templates and fixtures as a Cypher model, and the
+function returns an engine :class:`~graphwatch.engines.Result` — columns, rows (nodes as
+:class:`~graphwatch.engines.GNode`) and per-row bindings — so alerts are built the same way.
+Functions take the workspace first and the model's parameters as keywords.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..engines.base import Binding, GNode, Result
+
+KINSHIP = ("SPOUSE_OF", "PARENT_OF", "SIBLING_OF", "IN_LAW_OF", "GRANDPARENT_OF")
+COMPANY_TIES = ("LEGAL_REP_OF", "SHAREHOLDER_OF", "EXECUTIVE_OF")
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    name: str
+    columns: tuple[str, ...]      # what the function returns, as a Cypher model's RETURN would
+    params: tuple[str, ...]       # the keyword parameters it takes
+    run: Callable
+
+
+ALGORITHMS: dict[str, Algorithm] = {}
+
+
+def register(name: str, *, columns: tuple[str, ...], params: tuple[str, ...] = ()):
+    """Register ``fn(ws, **params) -> Result`` as the algorithm ``name``."""
+    def wrap(fn):
+        ALGORITHMS[name] = Algorithm(name, columns, params, fn)
+        return fn
+    return wrap
+
+
+def _nodes(con, ids) -> dict[int, GNode]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    cur = con.execute("SELECT * FROM node WHERE nid IN (SELECT unnest($ids))", {"ids": ids})
+    cols = [d[0] for d in cur.description]
+    out = {}
+    for row in cur.fetchall():
+        rec = dict(zip(cols, row))
+        props = {k: v for k, v in rec.items() if k not in ("nid", "key", "labels", "datasets") and v is not None}
+        out[rec["nid"]] = GNode(rec["nid"], rec["key"], tuple(sorted(rec["labels"])), props)
+    return out
+
+
+@register("official_near_winner", columns=("official", "contract", "company", "organisation", "hops"),
+          params=("max_hops", "kinship", "company_ties"))
+def official_near_winner(ws, *, max_hops: int = 3, kinship: list | None = None,
+                         company_ties: list | None = None) -> Result:
+    """Officials within ``max_hops`` of a contract's winner over kinship and company ties,
+    where the official holds a post in the organisation that let the contract.
+
+    One row per (official, contract) with the shortest such path; its bindings are the path's
+    nodes and relationships plus the contract, its ISSUED_BY and AWARDED_TO relationships and
+    the official's HOLDS_POST.
+    """
+    import igraph as ig
+
+    con = ws.con
+    types = list(kinship or KINSHIP) + list(company_ties or COMPANY_TIES)
+    edges = con.execute("""SELECT rid, src, dst FROM rel WHERE type IN (SELECT unnest($t))
+        AND src <> dst""", {"t": types}).fetchall()
+    lets = con.execute("""
+        SELECT c.nid AS contract, w.dst AS company, w.rid AS awarded, i.dst AS org, i.rid AS issued,
+               h.src AS official, h.rid AS post
+        FROM node c JOIN rel w ON w.src = c.nid AND w.type = 'AWARDED_TO'
+        JOIN rel i ON i.src = c.nid AND i.type = 'ISSUED_BY'
+        JOIN rel h ON h.dst = i.dst AND h.type = 'HOLDS_POST'
+        JOIN node o ON o.nid = h.src
+        WHERE list_contains(c.labels, 'Contract') AND list_contains(o.labels, 'Official')""").fetchall()
+    columns = list(ALGORITHMS["official_near_winner"].columns)
+    if not edges or not lets:
+        return Result(columns, [], [], engine="igraph", query="official_near_winner")
+    index: dict[int, int] = {}
+    for _, a, b in edges:
+        index.setdefault(a, len(index))
+        index.setdefault(b, len(index))
+    back = {v: k for k, v in index.items()}
+    g = ig.Graph(n=len(index), edges=[(index[a], index[b]) for _, a, b in edges], directed=False)
+    g.es["rid"] = [rid for rid, _, _ in edges]
+    found = []
+    # one breadth-first search per winning company, bounded by max_hops, shared by its contracts
+    by_company: dict[int, list] = {}
+    for row in lets:
+        by_company.setdefault(row[1], []).append(row)
+    for company, rows in sorted(by_company.items()):
+        if company not in index:
+            continue
+        targets = {index[r[5]] for r in rows if r[5] in index}
+        if not targets:
+            continue
+        reach = g.neighborhood(index[company], order=max_hops)
+        near = [t for t in targets if t in set(reach)]
+        if not near:
+            continue
+        paths = g.get_shortest_paths(index[company], to=near, output="epath")
+        vpaths = g.get_shortest_paths(index[company], to=near, output="vpath")
+        by_official = {back[t]: (ep, vp) for t, ep, vp in zip(near, paths, vpaths)}
+        for contract, _, awarded, org, issued, official, post in rows:
+            if official not in by_official or official == company:
+                continue
+            ep, vp = by_official[official]
+            found.append((official, contract, company, org, len(ep),
+                          [back[v] for v in vp] + [contract, org],
+                          [g.es[e]["rid"] for e in ep] + [awarded, issued, post]))
+    nodes = _nodes(con, {x for f in found for x in (f[0], f[1], f[2], f[3])})
+    seen, rows, bindings = set(), [], []
+    for official, contract, company, org, hops, bn, br in sorted(found, key=lambda f: (f[1], f[0], f[4])):
+        if (official, contract) in seen:
+            continue
+        seen.add((official, contract))
+        rows.append((nodes[official], nodes[contract], nodes[company], nodes[org], hops))
+        bindings.append(Binding(tuple(sorted(set(bn))), tuple(sorted(set(br)))))
+    return Result(columns, rows, bindings, engine="igraph", query="official_near_winner")

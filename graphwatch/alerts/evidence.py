@@ -1,0 +1,86 @@
+"""An alert's evidence subgraph: its nodes and relationships with their properties, dates and
+the source records (dataset and record) each came from — what a case officer files.
+
+Evidence is read from the workspace when the alert is found and kept with the alert, so it
+stays what the investigator saw even after the sources are reloaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+NODE_META = ("nid", "key", "labels", "datasets")
+REL_META = ("rid", "type", "src", "dst", "dataset", "record", "records", "valid_from", "valid_to")
+
+
+def plain(v):
+    """A property value as JSON can hold it (dates ISO, decimals as numbers)."""
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    if isinstance(v, decimal.Decimal):
+        return float(v)
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    return v
+
+
+def subgraph(con, node_ids, rel_ids, *, focus=None, focus_rels=None) -> dict:
+    """``{"nodes": [...], "rels": [...]}`` for the ids (or, with ``focus``, for those nodes and
+    the relationships among them). Nodes carry key, labels, properties, datasets and records;
+    relationships type, ends (ids and keys), properties, validity, dataset and records."""
+    node_ids, rel_ids = sorted(set(node_ids)), sorted(set(rel_ids))
+    rels = _rels(con, rel_ids)
+    if focus:
+        keep = set(focus)
+        rels = [r for r in rels if r["id"] in (focus_rels or ()) or (r["start"] in keep and r["end"] in keep)]
+        node_ids = sorted(keep | {r["start"] for r in rels} | {r["end"] for r in rels})
+    nodes = _nodes(con, node_ids)
+    keys = {n["id"]: n["key"] for n in nodes}
+    for r in rels:
+        r["start_key"], r["end_key"] = keys.get(r["start"]), keys.get(r["end"])
+    return {"nodes": nodes, "rels": rels}
+
+
+def _nodes(con, ids: list[int]) -> list[dict]:
+    if not ids:
+        return []
+    cur = con.execute("SELECT * FROM node WHERE nid IN (SELECT unnest($ids)) ORDER BY nid", {"ids": ids})
+    cols = [d[0] for d in cur.description]
+    rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+    records = _records(con, [r["key"] for r in rows])
+    return [{"id": r["nid"], "key": r["key"], "labels": sorted(r["labels"]),
+             "properties": {k: plain(v) for k, v in r.items() if k not in NODE_META and v is not None},
+             "datasets": list(r["datasets"] or []), "records": records.get(r["key"], [])} for r in rows]
+
+
+def _records(con, keys: list[str]) -> dict[str, list[str]]:
+    """``dataset#record`` of every source row behind each node key (its resolved members too)."""
+    out: dict[str, list[str]] = {}
+    for key, ref in con.execute("""SELECT key, dataset || '#' || unnest(coalesce(records, [record]))
+            FROM node_record WHERE key IN (SELECT unnest($k))""", {"k": keys}).fetchall():
+        out.setdefault(key, []).append(ref)
+    resolved = con.execute("""SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('er_member', 'er_unit')
+        AND schema_name = 'main'""").fetchone()[0] == 2
+    if resolved:
+        for entity, ref in con.execute("""SELECT m.entity, u.dataset || '#' || unnest(coalesce(u.records, [u.record]))
+                FROM er_member m JOIN er_unit u USING (unit) WHERE m.entity IN (SELECT unnest($k))""",
+                                       {"k": keys}).fetchall():
+            if ref not in out.setdefault(entity, []):
+                out[entity].append(ref)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _rels(con, ids: list[int]) -> list[dict]:
+    if not ids:
+        return []
+    cur = con.execute("SELECT * FROM rel WHERE rid IN (SELECT unnest($ids)) ORDER BY rid", {"ids": ids})
+    cols = [d[0] for d in cur.description]
+    out = []
+    for row in cur.fetchall():
+        r = dict(zip(cols, row))
+        out.append({"id": r["rid"], "type": r["type"], "start": r["src"], "end": r["dst"],
+                    "properties": {k: plain(v) for k, v in r.items() if k not in REL_META and v is not None},
+                    "valid_from": plain(r["valid_from"]), "valid_to": plain(r["valid_to"]),
+                    "dataset": r["dataset"], "records": list(r.get("records") or [r["record"]])})
+    return out

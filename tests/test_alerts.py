@@ -1,0 +1,183 @@
+"""Alerts on a real loaded county: stable ids across re-runs, reloads, resolves and engines;
+verdicts and their history kept; alerts that stop matching marked, never deleted; missing
+data said as such; identifiers masked unless asked (and then audited)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from graphwatch.alerts.runner import run_models
+from graphwatch.alerts.store import AlertStore
+from graphwatch.cli import main
+from graphwatch.exc import GraphwatchError, InvalidPattern
+from graphwatch.ingest import load_into
+from graphwatch.resolve import resolve
+from graphwatch.store import Workspace
+from graphwatch.synth import generate_county
+
+MODEL = "own_village_project"
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("alerts") / "county"
+    generate_county(out, persons=5000, seed=1)
+    return out
+
+
+@pytest.fixture(scope="module")
+def resolved(county, tmp_path_factory) -> Path:
+    ws = tmp_path_factory.mktemp("alerts-ws") / "ws"
+    load_into(ws, [county])
+    with Workspace(ws) as w:
+        resolve(w)
+    return ws
+
+
+@pytest.fixture
+def ws(resolved, tmp_path) -> Path:
+    return Path(shutil.copytree(resolved, tmp_path / "ws"))
+
+
+def ids(ws: Path, **filters) -> set[str]:
+    with AlertStore(ws) as s:
+        return {a["id"] for a in s.list(**filters)}
+
+
+def test_a_rerun_keeps_ids_and_verdicts(ws):
+    first, = run_models(ws, [MODEL])
+    assert first.status == "ok" and first.found == first.new >= 2
+    found = ids(ws)
+    a = sorted(found)[0]
+    with AlertStore(ws) as s:
+        s.verdict(a, "in_review", who="张三", note="开始核查")
+        s.verdict(a, "confirmed", who="李四", note="核实属实")
+    again, = run_models(ws, [MODEL])
+    assert (again.new, again.still, again.gone) == (0, first.found, 0)
+    assert ids(ws) == found
+    with AlertStore(ws) as s:
+        alert = s.get(a)
+        assert alert["status"] == "confirmed" and alert["first_run"] < alert["last_run"]
+        assert [(h["previous"], h["status"], h["who"]) for h in s.history(a)] == [
+            ("new", "in_review", "张三"), ("in_review", "confirmed", "李四")]
+        assert s.precision()[MODEL]["precision"] == 1.0
+
+
+def test_ids_survive_a_reload_and_a_resolve(ws, county):
+    run_models(ws, [MODEL])
+    before = ids(ws)
+    load_into(ws, [county / "contracts.csv", county / "projects.csv"])
+    with Workspace(ws) as w:
+        resolve(w)
+    run_models(ws, [MODEL])
+    assert ids(ws, matching=True) == before
+
+
+def test_an_alert_that_stops_matching_is_marked_and_kept(ws, county, tmp_path):
+    run_models(ws, [MODEL])
+    with AlertStore(ws) as s:
+        victim = s.list()[0]
+        s.verdict(victim["id"], "confirmed", who="李四")
+    contract = victim["object_ident"]
+    changed = tmp_path / "contracts.csv"
+    lines = (county / "contracts.csv").read_bytes().decode("gb18030").splitlines()
+    changed.write_bytes(("\n".join(line for line in lines if not line.startswith(contract + ",")) + "\n")
+                        .encode("gb18030"))
+    assert len(changed.read_bytes().decode("gb18030").splitlines()) == len(lines) - 1
+    load_into(ws, [changed], mapping="contracts")
+    run, = run_models(ws, [MODEL])
+    assert run.gone == 1
+    with AlertStore(ws) as s:
+        kept = s.get(victim["id"])
+        assert kept["matching"] is False and kept["status"] == "confirmed"
+        assert victim["id"] not in {a["id"] for a in s.list(matching=True)}
+
+
+def test_a_model_without_its_data_says_insufficient_data(county, tmp_path):
+    ws = tmp_path / "ws"
+    load_into(ws, [county / "divisions.csv", county / "organisations.csv"])
+    run, = run_models(ws, [MODEL])
+    assert run.status == "insufficient_data" and run.found == 0
+    assert "(:VillageCadre)" in run.message and "[:AWARDED_TO]" in run.message
+    with AlertStore(ws) as s:
+        assert s.precision()[MODEL]["status"].startswith("insufficient data: no (:VillageCadre)")
+
+
+def test_bad_requests_are_clear_errors(ws, tmp_path):
+    with pytest.raises(InvalidPattern, match="no model 'own_village' .*did you mean 'own_village_project'"):
+        run_models(ws, ["own_village"])
+    with pytest.raises(InvalidPattern, match="model 'own_village_project' has no parameter 'kin'"):
+        run_models(ws, [MODEL], params={MODEL: {"kin": ["SPOUSE_OF"]}})
+    with pytest.raises(InvalidPattern, match="parameter 'kinship' must be a list of text"):
+        run_models(ws, [MODEL], params={MODEL: {"kinship": 3}})
+    mine = tmp_path / "models"
+    mine.mkdir()
+    (mine / "broken.yaml").write_text("id: broken\ntitle: {zh: 坏}\n", encoding="utf-8")
+    with pytest.raises(InvalidPattern, match="broken.yaml, line 1: missing required key 'description'"):
+        run_models(ws, pattern_dirs=[mine])
+    with pytest.raises(GraphwatchError, match="no alert 'nope'"):
+        AlertStore(ws).get("nope")
+
+
+def test_the_cli_masks_unless_asked_and_audits_the_unmasking(ws):
+    def gw(*args):
+        res = CliRunner().invoke(main, [str(a) for a in args])
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    out = gw("run", MODEL, "--workspace", ws)
+    assert "村干部违规插手本村工程" in out and "new alert(s)" in out
+    with AlertStore(ws) as s:
+        a = s.list()[0]
+    ident = a["subject_ident"]
+    listed = gw("alerts", "list", "--workspace", ws, "--format", "csv")
+    assert ident not in listed and ident[:4] + "**********" + ident[-4:] in listed
+    assert ident in gw("alerts", "list", "--workspace", ws, "--format", "csv", "--unmask", "--who", "王五")
+    shown = gw("alerts", "show", a["id"], "--workspace", ws)
+    assert ident not in shown and "source records" in shown and a["explain_zh"][:10] in shown
+    gw("alerts", "verdict", a["id"], "--workspace", ws, "--status", "dismissed", "--who", "李四", "--note", "同名不同人")
+    assert "同名不同人" in gw("alerts", "show", a["id"], "--workspace", ws)
+    assert "100.0%" not in gw("alerts", "precision", "--workspace", ws) and "0.0%" in gw(
+        "alerts", "precision", "--workspace", ws)
+    audit = gw("audit", "--workspace", ws)
+    assert "王五" in audit and "unmask" in audit
+
+
+def test_a_copied_workspace_keeps_its_alerts_and_two_writers_both_keep_their_verdicts(ws, tmp_path):
+    run_models(ws, [MODEL])
+    copy = Path(shutil.copytree(ws, tmp_path / "copy"))
+    assert ids(copy) == ids(ws)
+    a, b = sorted(ids(ws))[:2]
+    code = ("import sys; from graphwatch.alerts.store import AlertStore\n"
+            "with AlertStore(sys.argv[1]) as s:\n"
+            "    for i in range(20): s.verdict(sys.argv[2], 'in_review' if i % 2 else 'confirmed', who=sys.argv[3])\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(ws), alert, who])
+             for alert, who in ((a, "甲"), (b, "乙"))]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    with AlertStore(ws) as s:
+        assert len(s.history(a)) == len(s.history(b)) == 20
+        assert {h["who"] for h in s.history(a)} == {"甲"} and s.get(b)["status"] == "in_review"
+
+
+def test_the_same_alerts_with_the_same_ids_on_neo4j(ws, neo4j_ws):
+    from graphwatch.neo4j.connection import Neo4jTarget
+    from graphwatch.neo4j.push import push
+
+    run_models(ws, [MODEL])
+    with AlertStore(ws) as s:
+        duck = {a["id"]: (a["explain_zh"], len(a["evidence"]["nodes"]), len(a["evidence"]["rels"])) for a in s.list()}
+    target = Neo4jTarget.resolve(neo4j_ws)
+    push(ws, target, clear=True)
+    run, = run_models(ws, [MODEL], engine="neo4j",
+                      connection={"uri": target.uri, "user": target.user, "password": target.password})
+    assert (run.new, run.still, run.gone) == (0, len(duck), 0)
+    with AlertStore(ws) as s:
+        assert {a["id"]: (a["explain_zh"], len(a["evidence"]["nodes"]), len(a["evidence"]["rels"]))
+                for a in s.list()} == duck
+        assert {a["engine"] for a in s.list()} == {"neo4j"}
