@@ -337,10 +337,11 @@ RESOLVE_DATASET = "derived:resolve"
 
 
 def unapply_resolution(con) -> bool:
-    """Undo entity resolution in the graph tables: relationships back to their record keys'
-    nodes, resolution's own relationships (SAME_AS, BRANCH_OF) dropped. ``True`` if it was
-    applied (the caller then rebuilds every node from its records). Judgements and scored
-    pairs stay; ``graphwatch resolve`` applies them again.
+    """Undo entity resolution in the graph tables: relationships back on their record keys'
+    nodes (split facts whole again), resolution's own relationships (SAME_AS, BRANCH_OF)
+    dropped. ``True`` if it was applied: the caller then rebuilds every node from its records
+    and ``graphwatch resolve`` applies it again. Judgements, units, scored pairs and entities
+    stay.
     """
     if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'er_rel_orig' "
                        "AND schema_name = 'main'").fetchone()[0]:
@@ -354,9 +355,19 @@ def unapply_resolution(con) -> bool:
 
 
 def restore_record_endpoints(con) -> None:
-    """Relationships back on their record keys' nodes (``er_rel_orig``); resolution's own
-    relationships (SAME_AS, BRANCH_OF) removed."""
-    con.execute("UPDATE rel SET src = o.src, dst = o.dst FROM er_rel_orig o WHERE rel.rid = o.rid")
+    """Relationships back on their record keys' nodes (``er_rel_orig``): a fact resolution split
+    is one again (its parts removed, its records back); resolution's own relationships
+    (SAME_AS, BRANCH_OF) removed."""
+    have = {c for c, in con.execute("""SELECT column_name FROM duckdb_columns()
+        WHERE table_name = 'er_rel_orig' AND schema_name = 'main' AND database_name <> 'temp'""").fetchall()}
+    for col, typ in (("record", "VARCHAR"), ("records", "VARCHAR[]"), ("split", "BOOLEAN"), ("part_of", "BIGINT")):
+        if col not in have:   # workspaces resolved before facts could be split
+            con.execute(f"ALTER TABLE er_rel_orig ADD COLUMN {col} {typ}")
+    con.execute("DELETE FROM rel WHERE rid IN (SELECT rid FROM er_rel_orig WHERE part_of IS NOT NULL)")
+    con.execute("""UPDATE rel SET src = o.src, dst = o.dst,
+            record = CASE WHEN o.split THEN o.record ELSE rel.record END,
+            records = CASE WHEN o.split THEN o.records ELSE rel.records END
+        FROM er_rel_orig o WHERE rel.rid = o.rid AND o.part_of IS NULL""")
     con.execute("DELETE FROM er_rel_orig")
     con.execute("DELETE FROM rel WHERE dataset = ?", [RESOLVE_DATASET])
 
