@@ -340,8 +340,8 @@ def unapply_resolution(con) -> bool:
     """Undo entity resolution in the graph tables: relationships back on their record keys'
     nodes (split facts whole again), resolution's own relationships (SAME_AS, BRANCH_OF)
     dropped. ``True`` if it was applied: the caller then rebuilds every node from its records
-    and ``graphwatch resolve`` applies it again. Judgements, units, scored pairs and entities
-    stay.
+    and, in a load, resolves again (``commit``'s ``resolve``). Judgements, units, scored pairs
+    and entities stay.
     """
     if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'er_rel_orig' "
                        "AND schema_name = 'main'").fetchone()[0]:
@@ -380,13 +380,16 @@ def _check_ids(con) -> None:
         raise WorkspaceError(f"id collision on {clash[0]}; the load was rolled back")
 
 
-def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]:
+def commit(ws: Workspace, batches: list[Batch], derive=None, resolve=None) -> list[LoadResult]:
     """Write staged batches into the workspace in one transaction.
 
     Each batch replaces everything its dataset said before. Rows whose references point at
     no node (in the workspace or in this load) are quarantined, repeatedly, until every
     relationship has both ends. ``derive`` is called inside the transaction to rebuild derived
-    relationships (kinship, co-occurrence).
+    relationships (kinship, co-occurrence). ``resolve(con, datasets)`` is called inside it too,
+    after ``derive``, when the workspace was resolved: the load keeps it resolved (the graph
+    goes back to one node per record key first, and ``resolve`` rewrites it again); it may
+    return a :class:`LoadResult` for the accounting.
     """
     con = ws.con
     s = ws.schema
@@ -398,7 +401,7 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
         return " UNION ALL ".join(parts) if parts else empty
 
     with ws.transaction():
-        # a resolved graph goes back to one node per record key first; resolve runs again after
+        # a resolved graph goes back to one node per record key first; resolved again below
         unresolved = unapply_resolution(con)
         con.execute("CREATE OR REPLACE TEMP TABLE _reload AS SELECT unnest(?::VARCHAR[]) AS dataset", [datasets])
         con.execute("""CREATE OR REPLACE TEMP TABLE _aff AS
@@ -493,6 +496,7 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
                 + "; load those sources together with this one so their references are checked again")
         if derive is not None:
             derive(con)
+        resolution = resolve(con, datasets) if unresolved and resolve is not None else None
         _check_ids(con)
         _test_pause("before_commit")
 
@@ -513,6 +517,8 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
                         [b.dataset, b.mapping, b.source, b.format, b.encoding, b.sha256, res.rows_read,
                          res.rows_loaded, res.rows_quarantined, nn, nr, b.notes, json.dumps(b.derive)])
             results.append(res)
+        if resolution is not None:
+            results.append(resolution)
     for b in batches:
         for t in (b.node_table, b.rel_table, b.ref_table, b.quarantine_table, b.raw_table):
             if t:

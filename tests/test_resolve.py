@@ -385,11 +385,13 @@ def test_unmerge_restores_every_source_record(tmp_path):
     assert len({entity_of(ws, r) for r in (HHREF.format(2), BENREF.format("B1"))}) == 2
 
 
-def test_load_undoes_resolution_and_ids_are_stable_across_reruns(tmp_path):
+def test_a_load_keeps_resolution_and_ids_are_stable_across_reruns(tmp_path):
     a = pid(dt.date(1950, 6, 6), 51)
     files = dict(household=[("H1", "孙桂英", a, "女", "1950-06-06", V1)], benefits=[("B1", "孙桂英", "", V1)])
     ws = loaded(tmp_path, **files)
     unresolved = _person_graph(ws)
+    load(ws, [county(tmp_path, **files)])               # a workspace never resolved stays unresolved
+    assert _person_graph(ws) == unresolved
     resolve(ws)
     first = _person_graph(ws)
     nids = ws.con.execute("SELECT key, nid FROM node ORDER BY key").fetchall()
@@ -397,10 +399,11 @@ def test_load_undoes_resolution_and_ids_are_stable_across_reruns(tmp_path):
     resolve(ws)
     assert _person_graph(ws) == first
     assert ws.con.execute("SELECT key, nid FROM node ORDER BY key").fetchall() == nids
-    load(ws, [county(tmp_path, **files)])
-    assert _person_graph(ws) == unresolved              # a load restores the records' own nodes
-    resolve(ws)
+    results = load(ws, [county(tmp_path, **files)])     # a reload keeps the entities
     assert _person_graph(ws) == first
+    assert ws.con.execute("SELECT key, nid FROM node ORDER BY key").fetchall() == nids
+    done = next(r for r in results if r.format == "resolution").resolution
+    assert (done.records, done.merged, done.review, done.apart, done.touched_units) == (0, 0, 0, 0, 0)
 
 
 CLERK = pid(dt.date(1970, 1, 1), 21)
@@ -439,6 +442,8 @@ def test_a_fact_whose_rows_name_different_people_is_split_and_whole_again_unreso
     assert entity_of(ws, HHREF.format(2)) == f"Person:{CLERK}"      # the ID is its owner's, the clerk's
     assert f"Person:{CLERK}" not in {entity_of(ws, f"fiscal_payroll/fiscal_payroll.csv#{r}") for r in "2345"}
     resolve(ws)                                              # again: the same parts, the same ids
+    assert payroll(ws) == parts
+    load(ws, [split_county(tmp_path)])                       # a reload: the same
     assert payroll(ws) == parts
     ws.con.execute("BEGIN TRANSACTION")                      # undone: one fact with its four rows again
     restore_record_endpoints(ws.con)
