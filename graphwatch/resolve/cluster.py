@@ -119,16 +119,20 @@ def cluster(con, label: str, merge: float, *, dirty: str | None = None) -> Clust
     # are one group (its first holder by rank), except the holders of an ID some holder of which
     # was judged "not same": those go through union-find. gid: the ID a group holds
     fixed = f"m.entity IS NOT NULL AND e.unit NOT IN (SELECT unit FROM {dirty})" if dirty else "false"
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_id_groups AS
-        SELECT unit, rank, key, ref, id_usable, excl, fixed, entity,
-               CASE WHEN fixed THEN arg_min(unit, rank) OVER (PARTITION BY fixed, entity)
-                    WHEN id_usable IS NOT NULL AND NOT coalesce(excl, false)
-                    THEN arg_min(unit, rank) OVER (PARTITION BY fixed, id_usable, excl) ELSE unit END AS grp,
-               CASE WHEN fixed THEN max(id_usable) OVER (PARTITION BY fixed, entity) ELSE id_usable END AS gid
-        FROM (SELECT e.unit, e.rank, e.key, e.ref, e.id_usable, m.entity, {fixed} AS fixed,
-                     e.id_usable IN (SELECT id_usable FROM er_unit WHERE unit IN (SELECT unnest($nots))) AS excl
-              FROM er_unit e LEFT JOIN er_member m USING (unit) WHERE e.label = $l)""",
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_units AS
+        SELECT e.unit, e.rank, e.key, e.ref, e.id_usable, m.entity, {fixed} AS fixed,
+               e.id_usable IN (SELECT id_usable FROM er_unit WHERE unit IN (SELECT unnest($nots))) AS excl
+        FROM er_unit e LEFT JOIN er_member m USING (unit) WHERE e.label = $l""",
                 {"l": label, "nots": judged_not_same})
+    con.execute("""CREATE OR REPLACE TEMP TABLE _er_id_groups AS
+        WITH kept AS (SELECT entity, arg_min(unit, rank) AS grp, max(id_usable) AS gid FROM _er_units
+                      WHERE fixed GROUP BY entity),
+             by_id AS (SELECT id_usable, arg_min(unit, rank) AS grp FROM _er_units
+                       WHERE NOT fixed AND id_usable IS NOT NULL AND NOT coalesce(excl, false) GROUP BY id_usable)
+        SELECT u.*, coalesce(k.grp, i.grp, u.unit) AS grp, CASE WHEN u.fixed THEN k.gid ELSE u.id_usable END AS gid
+        FROM _er_units u LEFT JOIN kept k ON u.fixed AND k.entity = u.entity
+        LEFT JOIN by_id i ON NOT u.fixed AND NOT coalesce(u.excl, false) AND i.id_usable = u.id_usable""")
+    con.execute("DROP TABLE _er_units")
     merged_by_id = con.execute("SELECT count(*) FROM _er_id_groups WHERE grp <> unit AND NOT fixed").fetchone()[0]
     group_of = dict(con.execute("SELECT unit, grp FROM _er_id_groups WHERE unit IN (SELECT unnest(?))",
                                 [judged_not_same]).fetchall())
@@ -212,11 +216,11 @@ def _name_entities(con, label: str, clusters: Clusters, *, incremental: bool) ->
     con.register("_er_roots", pa.table({"grp": pa.array(touched, pa.int64()),
                                         "root": pa.array([clusters.find(g) for g in touched], pa.int64())}))
     prefix = label + ":"
+    # a cluster is touched if it holds a unit clustered again or took part in a union
     con.execute("""CREATE OR REPLACE TEMP TABLE _er_clustered AS
-        WITH e AS (SELECT g.*, coalesce(r.root, g.grp) AS root FROM _er_id_groups g LEFT JOIN _er_roots r USING (grp))
-        SELECT *, bool_or(NOT fixed) OVER (PARTITION BY root) OR count(DISTINCT grp) OVER (PARTITION BY root) > 1
-                  AS touched
-        FROM e""")
+        WITH e AS (SELECT g.*, coalesce(r.root, g.grp) AS root FROM _er_id_groups g LEFT JOIN _er_roots r USING (grp)),
+             t AS (SELECT root FROM _er_roots UNION SELECT root FROM e WHERE NOT fixed)
+        SELECT e.*, e.root IN (SELECT root FROM t) AS touched FROM e""")
     con.unregister("_er_roots")
     con.execute("""CREATE OR REPLACE TEMP TABLE _er_cluster_names AS
         WITH own AS (SELECT arg_min(unit, rank) AS owner FROM _er_clustered WHERE id_usable IS NOT NULL
