@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ..store import RESOLVE_DATASET, Workspace, insert_nodes, key_id, restore_record_endpoints
+from ..store import RESOLVE_DATASET, Workspace, insert_nodes, key_id, q, restore_record_endpoints
 from .names import branch_parent, company_name_key
 
 
@@ -66,14 +66,19 @@ def review_pairs(con, review: float) -> int:
 def apply_entities(con, ws: Workspace, review: float) -> int:
     """Nodes per entity, relationships moved (facts split where their records part),
     ``SAME_AS`` for the review pairs; returns the number of review pairs."""
-    props = list(ws.schema.node_properties)
     restore_record_endpoints(con)   # a previous resolve is undone first
     con.execute("""CREATE OR REPLACE TEMP TABLE _er_members AS
         SELECT u.unit, u.key, u.dataset, u.record, u.records, u.rank, m.entity
         FROM er_unit u JOIN er_member m USING (unit)""")
-    # nodes: one per entity, from all its records
-    con.execute("""CREATE OR REPLACE TEMP TABLE _er_entity_records AS
-        SELECT nr.* REPLACE (m.entity AS key) FROM node_record nr
+    # nodes: one per entity, from all its records (only the properties person and company
+    # records have: copying the other labels' empty columns dominated this step)
+    every = list(ws.schema.node_properties)
+    have = con.execute("SELECT " + ", ".join(f"count({q(c)}) > 0" for c in every) + """ FROM node_record
+        WHERE list_contains(labels, 'Person') OR list_contains(labels, 'Company')""").fetchone()
+    props = [c for c, present in zip(every, have) if present or c == "aliases"]
+    cols = "".join(", nr." + q(c) for c in props)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_entity_records AS
+        SELECT m.entity AS key, nr.dataset, nr.record, nr.labels, nr.priority{cols}, nr.records FROM node_record nr
         JOIN _er_members m ON m.dataset = nr.dataset AND m.record = nr.record AND m.key = nr.key""")
     con.execute("DELETE FROM node WHERE starts_with(key, 'Person:') OR starts_with(key, 'Company:')")
     insert_nodes(con, props, "_er_entity_records")

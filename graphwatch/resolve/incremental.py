@@ -110,8 +110,11 @@ def resolve_load(ws: Workspace, datasets: list[str]) -> ResolutionResult:
     con.execute(f"INSERT INTO er_pair SELECT * FROM {SCORED_PAIRS}")
     out.seconds["score"] = time.perf_counter() - t
     t = time.perf_counter()
-    con.execute("DELETE FROM er_unit WHERE label = 'Person'")
-    con.execute("INSERT INTO er_unit " + person_unit_rows_sql(PERSON_TABLE))
+    if con.execute("""SELECT EXISTS (SELECT 1 FROM _er_changed) OR EXISTS (SELECT 1 FROM _er_stale)
+                             OR EXISTS (SELECT 1 FROM _er_resoled)""").fetchone()[0]:
+        # ranks run over every unit: a new one shifts those after it
+        con.execute("DELETE FROM er_unit WHERE label = 'Person'")
+        con.execute("INSERT INTO er_unit " + person_unit_rows_sql(PERSON_TABLE))
     prepare_companies(con)
     con.execute("DELETE FROM er_unit WHERE label = 'Company'")
     con.execute("INSERT INTO er_unit SELECT * FROM _er_unit_company")
@@ -239,9 +242,11 @@ def _prepare_changes(con, datasets: list[str] | None, max_names: int) -> int:
         ", ".join(f"{c} := {c}" for c in STATED if c not in ("record", "records")))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_new_rows AS
         WITH n AS (SELECT unit, dataset, {said} AS said, unnest(records) AS record FROM _er_new
-                   WHERE unit IN (SELECT unit FROM _er_changed))
-        SELECT unit, dataset, record FROM n
-        WHERE (said, record) NOT IN (SELECT ({said}, unnest(records)) FROM _er_old)""")
+                   WHERE unit IN (SELECT unit FROM _er_changed)),
+             o AS (SELECT {said} AS said, rec AS record FROM (SELECT *, unnest(records) AS rec FROM _er_old
+                                                              WHERE unit NOT IN (SELECT unit FROM _er_new)
+                                                                 OR unit IN (SELECT unit FROM _er_changed)))
+        SELECT unit, dataset, record FROM n WHERE (said, record) NOT IN (SELECT (said, record) FROM o)""")
     removed = con.execute("""SELECT count(*) FROM (SELECT dataset, unnest(records) FROM _er_old
                                                    EXCEPT SELECT dataset, unnest(records) FROM _er_new)""")\
         .fetchone()[0]
