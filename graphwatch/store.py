@@ -336,12 +336,13 @@ def insert_nodes(con, props: list[str], src: str) -> None:
 RESOLVE_DATASET = "derived:resolve"
 
 
-def unapply_resolution(con) -> bool:
-    """Undo entity resolution in the graph tables: relationships back on their record keys'
-    nodes (split facts whole again), resolution's own relationships (SAME_AS, BRANCH_OF)
-    dropped. ``True`` if it was applied: the caller then rebuilds every node from its records
-    and, in a load, resolves again (``commit``'s ``resolve``). Judgements, units, scored pairs
-    and entities stay.
+def unapply_resolution(con, props: list[str] | None = None) -> bool:
+    """Undo entity resolution in the graph tables, back to one node per record key:
+    relationships on their record keys' nodes (split facts whole), resolution's own
+    relationships (SAME_AS, BRANCH_OF) dropped, person and company nodes rebuilt per record
+    key — with their properties ``props``, or bare (key, labels, datasets) when ``None``: enough
+    for a load that resolves again before it commits. ``True`` if resolution was applied.
+    Judgements, units, scored pairs and entities stay.
     """
     if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'er_rel_orig' "
                        "AND schema_name = 'main'").fetchone()[0]:
@@ -350,6 +351,16 @@ def unapply_resolution(con) -> bool:
     if not applied:
         return False
     restore_record_endpoints(con)
+    con.execute("DELETE FROM node WHERE starts_with(key, 'Person:') OR starts_with(key, 'Company:')")
+    mine = "FROM node_record WHERE starts_with(key, 'Person:') OR starts_with(key, 'Company:')"
+    if props is None:
+        con.execute(f"""INSERT INTO node (nid, key, labels, datasets)
+            SELECT {key_id('key')}, key, list_sort(list_distinct(flatten(list(labels)))),
+                   list_sort(list_distinct(list(dataset))) {mine} GROUP BY key""")
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _unresolved AS SELECT * {mine}")
+        insert_nodes(con, props, "_unresolved")
+        con.execute("DROP TABLE _unresolved")
     con.execute("UPDATE er_run SET applied = false")
     return True
 
@@ -401,15 +412,15 @@ def commit(ws: Workspace, batches: list[Batch], derive=None, resolve=None) -> li
         return " UNION ALL ".join(parts) if parts else empty
 
     with ws.transaction():
-        # a resolved graph goes back to one node per record key first; resolved again below
-        unresolved = unapply_resolution(con)
+        # a resolved graph goes back to one node per record key first (bare person and company
+        # nodes when resolve rebuilds them below); resolved again after the derivations
+        unresolved = unapply_resolution(con, None if resolve is not None else np_)
         con.execute("CREATE OR REPLACE TEMP TABLE _reload AS SELECT unnest(?::VARCHAR[]) AS dataset", [datasets])
         con.execute("""CREATE OR REPLACE TEMP TABLE _aff AS
                        SELECT DISTINCT key FROM node_record WHERE dataset IN (SELECT dataset FROM _reload)""")
         for table in ("node_record", "rel", "quarantine", "load_report"):
             con.execute(f"DELETE FROM {table} WHERE dataset IN (SELECT dataset FROM _reload)")
         full, = con.execute("SELECT count(*) = 0 FROM node_record").fetchone()
-        full = full or unresolved
         # narrow views of what the batches stage, for the dangling-reference check. A relationship
         # joins nodes of its own row, so only declared references (ref nodes, neo4j-admin ends)
         # can dangle; the orphan check below would catch any other case loudly

@@ -399,6 +399,11 @@ def test_a_load_keeps_resolution_and_ids_are_stable_across_reruns(tmp_path):
     resolve(ws)
     assert _person_graph(ws) == first
     assert ws.con.execute("SELECT key, nid FROM node ORDER BY key").fetchall() == nids
+    from graphwatch.store import unapply_resolution
+    ws.con.execute("BEGIN TRANSACTION")                  # undone, every record on its own node again
+    assert unapply_resolution(ws.con, list(ws.schema.node_properties))
+    assert _person_graph(ws) == unresolved
+    ws.con.execute("ROLLBACK")
     results = load(ws, [county(tmp_path, **files)])     # a reload keeps the entities
     assert _person_graph(ws) == first
     assert ws.con.execute("SELECT key, nid FROM node ORDER BY key").fetchall() == nids
