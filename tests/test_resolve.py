@@ -458,6 +458,39 @@ def test_a_fact_whose_rows_name_different_people_is_split_and_whole_again_unreso
     assert payroll(ws) == parts
 
 
+def test_datasets_keep_their_places_and_a_new_one_takes_the_middle_of_its_gap():
+    import duckdb
+
+    from graphwatch.resolve.prepare import PLACE_SPACING, place_datasets
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE units (priority INTEGER, dataset VARCHAR)")
+    con.execute("CREATE TABLE places (priority INTEGER, dataset VARCHAR, place BIGINT)")
+    con.execute("INSERT INTO units VALUES (10, 'household'), (40, 'benefit_a'), (40, 'benefit_c')")
+    assert not place_datasets(con, "units", "places")       # nothing placed before: all placed afresh
+    places = lambda: dict(((p, d), pl) for p, d, pl in con.execute("SELECT * FROM places").fetchall())  # noqa: E731
+    first = places()
+    assert sorted(first, key=first.get) == [(10, "household"), (40, "benefit_a"), (40, "benefit_c")]
+    con.execute("INSERT INTO units VALUES (40, 'benefit_b'), (5, 'roster'), (90, 'vehicles')")
+    assert place_datasets(con, "units", "places")           # room everywhere: the others keep their places
+    now = places()
+    assert {k: now[k] for k in first} == first
+    assert sorted(now, key=now.get) == [(5, "roster"), (10, "household"), (40, "benefit_a"), (40, "benefit_b"),
+                                        (40, "benefit_c"), (90, "vehicles")]
+    assert now[(40, "benefit_b")] == (first[(40, "benefit_a")] + first[(40, "benefit_c")]) // 2
+    for k in range(PLACE_SPACING.bit_length() + 1):           # squeeze datasets in until no gap is left
+        con.execute("INSERT INTO units VALUES (40, ?)", ["benefit_a" + "0" * (k + 1)])
+        if not place_datasets(con, "units", "places"):
+            break
+    else:
+        raise AssertionError("the gap never ran out")
+    final = places()                                          # then all are placed again, in order
+    order = con.execute("SELECT priority, dataset FROM (SELECT DISTINCT * FROM units) ORDER BY priority, dataset")\
+        .fetchall()
+    assert sorted(final, key=final.get) == [tuple(r) for r in order]
+    assert sorted(final.values()) == [PLACE_SPACING * (i + 1) for i in range(len(order))]
+
+
 # -- the prior ------------------------------------------------------------------------------------
 
 def test_the_prior_is_measured_on_the_workspace_not_taken_from_the_training_county(tmp_path):

@@ -150,6 +150,10 @@ def test_new_records_of_existing_persons_join_their_entities(ws_path, county, tm
             WHERE r.dataset = ? AND r.type = 'RECEIVES' AND n.key IN (SELECT unnest(?))""",
                               [NEW_ROLL, [e for e in expect.values() if e]]).fetchone()[0]
         assert paid == 30
+        # the new roll's units rank among the others as a full resolve ranks them
+        ranked = ws.con.execute("SELECT unit FROM er_unit WHERE label = 'Person' ORDER BY rank").fetchall()
+        assert ranked == ws.con.execute("""SELECT unit FROM er_person
+                                           ORDER BY priority, dataset, lpad(record, 12, '0'), key""").fetchall()
         incremental = got
     # a full resolve of the same workspace agrees
     with Workspace(ws_path) as ws:

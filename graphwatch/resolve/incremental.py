@@ -34,7 +34,7 @@ from ..store import LoadResult, Workspace
 from .apply import add_branches, apply_entities
 from .cluster import ambiguous_units_sql, cluster
 from .prepare import (LINK_COLUMNS, PERSON_TABLE, STATED, derived_sql, link_input, overshared_ids,
-                      person_statements, person_unit_rows_sql, prepare_companies, sole_holders_sql)
+                      person_statements, person_unit_rows_sql, place_datasets, prepare_companies, sole_holders_sql)
 from .resolver import MAX_NAMES_PER_ID, MERGE_THRESHOLD, REVIEW_THRESHOLD, _er_tables, ensure_tables, last_thresholds
 from .score import SCORED_PAIRS, load_model, score_touched
 
@@ -110,11 +110,24 @@ def resolve_load(ws: Workspace, datasets: list[str]) -> ResolutionResult:
     con.execute(f"INSERT INTO er_pair SELECT * FROM {SCORED_PAIRS}")
     out.seconds["score"] = time.perf_counter() - t
     t = time.perf_counter()
-    if con.execute("""SELECT EXISTS (SELECT 1 FROM _er_changed) OR EXISTS (SELECT 1 FROM _er_stale)
-                             OR EXISTS (SELECT 1 FROM _er_resoled)""").fetchone()[0]:
-        # ranks run over every unit: a new one shifts those after it
+    # units: the reloaded datasets' afresh; others whose ID or sole holder changed, updated
+    if place_datasets(con, PERSON_TABLE, "er_rank") and not first:
+        con.execute(f"""DELETE FROM er_unit WHERE label = 'Person' AND (dataset IN (SELECT unnest($ds::VARCHAR[]))
+                        OR unit NOT IN (SELECT unit FROM {PERSON_TABLE}))""", {"ds": datasets})
+        con.execute("INSERT INTO er_unit " + person_unit_rows_sql(
+            PERSON_TABLE, "er_rank", where="p.dataset IN (SELECT unnest($ds::VARCHAR[]))"), {"ds": datasets})
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_unit_changes AS
+            SELECT p.unit, p.id_label, p.overshared, p.sole_in_village FROM {PERSON_TABLE} p JOIN er_unit u USING (unit)
+            WHERE p.unit IN (SELECT unit FROM _er_rederived UNION SELECT unit FROM _er_resoled)
+              AND (u.id_usable IS DISTINCT FROM p.id_label OR u.overshared IS DISTINCT FROM p.overshared
+                   OR u.sole_in_village IS DISTINCT FROM p.sole_in_village)""")
+        con.execute("""UPDATE er_unit SET id_usable = c.id_label, overshared = c.overshared,
+                            sole_in_village = c.sole_in_village
+            FROM _er_unit_changes c WHERE er_unit.unit = c.unit""")
+        con.execute("DROP TABLE _er_unit_changes")
+    else:   # no room between datasets' places (or a workspace from before them): all ranked again
         con.execute("DELETE FROM er_unit WHERE label = 'Person'")
-        con.execute("INSERT INTO er_unit " + person_unit_rows_sql(PERSON_TABLE))
+        con.execute("INSERT INTO er_unit " + person_unit_rows_sql(PERSON_TABLE, "er_rank"))
     prepare_companies(con)
     con.execute("DELETE FROM er_unit WHERE label = 'Company'")
     con.execute("INSERT INTO er_unit SELECT * FROM _er_unit_company")
@@ -143,7 +156,8 @@ def resolve_load(ws: Workspace, datasets: list[str]) -> ResolutionResult:
     con.execute("UPDATE er_run SET applied = false")
     con.execute("INSERT INTO er_run VALUES (now(), ?, ?, ?, true, ?)",
                 [f"load: {out.model}", merge, review, json.dumps({**out.__dict__, "kind": "load"}, default=str)])
-    for tbl in ("_er_amb_before", "_er_touched", "_er_stale", "_er_resoled", "_er_changed", "_er_new_rows",
+    for tbl in ("_er_amb_before", "_er_touched", "_er_stale", "_er_resoled", "_er_rederived", "_er_changed",
+                "_er_new_rows",
                 "_er_link_touched",
                 "_er_dirty", "_er_unit_company", SCORED_PAIRS):
         con.execute(f"DROP TABLE IF EXISTS {tbl}")
@@ -212,6 +226,7 @@ def _prepare_changes(con, datasets: list[str] | None, max_names: int) -> int:
         SELECT unit, {link}, sole_in_village FROM {PERSON_TABLE} WHERE unit IN (SELECT unit FROM _er_restate)
         UNION ALL SELECT unit, {link}, sole_in_village FROM _er_old
         WHERE unit IN (SELECT unit FROM _er_changed)""")
+    con.execute("CREATE OR REPLACE TEMP TABLE _er_rederived AS SELECT unit FROM _er_restate")
     con.execute(f"DELETE FROM {PERSON_TABLE} WHERE unit IN (SELECT unit FROM _er_restate)")
     overshared_ids(con, "_er_restate", max_names, "_er_overshared", ids="_er_ids")
     con.execute(f"INSERT INTO {PERSON_TABLE} " + derived_sql("_er_restate", "_er_overshared"))

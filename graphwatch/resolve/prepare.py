@@ -18,6 +18,7 @@ Temporary tables a full :func:`prepare_persons` leaves for the resolver:
 ``_er_person``       (persons) every unit's ``er_person`` row
 ``_er_link_input``   (persons) the columns the linking model compares, one row per unit
 ``_er_unit_person``  (persons) unit facts for ``er_unit``
+``_er_rank``         (persons) each dataset's place in the ranking (``er_rank``)
 ``_er_unit_company`` (companies, :func:`prepare_companies`) unit facts for ``er_unit``
 """
 
@@ -148,12 +149,47 @@ def link_input(con, table: str, out: str = LINK_INPUT, *, where: str = "true") -
                 f"FROM {table} WHERE {where}")
 
 
-def person_unit_rows_sql(table: str) -> str:
-    """A SELECT of ``er_unit`` rows for every person unit of ``table``, ranked."""
-    return f"""SELECT unit, dataset || '#' || record AS ref, key, dataset, record, 'Person' AS label, name,
-               id_label AS id_usable, overshared, row_number() OVER (ORDER BY {RANK_ORDER}) AS rank, records,
-               sole_in_village
-        FROM {table}"""
+#: a person unit's rank is its dataset's place (``er_rank``) above its place within the dataset
+RANK_BITS = 32
+#: room left between the places of two datasets for datasets loaded later
+PLACE_SPACING = 1024
+
+
+def place_datasets(con, table: str, places: str) -> bool:
+    """Give every ``(priority, dataset)`` of ``table`` a place in ``places`` (priority, dataset,
+    place) ordered as :data:`RANK_ORDER` orders datasets, so a load can rank its own units
+    without renumbering the others. A new dataset takes the middle of the gap it falls in;
+    ``False`` when there is no gap (or no places yet): all are placed again and every unit
+    must be ranked again."""
+    known = {(p, d): pl for p, d, pl in con.execute(f"SELECT priority, dataset, place FROM {places}").fetchall()}
+    keys = sorted(set(known) | {tuple(r) for r in con.execute(f"SELECT DISTINCT priority, dataset FROM {table}")
+                                .fetchall()})
+    placed, kept = dict(known), bool(known)
+    for i, k in enumerate(keys):
+        if k not in placed and kept:
+            prev = max((placed[j] for j in keys[:i] if j in placed), default=0)
+            after = [placed[j] for j in keys[i + 1:] if j in placed]
+            if after and min(after) - prev < 2:
+                kept = False
+            else:
+                placed[k] = (prev + min(after)) // 2 if after else prev + PLACE_SPACING
+    if not kept:
+        placed = {k: (i + 1) * PLACE_SPACING for i, k in enumerate(keys)}
+    if placed != known:
+        con.execute(f"DELETE FROM {places}")
+        con.executemany(f"INSERT INTO {places} VALUES (?, ?, ?)", [(p, d, pl) for (p, d), pl in placed.items()])
+    return kept
+
+
+def person_unit_rows_sql(table: str, places: str, *, where: str = "true") -> str:
+    """A SELECT of ``er_unit`` rows for the person units of ``table`` (whole datasets matching
+    ``where``), ranked: most authoritative first (:data:`RANK_ORDER`)."""
+    return f"""SELECT p.unit, p.dataset || '#' || p.record AS ref, p.key, p.dataset, p.record, 'Person' AS label, p.name,
+               p.id_label AS id_usable, p.overshared,
+               (r.place << {RANK_BITS}) + row_number() OVER (PARTITION BY p.dataset ORDER BY lpad(p.record, 12, '0'), p.key)
+                   AS rank,
+               p.records, p.sole_in_village
+        FROM {table} p JOIN {places} r USING (priority, dataset) WHERE {where}"""
 
 
 def prepare_persons(con, max_names: int) -> dict:
@@ -166,7 +202,9 @@ def prepare_persons(con, max_names: int) -> dict:
     con.execute(f"""UPDATE _er_person SET sole_in_village = s.sole_in_village
         FROM ({sole_holders_sql('_er_person')}) s WHERE s.unit = _er_person.unit AND s.sole_in_village IS NOT NULL""")
     link_input(con, "_er_person")
-    con.execute("CREATE OR REPLACE TEMP TABLE _er_unit_person AS " + person_unit_rows_sql("_er_person"))
+    con.execute("CREATE OR REPLACE TEMP TABLE _er_rank (priority INTEGER, dataset VARCHAR, place BIGINT)")
+    place_datasets(con, "_er_person", "_er_rank")
+    con.execute("CREATE OR REPLACE TEMP TABLE _er_unit_person AS " + person_unit_rows_sql("_er_person", "_er_rank"))
     units, records = con.execute("SELECT count(*), coalesce(sum(len(records)), 0) FROM _er_person").fetchone()
     over = con.execute("SELECT id_key, names, records FROM _er_overshared_ids ORDER BY records DESC").fetchall()
     for t in ("_er_person_statements", "_er_overshared_ids"):

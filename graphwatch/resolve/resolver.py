@@ -100,6 +100,8 @@ _TABLES = {
         status VARCHAR, judgement VARCHAR)""",
     # the model and prior the stored pairs were scored with: a load scores its records with them
     "er_model": "er_model (model VARCHAR, source VARCHAR, prior DOUBLE, max_names_per_id INTEGER, scored_at TIMESTAMP)",
+    # each dataset's place in the ranking of person units (prepare.place_datasets)
+    "er_rank": "er_rank (priority INTEGER, dataset VARCHAR, place BIGINT)",
     # every person unit's prepared row (prepare.py): a load prepares only what it changed
     "er_person": """er_person (unit BIGINT, key VARCHAR, dataset VARCHAR, record VARCHAR, priority INTEGER,
         records VARCHAR[], name VARCHAR, id_number VARCHAR, id_status VARCHAR, stated_sex VARCHAR, stated_birth DATE,
@@ -216,6 +218,8 @@ def resolve(ws: Workspace, *, train: bool = False, model: str | Path | dict | No
         con.execute("INSERT INTO er_unit SELECT * FROM _er_unit_person UNION ALL SELECT * FROM _er_unit_company")
         con.execute(f"DELETE FROM {PERSON_TABLE}")
         con.execute(f"INSERT INTO {PERSON_TABLE} BY NAME SELECT * FROM _er_person")
+        con.execute("DELETE FROM er_rank")
+        con.execute("INSERT INTO er_rank SELECT * FROM _er_rank")
         if rescore:
             con.execute("DELETE FROM er_pair")
             con.execute(f"INSERT INTO er_pair SELECT * FROM {SCORED_PAIRS}")
@@ -249,6 +253,6 @@ def resolve(ws: Workspace, *, train: bool = False, model: str | Path | dict | No
         con.execute("INSERT INTO er_run VALUES (now(), ?, ?, ?, true, ?)",
                     [rep.model, merge_threshold, review_threshold, json.dumps(rep.__dict__, default=str)])
         step("done", 4, 4)
-    for t in (LINK_INPUT, "_er_person", "_er_unit_person", "_er_unit_company", SCORED_PAIRS):
+    for t in (LINK_INPUT, "_er_person", "_er_rank", "_er_unit_person", "_er_unit_company", SCORED_PAIRS):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return rep
