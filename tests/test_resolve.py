@@ -322,7 +322,16 @@ def test_not_same_judgement_survives_reruns_and_reloads(tmp_path):
     assert "now two entities" in done.describe() and "已记录“不同”" in done.describe()
     resolve(ws)                                         # a full re-run re-scores: the judgement still wins
     assert entity_of(ws, BENREF.format("B1")) != f"Person:{a}"
-    load(ws, [county(tmp_path, **files)])               # a reload undoes resolution, keeps judgements
+    load(ws, [county(tmp_path, **files)])               # a reload keeps resolution and judgements
+    assert entity_of(ws, BENREF.format("B1")) != f"Person:{a}"
+    same = dict(files, benefits=[("B1", "孫桂英", "", V1)])      # changed, but compared alike: not scored again
+    done = next(r for r in load(ws, [county(tmp_path, **same)]) if r.format == "resolution").resolution
+    assert (done.records, done.touched_units, done.apart) == (1, 0, 1)
+    typo = a[:17] + ("0" if a[17] != "0" else "1")              # her ID, mistyped: scored and clustered again
+    done = next(r for r in load(ws, [county(tmp_path, **dict(files, benefits=[("B1", "孙桂英", typo, V1)]))])
+                if r.format == "resolution").resolution
+    assert (done.records, done.touched_units, done.merged, done.apart) == (1, 1, 0, 1)
+    assert entity_of(ws, BENREF.format("B1")) != f"Person:{a}"
     resolve(ws)
     assert entity_of(ws, BENREF.format("B1")) != f"Person:{a}"
     j = explain_pair(ws, BENREF.format("B1"), HHREF.format(2))["judgement"]
