@@ -86,7 +86,7 @@ def resolve_load(ws: Workspace, datasets: list[str]) -> ResolutionResult:
     """Resolve what a load of ``datasets`` added or changed against the existing entities
     (inside the load's transaction, on the graph rebuilt from records). See the module."""
     con = ws.con
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     out = LoadResolution()
     ensure_tables(con)
     thresholds = {"merge_threshold": MERGE_THRESHOLD, "review_threshold": REVIEW_THRESHOLD, **last_thresholds(con)}
@@ -153,6 +153,7 @@ def resolve_load(ws: Workspace, datasets: list[str]) -> ResolutionResult:
     out.seconds["apply"] = time.perf_counter() - t
     _account(con, out)
     out.seconds["total"] = time.perf_counter() - t0
+    out.seconds["cpu"] = time.process_time() - cpu0   # every thread of the process
     con.execute("UPDATE er_run SET applied = false")
     con.execute("INSERT INTO er_run VALUES (now(), ?, ?, ?, true, ?)",
                 [f"load: {out.model}", merge, review, json.dumps({**out.__dict__, "kind": "load"}, default=str)])
