@@ -158,9 +158,7 @@ def resolve_load(ws: Workspace, datasets: list[str]) -> ResolutionResult:
     con.execute("INSERT INTO er_run VALUES (now(), ?, ?, ?, true, ?)",
                 [f"load: {out.model}", merge, review, json.dumps({**out.__dict__, "kind": "load"}, default=str)])
     for tbl in ("_er_amb_before", "_er_touched", "_er_stale", "_er_resoled", "_er_rederived", "_er_changed",
-                "_er_new_rows",
-                "_er_link_touched",
-                "_er_dirty", "_er_unit_company", SCORED_PAIRS):
+                "_er_new_rows", "_er_link_touched", "_er_dirty", "_er_unit_company", SCORED_PAIRS):
         con.execute(f"DROP TABLE IF EXISTS {tbl}")
     con.execute("DROP VIEW IF EXISTS _er_link_others")
     return ResolutionResult("resolution", str(ws.path), "resolution", None, 0, 0, 0, 0, 0, notes=out.notes(),
