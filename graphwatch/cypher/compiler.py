@@ -719,17 +719,23 @@ class _Compiler:
         out = Scope()
         out.add(pname, kind="cte")
         for i, (name, sql, t, _) in enumerate(compiled):
-            out.vars[name] = Var(name, t, f"{pname}.c{i}")
+            # a variable an OPTIONAL MATCH left null stays nullable: later reads of it join leftwards
+            src = sc.vars.get(items[i].expr.name) if isinstance(items[i].expr, ir.Var) else None
+            out.vars[name] = Var(name, t, f"{pname}.c{i}", nullable=src.nullable if src is not None else True)
         out.binds = [(f"{pname}.{c}", k, lst) for c, k, lst in bind_out]
-        order_sql = []
+        order_keys = []      # (sql over the projection, direction)
         for c, desc in sort_cols:
-            order_sql.append(f"{pname}.{c} {'DESC NULLS FIRST' if desc else 'ASC NULLS LAST'}")
+            order_keys.append((f"{pname}.{c}", 'DESC NULLS FIRST' if desc else 'ASC NULLS LAST'))
         for si in pending_sorts:
             s_sql, _t = self.expr(si.expr, out)
-            order_sql.append(f"{s_sql} {'DESC NULLS FIRST' if si.descending else 'ASC NULLS LAST'}")
+            order_keys.append((s_sql, 'DESC NULLS FIRST' if si.descending else 'ASC NULLS LAST'))
+        order_sql = [f"{s} {d}" for s, d in order_keys]
+        # the sort keys are selected (as _o0 …) and sorted by name: a planned join chain
+        # renames the tables they read, which an ORDER BY outside the select list cannot follow
+        order_cols = [f"{s} AS _o{j}" for j, (s, _d) in enumerate(order_keys)]
         tail = ""
-        if order_sql:
-            tail += " ORDER BY " + ", ".join(order_sql)
+        if order_keys:
+            tail += " ORDER BY " + ", ".join(f"_o{j} {d}" for j, (_s, d) in enumerate(order_keys))
         if p.limit is not None:
             tail += f" LIMIT {self.count_expr(p.limit, 'LIMIT')}"
         if p.skip is not None:
@@ -741,7 +747,7 @@ class _Compiler:
             for j, (s, kind, lst) in enumerate(out.binds):
                 sel.append(f"{s} AS b{j}")
                 bcols.append((f"b{j}", kind, lst))
-            sql = self.render(out, sel) + tail
+            sql = self.render(out, sel + order_cols) + tail
             return sql, [c[0] for c in compiled], [c[2] for c in compiled], sel_cols, bcols
         # WITH: keep the order for a following collect() / RETURN, then apply WHERE
         if order_sql or p.limit is not None or p.skip is not None:
@@ -752,11 +758,11 @@ class _Compiler:
             vcols += [f"{b[0]} AS _b{i}" for i, b in enumerate(out.binds)]
             if out.order_col:
                 vcols.append(f"{out.order_col} AS _ord")
-            self.ctes.append((name, self.render(out, vcols) + tail))
+            self.ctes.append((name, self.render(out, vcols + order_cols) + tail))
             nxt = Scope()
             nxt.add(name, kind="cte")
             for v in out.vars.values():
-                nxt.vars[v.name] = Var(v.name, v.type, f"{name}.{q('v_' + v.name)}")
+                nxt.vars[v.name] = Var(v.name, v.type, f"{name}.{q('v_' + v.name)}", nullable=v.nullable)
             nxt.binds = [(f"{name}._b{i}", b[1], b[2]) for i, b in enumerate(out.binds)]
             nxt.order_col = f"{name}._ord" if out.order_col else None
             out = nxt
