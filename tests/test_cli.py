@@ -13,7 +13,7 @@ COMMANDS = sorted(main.commands) + sorted(f"{g} {sub}" for g, cmd in main.comman
 
 def test_commands_exist():
     assert set(COMMANDS) == {"generate", "load", "stats", "quarantine", "mappings", "query", "resolve", "review",
-                             "demo", "neo4j", "neo4j start", "neo4j stop", "neo4j status", "neo4j push",
+                             "demo", "evaluate", "neo4j", "neo4j start", "neo4j stop", "neo4j status", "neo4j push",
                              "mappings list", "mappings check"}
 
 

@@ -12,6 +12,7 @@ Where each command lives:
 - :mod:`.neo4j` — neo4j start | stop | status | push
 - :mod:`.resolve` — resolve, review
 - :mod:`.demo` — demo
+- :mod:`.evaluate` — evaluate (detection quality of the model library against a planted truth)
 - :mod:`.console` — the consoles, progress bar, error handling and value formatting they share
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import click
 
-from . import demo, ingest, mappings, neo4j, query, resolve
+from . import demo, evaluate, ingest, mappings, neo4j, query, resolve
 from .console import GraphwatchGroup
 
 
@@ -35,7 +36,7 @@ def main():
 
 
 for command in (ingest.generate, ingest.load, ingest.stats, ingest.quarantine, mappings.mappings, query.query,
-                neo4j.neo4j, resolve.resolve, resolve.review, demo.demo):
+                neo4j.neo4j, resolve.resolve, resolve.review, demo.demo, evaluate.evaluate):
     main.add_command(command)
 
 __all__ = ["main"]
