@@ -14,6 +14,7 @@ Where each command lives:
 - :mod:`.neo4j` — neo4j start | stop | status | push
 - :mod:`.resolve` — resolve, review
 - :mod:`.demo` — demo
+- :mod:`.evaluate` — evaluate (detection quality of the model library against a planted truth)
 - :mod:`.console` — the consoles, progress bar, error handling and value formatting they share
 """
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import click
 
-from . import alerts, demo, ingest, mappings, neo4j, patterns, query, resolve
+from . import alerts, demo, evaluate, ingest, mappings, neo4j, patterns, query, resolve
 from .console import GraphwatchGroup
 
 
@@ -38,7 +39,7 @@ def main():
 
 for command in (ingest.generate, ingest.load, ingest.stats, ingest.quarantine, mappings.mappings, query.query,
                 neo4j.neo4j, resolve.resolve, resolve.review, patterns.patterns, alerts.run, alerts.alerts,
-                alerts.audit, alerts.watch, demo.demo):
+                alerts.audit, alerts.watch, demo.demo, evaluate.evaluate):
     main.add_command(command)
 
 __all__ = ["main"]
