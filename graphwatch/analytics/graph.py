@@ -36,7 +36,7 @@ CACHE_FORMAT = 1
 NO_DATE_FROM = np.iinfo(np.int32).min     # an open start: valid since ever
 NO_DATE_TO = np.iinfo(np.int32).max       # an open end: still valid
 _ARRAYS = ("nid", "label_bits", "rid", "src", "dst", "etype", "valid_from", "valid_to", "offsets", "adj_vertex",
-           "adj_edge")
+           "adj_edge", "key_offsets", "key_bytes", "name_offsets", "name_bytes")
 
 
 @dataclass
@@ -56,7 +56,8 @@ class Graph:
     adj_edge : int32[2E]      the edge of each entry, ``~edge`` (negative) when the edge points
                               *into* ``v`` (so an outgoing walk keeps entries >= 0)
     names, keys : optional per-vertex text, for graphs not backed by a workspace
-    workspace : the workspace folder the graph came from (properties are read from it)
+    key_offsets, key_bytes, name_offsets, name_bytes : every node's key and name as UTF-8 blobs
+    workspace : the workspace folder the graph came from
     """
 
     nid: np.ndarray
@@ -72,6 +73,10 @@ class Graph:
     offsets: np.ndarray
     adj_vertex: np.ndarray
     adj_edge: np.ndarray
+    key_offsets: np.ndarray | None = None
+    key_bytes: np.ndarray | None = None
+    name_offsets: np.ndarray | None = None
+    name_bytes: np.ndarray | None = None
     workspace: Path | None = None
     names: list | None = None
     keys: list | None = None
@@ -142,23 +147,19 @@ class Graph:
         import pandas as pd
 
         vertices = np.asarray(vertices, dtype=np.int64)
-        ids = self.nid[vertices]
-        if self.workspace is None:
-            labels = [self._labels_of(v) for v in vertices]
-            return pd.DataFrame({"id": ids, "key": [self.keys[v] if self.keys else str(self.nid[v]) for v in vertices],
-                                 "label": [primary_label(ls) for ls in labels], "labels": labels,
-                                 "name": [self.names[v] if self.names else None for v in vertices]})
-        from ..store import Workspace
+        labels = [self._labels_of(v) for v in vertices]
+        if self.key_offsets is not None:
+            keys = [self._text(self.key_offsets, self.key_bytes, v) for v in vertices]
+            names = [self._text(self.name_offsets, self.name_bytes, v) or None for v in vertices]
+        else:
+            keys = [self.keys[v] if self.keys else str(self.nid[v]) for v in vertices]
+            names = [self.names[v] if self.names else None for v in vertices]
+        return pd.DataFrame({"id": self.nid[vertices], "key": keys, "label": [primary_label(ls) for ls in labels],
+                             "labels": labels, "name": pd.Series(names, dtype=object)})
 
-        with Workspace(self.workspace, read_only=True) as ws:
-            has_name = "name" in ws.schema.node_properties
-            found = ws.con.execute(f"""SELECT n.nid, n.key, n.labels, {'n.name' if has_name else 'NULL'} AS name
-                FROM (SELECT unnest($ids) AS nid) i JOIN node n ON n.nid = i.nid""", {"ids": ids.tolist()}).fetchall()
-        by = {r[0]: r for r in found}
-        rows = [by.get(int(i), (int(i), None, [], None)) for i in ids]
-        return pd.DataFrame({"id": ids, "key": [r[1] for r in rows],
-                             "label": [primary_label(r[2]) for r in rows],
-                             "labels": [sorted(r[2] or []) for r in rows], "name": [r[3] for r in rows]})
+    @staticmethod
+    def _text(offsets, blob, v: int) -> str:
+        return bytes(blob[offsets[v]:offsets[v + 1]]).decode("utf-8")
 
     def _labels_of(self, v: int) -> list[str]:
         bits = int(self.label_bits[v])
@@ -286,20 +287,31 @@ def load_graph(workspace, *, labels=None, types=None, since=None, until=None, ca
 
 
 def _build(con, spec: dict) -> Graph:
-    labels = [r[0] for r in con.execute(
-        "SELECT DISTINCT unnest(labels) AS l FROM node ORDER BY l").fetchall()]
-    if len(labels) > 64:
-        raise GraphwatchError(f"the workspace has {len(labels)} labels; the analytics graph holds at most 64")
-    bits = " + ".join(f"CASE WHEN list_contains(labels, ${'l' + str(k)}) THEN {1 << k}::UBIGINT ELSE 0::UBIGINT END"
-                      for k in range(len(labels))) or "0::UBIGINT"
-    params = {f"l{k}": lab for k, lab in enumerate(labels)}
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    params: dict = {}
     node_where = "true"
     if spec["labels"]:
         node_where = "list_has_any(labels, $want)"
         params["want"] = spec["labels"]
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _gw_dense AS
-        SELECT nid, (row_number() OVER () - 1)::INTEGER AS i, {bits} AS bits FROM node WHERE {node_where}""", params)
-    nodes = con.execute("SELECT nid, bits FROM _gw_dense ORDER BY i").fetchnumpy()
+    has_name = bool(con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'node' "
+                                "AND column_name = 'name'").fetchone()[0])
+    # one scan: the dense number of a node is its row in this result
+    nodes = con.execute(f"""SELECT nid, key, {'name' if has_name else 'NULL::VARCHAR'} AS name,
+            array_to_string(list_sort(labels), ',') AS labels FROM node WHERE {node_where}""",
+                        params).to_arrow_table()
+    nid = nodes["nid"].to_numpy().astype(np.int64)
+    combos = pc.dictionary_encode(nodes["labels"].combine_chunks())
+    names_of_combo = [str(x).split(",") if x else [] for x in combos.dictionary.to_pylist()]
+    labels = sorted({lab for combo in names_of_combo for lab in combo})
+    if len(labels) > 64:
+        raise GraphwatchError(f"the workspace has {len(labels)} labels; the analytics graph holds at most 64")
+    combo_bits = np.array([sum(1 << labels.index(lab) for lab in combo) for combo in names_of_combo] or [0],
+                          dtype=np.uint64)
+    label_bits = combo_bits[combos.indices.to_numpy(zero_copy_only=False)]
+    dense = pa.table({"nid": nid, "i": np.arange(len(nid), dtype=np.int32)})
+    con.register("_gw_dense", dense)
     types = [r[0] for r in con.execute("SELECT DISTINCT type FROM rel ORDER BY type").fetchall()]
     where, p = ["true"], {"types": types}
     if spec["types"]:
@@ -316,14 +328,30 @@ def _build(con, spec: dict) -> Graph:
             coalesce(CAST(r.valid_to - DATE '1970-01-01' AS INTEGER), {int(NO_DATE_TO)}) AS vt
         FROM rel r JOIN _gw_dense a ON a.nid = r.src JOIN _gw_dense b ON b.nid = r.dst
         WHERE {' AND '.join(where)}""", p).fetchnumpy()
-    con.execute("DROP TABLE _gw_dense")
-    n = len(nodes["nid"])
+    con.unregister("_gw_dense")
     src, dst = edges["s"].astype(np.int32), edges["d"].astype(np.int32)
-    offsets, adj_vertex, adj_edge = build_csr(n, src, dst)
-    return Graph(nid=nodes["nid"].astype(np.int64), label_bits=nodes["bits"].astype(np.uint64), labels=labels,
-                 rid=edges["rid"].astype(np.int64), src=src, dst=dst, etype=edges["t"].astype(np.int16), types=types,
-                 valid_from=edges["vf"].astype(np.int32), valid_to=edges["vt"].astype(np.int32), offsets=offsets,
-                 adj_vertex=adj_vertex, adj_edge=adj_edge, spec=spec)
+    offsets, adj_vertex, adj_edge = build_csr(len(nid), src, dst)
+    key_offsets, key_bytes = _blob(nodes["key"])
+    name_offsets, name_bytes = _blob(nodes["name"])
+    return Graph(nid=nid, label_bits=label_bits, labels=labels, rid=edges["rid"].astype(np.int64), src=src, dst=dst,
+                 etype=edges["t"].astype(np.int16), types=types, valid_from=edges["vf"].astype(np.int32),
+                 valid_to=edges["vt"].astype(np.int32), offsets=offsets, adj_vertex=adj_vertex, adj_edge=adj_edge,
+                 key_offsets=key_offsets, key_bytes=key_bytes, name_offsets=name_offsets, name_bytes=name_bytes,
+                 spec=spec)
+
+
+def _blob(column) -> tuple[np.ndarray, np.ndarray]:
+    """A text column as (offsets int64[n+1], UTF-8 bytes): Arrow's own layout, so no string is
+    made in Python; a missing value is empty."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pc.fill_null(column.combine_chunks().cast(pa.large_string()), "")
+    arr = pa.concat_arrays([arr]) if arr.offset else arr
+    _, off, data = arr.buffers()
+    offsets = np.frombuffer(off, dtype=np.int64, count=len(arr) + 1).copy()
+    blob = np.frombuffer(data, dtype=np.uint8).copy() if data is not None else np.zeros(0, dtype=np.uint8)
+    return offsets, blob
 
 
 def _write(g: Graph, where: Path, root: Path) -> None:
