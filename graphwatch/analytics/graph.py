@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import shutil
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -298,9 +299,11 @@ def _build(con, spec: dict) -> Graph:
     has_name = bool(con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'node' "
                                 "AND column_name = 'name'").fetchone()[0])
     # one scan: the dense number of a node is its row in this result
-    nodes = con.execute(f"""SELECT nid, key, {'name' if has_name else 'NULL::VARCHAR'} AS name,
+    with warnings.catch_warnings():      # "an extra copy": still far cheaper than Python strings
+        warnings.simplefilter("ignore", UserWarning)
+        nodes = con.execute(f"""SELECT nid, key, {'name' if has_name else 'NULL::VARCHAR'} AS name,
             array_to_string(list_sort(labels), ',') AS labels FROM node WHERE {node_where}""",
-                        params).to_arrow_table()
+                            params).to_arrow_table()
     nid = nodes["nid"].to_numpy().astype(np.int64)
     combos = pc.dictionary_encode(nodes["labels"].combine_chunks())
     names_of_combo = [str(x).split(",") if x else [] for x in combos.dictionary.to_pylist()]

@@ -11,6 +11,8 @@ Where each command lives:
 - :mod:`.patterns` — patterns list | show | validate | test
 - :mod:`.alerts` — run, alerts list | show | verdict | precision | trends, audit, watch
 - :mod:`.query` — query
+- :mod:`.analytics` — paths, neighbours, components, communities, centrality
+- :mod:`.export` — export
 - :mod:`.neo4j` — neo4j start | stop | status | push
 - :mod:`.resolve` — resolve, review
 - :mod:`.demo` — demo
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import click
 
-from . import alerts, demo, ingest, mappings, neo4j, patterns, query, resolve
+from . import alerts, analytics, demo, export, ingest, mappings, neo4j, patterns, query, resolve
 from .console import GraphwatchGroup
 
 
@@ -38,7 +40,8 @@ def main():
 
 for command in (ingest.generate, ingest.load, ingest.stats, ingest.quarantine, mappings.mappings, query.query,
                 neo4j.neo4j, resolve.resolve, resolve.review, patterns.patterns, alerts.run, alerts.alerts,
-                alerts.audit, alerts.watch, demo.demo):
+                alerts.audit, alerts.watch, analytics.paths, analytics.neighbours, analytics.components,
+                analytics.communities, analytics.centrality, export.export, demo.demo):
     main.add_command(command)
 
 __all__ = ["main"]
