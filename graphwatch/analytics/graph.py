@@ -142,7 +142,7 @@ class Graph:
         return keep
 
     # -- presenting ---------------------------------------------------------------------
-    def node_table(self, vertices) -> "pd.DataFrame":   # noqa: F821
+    def node_table(self, vertices):
         """``id`` (workspace nid), ``key``, ``label`` (the most specific), ``labels`` and ``name``
         of the given vertices, in their order."""
         import pandas as pd

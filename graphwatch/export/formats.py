@@ -36,13 +36,16 @@ def to_networkx(ev: Evidence):
                         generated_by=ev.generated_by)
     for n in ev.nodes:
         attrs = {k: _flat(v) for k, v in n["properties"].items() if v is not None}
-        attrs.update({"key": n["key"], "label": node_caption(n), "node_label": primary_label(n["labels"]) or "",
+        # "key" would be renamed by networkx's GEXF writer: the workspace key is entity_key in both formats
+        attrs.update({"entity_key": n["key"], "label": node_caption(n), "node_label": primary_label(n["labels"]) or "",
                       "labels": "; ".join(n["labels"]), "datasets": "; ".join(n.get("datasets", [])),
                       "records": "; ".join(records_of(n))})
         g.add_node(str(n["id"]), **attrs)
     for r in ev.rels:
         attrs = {k: _flat(v) for k, v in r["properties"].items() if v is not None}
-        attrs.update({"id": str(r["id"]), "type": r["type"], "dataset": r.get("dataset") or "",
+        # "type" is reserved in GEXF (directed / undirected): the relationship type is rel_type, and the
+        # edge's label (what Gephi and yEd show)
+        attrs.update({"id": str(r["id"]), "rel_type": r["type"], "label": r["type"], "dataset": r.get("dataset") or "",
                       "records": "; ".join(records_of(r))})
         for k in ("valid_from", "valid_to"):
             if r.get(k):

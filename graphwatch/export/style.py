@@ -73,6 +73,8 @@ def type_title(schema: Schema, rel_type: str, lang: str) -> str:
 #: properties worth a line on an evidence card, by label (others go to the dossier's table)
 CARD_PROPERTIES = {
     "Person": ("id_number", "birth_date", "phone"),
+    "Official": ("id_number", "birth_date", "phone"),
+    "VillageCadre": ("id_number", "birth_date", "phone"),
     "Company": ("uscc", "established", "status"),
     "Contract": ("amount", "award_method", "signed"),
     "Project": ("budget", "start_date"),
