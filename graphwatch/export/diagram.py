@@ -41,7 +41,8 @@ def to_dot(ev: Evidence, *, schema: Schema, lang: str = "zh", legend: bool = Tru
     for n in sorted(ev.nodes, key=_node_order):
         label = primary_label(n["labels"])
         shape, fill, border = shape_of(label)
-        g.node(str(n["id"]), label=_card(n, label, schema, lang), shape=shape, fillcolor=fill, color=border,
+        g.node(str(n["id"]), label=_card(n, label, schema, lang), shape="box" if shape == "rbox" else shape,
+               style="rounded,filled" if shape == "rbox" else "filled", fillcolor=fill, color=border,
                penwidth="2.6" if n["id"] in focus else "1.1")
     for r in sorted(ev.rels, key=lambda r: (r["start"], r["end"], r["type"], r["id"])):
         attrs = {"style": line_of(r), "label": _rel_label(r, schema, lang)}
@@ -102,13 +103,24 @@ def _card(n: dict, label: str | None, schema: Schema, lang: str) -> str:
     for p in CARD_PROPERTIES.get(label or "", ()):
         v = n["properties"].get(p)
         if v not in (None, ""):
-            rows.append(f'<TR><TD><FONT POINT-SIZE="8">{_e(property_title(p, lang))} {_e(v)}</FONT></TD></TR>')
+            rows.append(f'<TR><TD><FONT POINT-SIZE="8">{_e(property_title(p, lang))} {_e(_number(v))}</FONT></TD></TR>')
     refs = records_of(n)
     if refs:
         more = f" (+{len(refs) - 1})" if len(refs) > 1 else ""
         rows.append(f'<TR><TD><FONT POINT-SIZE="7" COLOR="#777777">{SOURCE[lang]} {_e(_short(refs[0]))}{more}'
                     "</FONT></TD></TR>")
     return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + "</TABLE>>"
+
+
+def _number(v):
+    """Money and areas with thousands separators (748800.0 → 748,800).
+
+    >>> _number(748800.0), _number(1234.5), _number("x")
+    ('748,800', '1,234.50', 'x')
+    """
+    if isinstance(v, float) and not isinstance(v, bool):
+        return f"{v:,.0f}" if v == int(v) else f"{v:,.2f}"
+    return v
 
 
 def _short(ref: str, width: int = 48) -> str:

@@ -13,11 +13,12 @@ from ..schema import Schema
 #: the font every diagram names; fonts-noto-cjk (scripts/debian-packages.txt) provides it
 FONT = "Noto Sans CJK SC"
 
-#: label → (Graphviz shape, fill colour, border colour)
+#: label → (Graphviz shape, fill colour, border colour); "rbox" is a box with rounded corners (people:
+#: compact for a card of several lines, where an ellipse or octagon grows wide)
 SHAPES = {
-    "VillageCadre": ("octagon", "#fde2e1", "#c0392b"),
-    "Official": ("octagon", "#fde2e1", "#c0392b"),
-    "Person": ("ellipse", "#e8f1fb", "#2e6da4"),
+    "VillageCadre": ("rbox", "#fde2e1", "#c0392b"),
+    "Official": ("rbox", "#fde2e1", "#c0392b"),
+    "Person": ("rbox", "#e8f1fb", "#2e6da4"),
     "Company": ("box3d", "#fff3d6", "#b9770e"),
     "Organisation": ("house", "#e9e3f5", "#6c3483"),
     "Village": ("tab", "#e4f4e4", "#1e8449"),
