@@ -10,12 +10,22 @@ DataFrame whose ``id`` columns are workspace node ids::
     paths(g, a, b, max_hops=4, types=["SPOUSE_OF", "LEGAL_REP_OF"], k=5)
 """
 
-from .centrality import centrality, triangle_counts
-from .community import communities, components, project
-from .entities import AmbiguousEntity, find_entity
-from .graph import Graph, clear_cache, from_edges, from_networkx, load_graph, to_igraph
-from .traverse import neighbours, paths, relationships
+from __future__ import annotations
 
-__all__ = ["Graph", "load_graph", "clear_cache", "from_edges", "from_networkx", "to_igraph", "find_entity",
-           "AmbiguousEntity", "neighbours", "paths", "relationships", "components", "communities", "project",
-           "centrality", "triangle_counts"]
+import importlib
+
+# the names below, imported on first use: 'graphwatch export' draws with primary_label and
+# need not pay for pandas and the algorithms it does not run
+_WHERE = {"centrality": "measures", "triangle_counts": "measures", "communities": "community",
+          "components": "community", "project": "community", "AmbiguousEntity": "entities",
+          "find_entity": "entities", "Graph": "graph", "clear_cache": "graph", "from_edges": "graph",
+          "from_networkx": "graph", "load_graph": "graph", "to_igraph": "graph", "neighbours": "traverse",
+          "paths": "traverse", "relationships": "traverse"}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -72,24 +72,37 @@ def masked(ev: Evidence, unmask: bool) -> Evidence:
 
 def from_alert(workspace, alert_id: str) -> Evidence:
     """An alert's stored evidence, explanation and verdict history."""
-    from ..alerts.library import load_library
     from ..alerts.store import AlertStore
-    from ..schema import workspace_schema
 
     with AlertStore(workspace) as store:
         alert = store.get(alert_id)
         history = store.history(alert_id)
-    try:
-        pattern = load_library(schema=workspace_schema(workspace)).get(alert["model"])
-    except GraphwatchError:
-        pattern = None
-    title_zh = f"{pattern.title_zh if pattern else alert['model']} · 预警 {alert_id}"
-    title_en = f"{pattern.title_en if pattern else alert['model']} · alert {alert_id}"
+    title = model_title(alert["model"])
+    title_zh = f"{title.get('zh') or alert['model']} · 预警 {alert_id}"
+    title_en = f"{title.get('en') or alert['model']} · alert {alert_id}"
     ev = alert["evidence"]
     focus = [n["id"] for n in ev["nodes"] if n["key"] in (alert.get("subject_key"), alert.get("object_key"))]
     return Evidence("alert", alert_id, title_zh, title_en, ev["nodes"], ev["rels"], alert.get("explain_zh") or "",
                     alert.get("explain_en") or "", alert=alert, history=history, focus=focus,
                     workspace=str(workspace))
+
+
+def model_title(model: str) -> dict:
+    """A shipped model's title ``{"zh": …, "en": …}`` read from its file alone: parsing the whole
+    library (every model's Cypher) costs seconds a diagram should not wait for. ``{}`` for a
+    county's own model (its id stands in)."""
+    import yaml
+
+    from ..alerts.library import patterns_dir
+
+    for f in patterns_dir().glob("*.yaml"):
+        try:
+            doc = yaml.safe_load(f.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(doc, dict) and doc.get("id") == model and isinstance(doc.get("title"), dict):
+            return doc["title"]
+    return {}
 
 
 def from_subgraph(workspace, node_ids, rel_ids, **kw) -> Evidence:
