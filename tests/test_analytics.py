@@ -255,3 +255,32 @@ def test_paths_agree_with_cypher_all_shortest_paths_on_neo4j(tmp_path, neo4j_ws)
     push(tmp_path / "ws", target, clear=True)
     with Neo4jEngine(target=target) as eng:
         _agree(eng, g, pairs)
+
+
+def test_cli_mistakes_are_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from graphwatch.cli import main
+
+    ids, uscc = _family_ws(tmp_path / "ws")
+    w = str(tmp_path / "ws")
+    cases = [(["paths", "张建国", "王明", "-w", w], "2 nodes have the name '王明'; give one by id"),
+             (["paths", "张建国", "无此人", "-w", w], "no node is called '无此人'"),
+             (["paths", "张建国", uscc, "--types", "SPOUSE_OFF", "-w", w], "did you mean 'SPOUSE_OF'"),
+             (["neighbours", "张建国", "-w", str(tmp_path / "nowhere")], "not a graphwatch workspace"),
+             (["export", "no_such_model-123", "--format", "svg", "-o", str(tmp_path / "x.svg"), "-w", w], "no alert"),
+             (["export", "--entity", "张建国", "--format", "svg", "-o", str(tmp_path / "no" / "x.svg"), "-w", w],
+              "no such folder"),
+             (["export", "--path", "张建国", "李丽", "--max-hops", "1", "--types", "LEGAL_REP_OF", "--format", "json",
+               "-o", str(tmp_path / "p.json"), "-w", w], "no path of at most 1 hops")]
+    for args, expected in cases:
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 2 and expected in res.output and "Traceback" not in res.output, (args, res.output)
+        assert len([line for line in res.output.splitlines() if line.startswith("error:")]) == 1, res.output
+    res = CliRunner().invoke(main, ["paths", "张建国", uscc, "-w", w])
+    assert res.exit_code == 0 and "李丽" in res.output and "王明" in res.output
+    res = CliRunner().invoke(main, ["paths", "张建国", uscc, "-w", w, "--unmask", "--who", "审计员", "--format", "json"])
+    from graphwatch.alerts.store import AlertStore
+
+    with AlertStore(tmp_path / "ws") as s:
+        assert s.audit_log(1)[0]["who"] == "审计员" and not s.audit_log(1)[0]["masked"]
