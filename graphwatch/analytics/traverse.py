@@ -244,9 +244,7 @@ def _meet(g: Graph, step: _Step, source: int, target: int, *, max_hops: int, exh
                     return None
         if met and not exhaustive:
             break
-    if not met and not exhaustive:
-        return None
-    if not crossed:
+    if not met or not crossed:     # balls whose radii add up to max_hops never met: no such path
         return None
     return np.unique(np.concatenate(crossed))
 
