@@ -37,6 +37,9 @@ TEXT = {
 }
 
 CSS = """
+@page landscape { size: A4 landscape; }
+.landscape { page: landscape; page-break-before: always; page-break-after: always; }
+.landscape img.diagram { max-height: 165mm; }
 @page { size: A4; margin: 16mm 13mm 18mm 13mm;
         @bottom-left { content: "%(footer)s"; font-size: 7pt; color: #555; font-family: "%(font)s"; }
         @bottom-right { content: %(page)s; font-size: 7pt; color: #555; font-family: "%(font)s"; } }
@@ -49,7 +52,8 @@ h2 { font-size: 12pt; margin: 6mm 0 2mm 0; border-bottom: 1px solid #888; page-b
 img.diagram { max-width: 100%%; max-height: 235mm; display: block; margin: 0 auto; }
 table { border-collapse: collapse; width: 100%%; font-size: 7.5pt; }
 thead { display: table-header-group; }
-th { background: #eee; text-align: left; }
+th { background: #eee; text-align: left; word-break: keep-all; white-space: nowrap; }
+td:first-child { white-space: nowrap; word-break: keep-all; }
 th, td { border: 0.5pt solid #999; padding: 1mm 1.2mm; vertical-align: top; word-break: break-all; }
 tr { page-break-inside: avoid; }
 """
@@ -80,7 +84,10 @@ def to_html(ev: Evidence, *, schema: Schema, lang: str = "zh", diagram_png: byte
     out.append(f"<h2>{t['explain']}</h2><p class='explain'>{_e(ev.explanation(lang))}</p>")
     if diagram_png:
         data = base64.b64encode(diagram_png).decode()
-        out.append(f"<h2>{t['diagram']}</h2><img class='diagram' src='data:image/png;base64,{data}'>")
+        width, height = int.from_bytes(diagram_png[16:20], "big"), int.from_bytes(diagram_png[20:24], "big")
+        wide = width > 1.4 * height          # a wide diagram gets a landscape page of its own
+        out.append(f"<div class='{'landscape' if wide else ''}'><h2>{t['diagram']}</h2>"
+                   f"<img class='diagram' src='data:image/png;base64,{data}'></div>")
     names = {n["id"]: node_caption(n) for n in ev.nodes}
     out.append(f"<h2>{t['nodes']}</h2><table><thead><tr><th>{t['n']}</th><th>{t['label']}</th><th>{t['name']}</th>"
                f"<th>{t['key']}</th><th>{t['props']}</th><th>{t['sources']}</th></tr></thead><tbody>")
