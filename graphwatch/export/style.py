@@ -29,11 +29,11 @@ SHAPES = {
     "Tender": ("note", "#f2f2f2", "#566573"),
     "Contract": ("note", "#fdf2e9", "#a04000"),
     "Programme": ("component", "#f9ebea", "#922b21"),
-    "Benefit": ("parallelogram", "#fdedec", "#922b21"),
+    "Benefit": ("box", "#fdedec", "#922b21"),        # many per person: a plain box stays narrow
     "DeathRecord": ("doubleoctagon", "#e5e7e9", "#17202a"),
     "Disability": ("hexagon", "#ebf5fb", "#21618c"),
-    "RealEstate": ("invhouse", "#f4ecf7", "#5b2c6f"),
-    "Vehicle": ("trapezium", "#f4ecf7", "#5b2c6f"),
+    "RealEstate": ("folder", "#f4ecf7", "#5b2c6f"),
+    "Vehicle": ("box3d", "#f4ecf7", "#5b2c6f"),
     "PoliceCase": ("diamond", "#fadbd8", "#78281f"),
 }
 DEFAULT_SHAPE = ("box", "#ffffff", "#333333")
