@@ -11,6 +11,8 @@ Where each command lives:
 - :mod:`.patterns` — patterns list | show | validate | test
 - :mod:`.alerts` — run, alerts list | show | verdict | precision | trends, audit, watch
 - :mod:`.query` — query
+- :mod:`.analytics` — paths, neighbours, components, communities, centrality
+- :mod:`.export` — export
 - :mod:`.neo4j` — neo4j start | stop | status | push
 - :mod:`.resolve` — resolve, review
 - :mod:`.demo` — demo
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import click
 
-from . import alerts, demo, evaluate, ingest, mappings, neo4j, patterns, query, resolve
+from . import alerts, analytics, demo, evaluate, export, ingest, mappings, neo4j, patterns, query, resolve
 from .console import GraphwatchGroup
 
 
@@ -39,7 +41,8 @@ def main():
 
 for command in (ingest.generate, ingest.load, ingest.stats, ingest.quarantine, mappings.mappings, query.query,
                 neo4j.neo4j, resolve.resolve, resolve.review, patterns.patterns, alerts.run, alerts.alerts,
-                alerts.audit, alerts.watch, demo.demo, evaluate.evaluate):
+                alerts.audit, alerts.watch, analytics.paths, analytics.neighbours, analytics.components,
+                analytics.communities, analytics.centrality, export.export, demo.demo, evaluate.evaluate):
     main.add_command(command)
 
 __all__ = ["main"]
