@@ -51,3 +51,5 @@ def demo(persons: int, seed: int, folder: Path):
     if truth.false_alarms:
         console.print("near-misses reported: " + ", ".join(truth.false_alarms))
     console.print(f"next: graphwatch query \"MATCH (o:Official) RETURN count(*)\" --workspace {rep.workspace}")
+    console.print(f"open it in the explorer: graphwatch run --workspace {rep.workspace} && "
+                  f"graphwatch app --workspace {rep.workspace}", markup=False)

@@ -1,0 +1,141 @@
+"""Every Streamlit cache of the explorer, and how pages open the stores.
+
+The graph database (DuckDB) is opened read-only for one request and closed at its end
+(:func:`graph_db`), so a ``graphwatch load`` or ``resolve`` in another process can take its
+write lock between requests; while one holds it, pages say so and the alert pages — which
+read only ``alerts.sqlite`` — keep working. Alerts, verdicts and the audit live in SQLite
+(WAL, ``BEGIN IMMEDIATE``): every request opens its own connection (:func:`alerts`), so
+two sessions recording verdicts at once are serialised for a moment and both are kept.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import streamlit as st
+
+from graphwatch.exc import WorkspaceError
+
+from . import ENV_NEO4J, ENV_WORKSPACE
+
+
+class Busy(Exception):
+    """Another process holds the workspace's write lock (a load or resolve is running)."""
+
+
+def workspace() -> Path:
+    """The workspace this explorer shows (``graphwatch app --workspace``)."""
+    value = os.environ.get(ENV_WORKSPACE)
+    if not value:
+        st.error("未指定工作区：用 graphwatch app --workspace WS 启动 / no workspace: start with "
+                 "'graphwatch app --workspace WS'")
+        st.stop()
+    return Path(value)
+
+
+def neo4j_uri() -> str | None:
+    return os.environ.get(ENV_NEO4J) or None
+
+
+@contextmanager
+def graph_db():
+    """The workspace opened read-only for this request (closed at its end)."""
+    from graphwatch.store import Workspace
+
+    try:
+        ws = Workspace(workspace(), read_only=True)
+    except WorkspaceError as exc:
+        if "cannot open" in str(exc):
+            raise Busy(str(exc)) from None
+        raise
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+@contextmanager
+def alerts():
+    """The alert store, one SQLite connection per request."""
+    from graphwatch.alerts.store import AlertStore
+
+    store = AlertStore(workspace())
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def fingerprint() -> str:
+    """What changes with every load and resolve (the analytics cache's key)."""
+    from graphwatch.analytics.graph import fingerprint as fp
+
+    with graph_db() as ws:
+        return fp(ws.con)
+
+
+@st.cache_resource(max_entries=2, show_spinner="读取图谱 / reading the graph…")
+def _graph(folder: str, fp: str):
+    from graphwatch.analytics import load_graph
+
+    return load_graph(folder)
+
+
+_last_graph: dict = {}
+
+
+def graph():
+    """The workspace's graph as arrays (memory-mapped from the analytics cache). While a load
+    holds the database, the last graph read stays in use."""
+    folder = str(workspace())
+    try:
+        g = _graph(folder, fingerprint())
+    except Busy:
+        if folder in _last_graph:
+            return _last_graph[folder]
+        raise
+    _last_graph[folder] = g
+    return g
+
+
+@st.cache_data(max_entries=2, show_spinner="建立姓名索引 / indexing names…")
+def names(folder: str, fp: str):
+    from graphwatch.store import Workspace
+
+    from .services import name_index
+
+    with Workspace(folder, read_only=True) as ws:
+        return name_index(ws.con)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def library(folder: str) -> tuple[dict, dict]:
+    """Pattern id → (title zh, title en, file, cypher, params) and id → error for files that do not parse.
+    Files are parsed one by one, so one broken file never hides the rest."""
+    from graphwatch.alerts.library import parse_pattern, patterns_dir
+    from graphwatch.exc import GraphwatchError
+    from graphwatch.schema import workspace_schema
+
+    from .services import model_folder
+
+    schema = workspace_schema(folder)
+    good, bad = {}, {}
+    for place in (patterns_dir(), model_folder(folder)):
+        for f in sorted(Path(place).glob("*.yaml")) if Path(place).is_dir() else []:
+            try:
+                p = parse_pattern(f, schema=schema)
+            except GraphwatchError as exc:
+                bad[f.stem] = str(exc)
+                continue
+            good[p.id] = {"zh": p.title_zh, "en": p.title_en, "file": str(f), "cypher": p.cypher or "",
+                          "params": {k: v for k, v in p.defaults().items()}, "kind": p.kind}
+    return good, bad
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def schema_titles(folder: str):
+    from graphwatch.schema import workspace_schema
+
+    return workspace_schema(folder)
