@@ -1,7 +1,7 @@
 """The Streamlit explorer of graphwatch (``graphwatch app``).
 
 A package beside ``graphwatch/`` in the same wheel: nothing in ``graphwatch/`` imports
-streamlit. ``main.py`` only routes; ``pages/`` are thin views over the library; ``cache.py``
+streamlit. ``main.py`` only routes; ``views/`` are thin pages over the library (not ``pages/``: Streamlit would list that folder itself); ``cache.py``
 holds every Streamlit cache; ``widgets.py`` the widgets pages share; ``i18n.py`` the strings
 (Chinese first, English on a switch); ``services.py`` plain functions the views call
 (no streamlit there either, so they are tested and reused without a browser).

@@ -14,8 +14,8 @@ from graphwatch_app.widgets import lang, sidebar
 st.set_page_config(page_title="graphwatch", layout="wide")
 sidebar()
 here = __file__.rsplit("/", 1)[0]
-PAGES = [("queue", "pages/queue.py", "🚨"), ("alert", "pages/alert.py", "🔎"), ("search", "pages/search.py", "🔍"),
-         ("entity", "pages/entity.py", "👤"), ("paths", "pages/paths.py", "🧭"), ("workbench", "pages/workbench.py", "🛠"),
-         ("trends", "pages/trends.py", "📈"), ("data", "pages/data.py", "🗂")]
-st.navigation([st.Page(f"{here}/{file}", title=t(name, lang()), icon=icon, url_path=name, default=name == "queue")
-               for name, file, icon in PAGES]).run()
+PAGES = [("queue", "views/queue.py"), ("alert", "views/alert.py"), ("search", "views/search.py"),
+         ("entity", "views/entity.py"), ("paths", "views/paths.py"), ("workbench", "views/workbench.py"),
+         ("trends", "views/trends.py"), ("data", "views/data.py")]
+st.navigation([st.Page(f"{here}/{file}", title=t(name, lang()), url_path=name, default=name == "queue")
+               for name, file in PAGES]).run()

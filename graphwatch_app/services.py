@@ -277,13 +277,13 @@ def save_pattern(workspace, pattern_id: str, cypher: str, *, title_zh: str, titl
            "severity": "medium", "subject": subject,
            "explain": {"zh": f"{{{subject}.name}} 命中模型 {pattern_id}", "en": f"{{{subject}.name}} matches {pattern_id}"},
            "cypher": cypher}
-    folder.mkdir(exist_ok=True)
-    tmp = target.with_suffix(".yaml.tmp")
-    tmp.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    try:
-        parse_pattern(tmp, schema=schema)
-    except GraphwatchError:
-        tmp.unlink()
-        raise
-    tmp.replace(target)
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:       # checked under its final name before it is kept
+        draft = Path(scratch) / target.name
+        draft.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        parse_pattern(draft, schema=schema)
+        folder.mkdir(exist_ok=True)
+        shutil.copyfile(draft, target)
     return target

@@ -71,7 +71,7 @@ def guarded(source: str | None = None):
 
 
 def _styles():
-    from st_link_analysis import EdgeStyle, NodeStyle
+    from st_link_analysis import NodeStyle
 
     class _Raw:
         def __init__(self, selector, style):
@@ -94,12 +94,16 @@ def _styles():
 def graph_view(elements: dict, *, key: str, height: int = 480, expand: bool = False):
     """Draw ``elements`` with st-link-analysis; returns the component's last event (a click on
     a node or relationship, or an expand) or ``None``."""
+    import warnings
+
     from st_link_analysis import EdgeStyle, st_link_analysis
     from st_link_analysis.component.events import Event
 
     nodes, raw = _styles()
-    edges = [EdgeStyle(e["data"]["label"], caption="label", directed=True)
-             for e in {e["data"]["label"]: e for e in elements["edges"]}.values()]
+    with warnings.catch_warnings():      # 0.4.0 warns about its own deprecated 'labeled' default on every edge style
+        warnings.simplefilter("ignore")
+        edges = [EdgeStyle(e["data"]["label"], caption="label", directed=True)
+                 for e in {e["data"]["label"]: e for e in elements["edges"]}.values()]
     events = [Event("clicked_node", "click tap", "node"), Event("clicked_edge", "click tap", "edge")]
     return st_link_analysis(elements, layout="cose", node_styles=nodes, edge_styles=edges + raw, height=height,
                             key=key, node_actions=["expand"] if expand else [], events=events)

@@ -32,8 +32,9 @@ def app(workspace: Path, port: int, neo4j_uri):
     if not (workspace / WORKSPACE_MARK).exists():
         raise GraphwatchError(f"{workspace}: not a graphwatch workspace (no {WORKSPACE_MARK})")
     try:
-        import streamlit  # noqa: F401
+        import importlib
 
+        importlib.import_module("streamlit")
         from graphwatch_app import ENV_NEO4J, ENV_WORKSPACE, streamlit_args
     except ImportError as exc:
         raise GraphwatchError(f"the explorer is not installed ({exc}); install graphwatch with its dependencies") from None

@@ -64,7 +64,7 @@ with guarded():
             pick = st.selectbox(tr("choose_alert"), [a["id"] for a in involved], key="e_alert")
             if st.button(tr("open_alert"), key="e_open_alert"):
                 st.session_state["alert_id"] = pick
-                st.switch_page("pages/alert.py")
+                st.switch_page("views/alert.py")
         else:
             st.caption(tr("none"))
     with tabs[4]:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from graphwatch.alerts.store import STATUS_ZH, STATUSES
 from graphwatch_app import cache
-from graphwatch_app.services import show_key, show_text
+from graphwatch_app.services import show_text
 from graphwatch_app.widgets import guarded, lang, tr, unmasked
 
 st.title(tr("queue"))
@@ -70,7 +70,7 @@ else:
     chosen = c[0].selectbox(tr("choose_alert"), [a["id"] for a in rows], key="q_pick")
     if c[1].button(tr("open_alert"), key="q_open", type="primary"):
         st.session_state["alert_id"] = chosen
-        st.switch_page("pages/alert.py")
+        st.switch_page("views/alert.py")
 
 st.subheader(tr("counts"))
 counts = pd.DataFrame([{tr("model"): model_name(m), "alerts": d["alerts"], tr("confirm"): d["confirmed"],

@@ -38,4 +38,4 @@ if submitted or st.session_state.get("s_hits") is not None:
                                                          for h in hits if h["id"] == i))
         if c[1].button(tr("open_entity"), key="s_open"):
             st.session_state["entity_id"] = int(pick)
-            st.switch_page("pages/entity.py")
+            st.switch_page("views/entity.py")

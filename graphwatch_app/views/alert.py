@@ -53,10 +53,10 @@ with right:
         subject = next((n for n in alert["evidence"]["nodes"] if n["key"] == alert["subject_key"]), None)
         if subject:
             st.session_state["entity_id"] = int(subject["id"])
-            st.switch_page("pages/entity.py")
+            st.switch_page("views/entity.py")
 
 st.subheader(tr("verdict"))
-note = st.text_area(tr("note"), key=f"a_note", max_chars=2000)
+note = st.text_area(tr("note"), key="a_note", max_chars=2000)
 c = st.columns(4)
 for col, (status, label) in zip(c, (("confirmed", "confirm"), ("dismissed", "dismiss"), ("in_review", "in_review"))):
     if col.button(tr(label), key=f"a_{status}", type="primary" if status == "confirmed" else "secondary"):

@@ -1,0 +1,237 @@
+"""Every page of the explorer in Streamlit's AppTest on a small demo workspace: no exception,
+its key widgets present, verdicts and exports recorded, hostile input refused with a clear
+message and nothing changed."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("streamlit", reason="the explorer needs streamlit: pip install -r requirements/dev.lock")
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from graphwatch.alerts.store import AlertStore  # noqa: E402
+from graphwatch_app import ENTRY, ENV_WORKSPACE  # noqa: E402
+
+from app_support import HOSTILE, HOSTILE_CYPHER, demo_workspace, state  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    return demo_workspace(tmp_path_factory.mktemp("app"))
+
+
+@pytest.fixture
+def app(ws, monkeypatch):
+    monkeypatch.setenv(ENV_WORKSPACE, str(ws))
+
+    def open_page(page: str | None = None, **session) -> AppTest:
+        at = AppTest.from_file(str(ENTRY), default_timeout=90)
+        for k, v in session.items():
+            at.session_state[k] = v
+        at.run()
+        if page:
+            at.switch_page(f"views/{page}.py")
+            at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+    return open_page
+
+
+def keys(at) -> set:
+    return {w.key for kind in (at.button, at.selectbox, at.text_input, at.text_area, at.multiselect, at.toggle, at.radio,
+                                 at.number_input, at.date_input)
+            for w in kind if w.key}
+
+
+def errors(at) -> str:
+    return " ".join(str(e.value) for e in at.error)
+
+
+def test_queue(app, ws):
+    at = app()
+    assert at.title[0].value == "预警列表"
+    assert {"q_model", "q_sev", "q_status", "q_town", "q_village", "q_per", "q_page", "q_pick", "q_open",
+            "lang", "who", "unmask"} <= keys(at)
+    with AlertStore(ws) as store:
+        total = store.count()
+        models = store.precision()
+    assert any(f"{total:,}" in m.value for m in at.markdown)
+    counts = at.dataframe[-1].value
+    assert len(counts) == len(models) and "查实率" in counts.columns
+    at.selectbox(key="q_model").set_value(sorted(models)[0]).run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == models[sorted(models)[0]]["alerts"]
+
+
+def test_english_switch(app):
+    at = app()
+    at.radio(key="lang").set_value("en").run()
+    assert at.title[0].value == "Alert queue"
+    at.switch_page("views/alert.py").run()
+    assert at.title[0].value == "Alert detail" and not at.exception
+
+
+def test_alert_verdict_and_export(app, ws):
+    with AlertStore(ws) as store:
+        alert_id = store.list(limit=1)[0]["id"]
+    at = app("alert", alert_id=alert_id)
+    assert at.selectbox(key="a_pick").value == alert_id
+    assert {"a_confirmed", "a_dismissed", "a_in_review", "a_note"} <= keys(at)
+    at.button(key="a_confirmed").click().run()                 # no reviewer name: refused
+    assert any("审核人" in w.value for w in at.warning)
+    at.text_input(key="who").set_value("李四").run()
+    at.text_area(key="a_note").set_value("已核实死亡登记").run()
+    at.button(key="a_confirmed").click().run()
+    assert not at.exception
+    with AlertStore(ws) as store:
+        history = store.history(alert_id)
+        assert store.get(alert_id)["status"] == "confirmed"
+    assert history[-1]["who"] == "李四" and history[-1]["note"] == "已核实死亡登记"
+    assert any("李四" in str(h) for h in at.dataframe[-1].value.values.tolist())
+    # an SVG export, masked, audited with the reviewer's name
+    at.button(key=f"alert-{alert_id}-prepare").click().run()
+    assert not at.exception and not at.error, errors(at)
+    with AlertStore(ws) as store:
+        last = store.audit_log(1)[0]
+    assert last["action"] == "export" and last["who"] == "李四" and last["format"] == "svg" and last["masked"] == 1
+
+
+def test_unmask_is_audited(app, ws):
+    at = app("alert", who="王五")
+    at.toggle(key="unmask").set_value(True).run()
+    with AlertStore(ws) as store:
+        last = store.audit_log(1)[0]
+    assert last["action"] == "unmask" and last["who"] == "王五" and last["masked"] == 0
+    assert at.warning and not at.exception
+
+
+def _a_person(ws):
+    from graphwatch.store import Workspace
+
+    with Workspace(ws, read_only=True) as w:
+        return w.con.execute("""SELECT nid, name, id_number FROM node WHERE list_contains(labels, 'Person')
+            AND name IS NOT NULL AND id_number IS NOT NULL AND name IN (SELECT name FROM node GROUP BY name
+            HAVING count(*) = 1) ORDER BY nid LIMIT 2""").fetchall()
+
+
+def test_search(app, ws):
+    (nid, name, id_number), _ = _a_person(ws)
+    at = app("search")
+    at.text_input(key="s_text").set_value(name)
+    at.button[0].click().run()
+    assert not at.exception and not at.error, errors(at)
+    table = at.dataframe[0].value
+    assert str(nid) in table["id"].tolist() and "来源" in table.columns
+    at.text_input(key="s_text").set_value(id_number)
+    at.button[0].click().run()
+    assert str(nid) in at.dataframe[0].value["id"].tolist()
+    assert id_number not in str(at.dataframe[0].value.values.tolist())        # masked by default
+    assert "s_open" in keys(at)
+
+
+def test_search_hostile_input(app, ws):
+    before = state(ws)
+    at = app("search")
+    for text in HOSTILE:
+        at.text_input(key="s_text").set_value(text)
+        at.button[0].click().run()
+        assert not at.exception, text
+        shown = errors(at) + " ".join(i.value for i in at.info)
+        assert shown, f"no message for {text[:40]!r}"
+    assert state(ws) == before
+
+
+def test_entity_page_expands(app, ws):
+    (nid, name, _), _ = _a_person(ws)
+    at = app("entity", entity_id=nid)
+    assert not at.error, errors(at)
+    assert {"e_types", "e_expand_pick", "e_expand"} <= keys(at)
+    first = len(at.session_state["nb"]["nodes"])
+    options = at.selectbox(key="e_expand_pick").options
+    assert options
+    at.button(key="e_expand").click().run()
+    assert not at.exception
+    assert len(at.session_state["nb"]["expanded"]) == 2 and len(at.session_state["nb"]["nodes"]) >= first
+    assert any("name" in str(df.value.values.tolist()) for df in at.dataframe)      # properties with sources
+
+
+def test_paths(app, ws):
+    from graphwatch.store import Workspace
+
+    with Workspace(ws, read_only=True) as w:
+        a, b = w.con.execute("""SELECT s.nid, d.nid FROM rel r JOIN node s ON s.nid = r.src JOIN node d ON d.nid = r.dst
+            WHERE r.type = 'SPOUSE_OF' ORDER BY r.rid LIMIT 1""").fetchone()
+    at = app("paths")
+    at.text_input(key="p_from").set_value(str(a))
+    at.text_input(key="p_to").set_value(str(b))
+    at.button[0].click().run()
+    assert not at.exception and not at.error, errors(at)
+    assert at.session_state["p_result"]["found"][0]["hops"] == 1
+    assert "paths-prepare" in keys(at)
+
+
+def test_workbench(app, ws):
+    at = app("workbench")
+    assert {"w_pick", "w_cypher", "w_params", "w_validate", "w_sql", "w_run", "w_fixtures", "w_limit"} <= keys(at)
+    at.text_area(key="w_cypher").set_value("MATCH (p:Person)\nRETURN p.nam").run()
+    at.button(key="w_validate").click().run()
+    assert "line 2" in errors(at) and "column" in errors(at)
+    assert any("^" in c.value for c in at.code)                      # the caret under the column
+    at.text_area(key="w_cypher").set_value("MATCH (p:Person) RETURN p.name AS name").run()
+    at.button(key="w_sql").click().run()
+    assert any("SELECT" in c.value for c in at.code)
+    at.number_input(key="w_limit").set_value(7).run()
+    at.button(key="w_run").click().run()
+    assert not at.error, errors(at)
+    assert len(at.session_state["w_result"]) == 7
+    # a shipped pattern and its fixtures
+    at.selectbox(key="w_pick").set_value("own_village_project").run()
+    assert "MATCH" in at.text_area(key="w_cypher").value
+    at.button(key="w_fixtures").click().run()
+    assert at.success and not at.error, errors(at)
+
+
+def test_workbench_hostile_input(app, ws):
+    before = state(ws)
+    at = app("workbench")
+    for text in HOSTILE_CYPHER:
+        at.text_area(key="w_cypher").set_value(text).run()
+        at.button(key="w_run").click().run()
+        assert not at.exception, text
+        assert errors(at), f"no message for {text[:50]!r}"
+    at.text_area(key="w_cypher").set_value("MATCH (p:Person) RETURN p").run()
+    at.text_input(key="w_params").set_value("{'; DROP TABLE node").run()
+    at.button(key="w_run").click().run()
+    assert "JSON" in errors(at)
+    assert state(ws) == before
+
+
+def test_workbench_saves_a_pattern(app, ws):
+    at = app("workbench", who="赵六")
+    at.text_area(key="w_cypher").set_value("MATCH (o:Official)-[:SPOUSE_OF]-(s:Person)\nRETURN o, s").run()
+    at.text_input(key="w_pid").set_value("spouse_check")
+    at.text_input(key="w_subject").set_value("o")
+    at.button(key="FormSubmitter:w_save-另存为模型文件").click().run()
+    assert not at.error, errors(at)
+    saved = ws / "patterns" / "spouse_check.yaml"
+    assert saved.exists()
+    from graphwatch.alerts.library import parse_pattern
+
+    assert parse_pattern(saved).id == "spouse_check"
+    saved.unlink()
+
+
+def test_trends(app):
+    at = app("trends")
+    assert at.title[0].value == "趋势" and "t_period" in keys(at)
+    at.radio(key="t_period").set_value("month").run()
+    assert not at.exception and at.dataframe[0].value["period"].str.len().eq(7).all()
+
+
+def test_data(app, ws):
+    at = app("data")
+    assert not at.error, errors(at)
+    reports = at.dataframe[0].value
+    assert reports["read = loaded + quarantined"].all() and len(reports) > 3
+    assert {"d_same", "d_not_same", "d_unsure"} <= keys(at)
