@@ -16,7 +16,8 @@ GRAPH_EVENTS = None
 LABEL_COLOURS = {"Person": "#4e79a7", "Official": "#e15759", "VillageCadre": "#e15759", "Company": "#f28e2b",
                  "Organisation": "#76b7b2", "Village": "#59a14f", "Township": "#59a14f", "County": "#59a14f",
                  "Contract": "#b07aa1", "Project": "#9c755f", "Tender": "#9c755f", "Benefit": "#edc948",
-                 "Programme": "#edc948", "PoliceCase": "#bab0ac", "Household": "#8cd17d"}
+                 "Programme": "#edc948", "PoliceCase": "#bab0ac", "Household": "#8cd17d",
+                 "DeathRecord": "#79706e", "Disability": "#d4a6c8", "RealEstate": "#86bcb6", "Vehicle": "#86bcb6"}
 
 
 def lang() -> str:
