@@ -235,3 +235,42 @@ def test_data(app, ws):
     reports = at.dataframe[0].value
     assert reports["read = loaded + quarantined"].all() and len(reports) > 3
     assert {"d_same", "d_not_same", "d_unsure"} <= keys(at)
+
+
+def test_usable_while_another_process_writes(app, ws):
+    """A load in another process holds DuckDB's write lock: the alert pages (SQLite) keep
+    working and verdicts are recorded; graph pages say the workspace is busy instead of failing."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom graphwatch.store import Workspace\n"
+                               f"w = Workspace({str(ws)!r})\nprint('holding', flush=True)\nsys.stdin.read()"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        at = app(who="并发测试")
+        assert at.title[0].value == "预警列表" and at.dataframe[0].value.shape[0] > 0
+        at.switch_page("views/alert.py").run()
+        assert not at.exception and not at.error, errors(at)
+        alert_id = at.selectbox(key="a_pick").value
+        at.button(key="a_in_review").click().run()
+        with AlertStore(ws) as store:
+            assert store.history(alert_id)[-1]["who"] == "并发测试"
+        at.switch_page("views/data.py").run()
+        assert not at.exception and any("另一进程" in w.value for w in at.warning)
+    finally:
+        holder.stdin.close()
+        holder.wait(30)
+
+
+def test_two_sessions_both_keep_their_verdicts(app, ws):
+    with AlertStore(ws) as store:
+        alert_id = store.list(limit=2)[1]["id"]
+        before = len(store.history(alert_id))
+    first, second = app("alert", alert_id=alert_id, who="甲"), app("alert", alert_id=alert_id, who="乙")
+    first.button(key="a_confirmed").click().run()
+    second.button(key="a_dismissed").click().run()              # a page loaded before the first verdict
+    with AlertStore(ws) as store:
+        history = store.history(alert_id)[before:]
+    assert [(h["who"], h["status"]) for h in history] == [("甲", "confirmed"), ("乙", "dismissed")]
+    assert history[1]["previous"] == "confirmed"
