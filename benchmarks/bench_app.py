@@ -70,7 +70,7 @@ def wait_graph(page, more_than: int = 0, timeout: float = 60) -> int:
         n = graph_nodes(page)
         if n > more_than:
             return n
-        time.sleep(0.02)
+        page.wait_for_timeout(20)        # lets Playwright process events (frames attaching)
     raise TimeoutError("no graph drawn")
 
 

@@ -68,12 +68,40 @@ def alerts():
         store.close()
 
 
-def fingerprint() -> str:
-    """What changes with every load and resolve (the analytics cache's key)."""
+def _stamp(folder: Path) -> tuple:
+    """The database files' sizes and change times: a load or resolve changes them, a read does not."""
+    out = []
+    for name in ("graph.duckdb", "graph.duckdb.wal"):
+        try:
+            st_ = (folder / name).stat()
+            out.append((st_.st_size, st_.st_mtime_ns))
+        except FileNotFoundError:
+            out.append(None)
+    return tuple(out)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _fingerprint(folder: str, stamp: tuple) -> str:
     from graphwatch.analytics.graph import fingerprint as fp
 
     with graph_db() as ws:
         return fp(ws.con)
+
+
+def fingerprint() -> str:
+    """What changes with every load and resolve (the analytics cache's key); computed again
+    only when the database files change (it scans every node and relationship id)."""
+    folder = workspace()
+    return _fingerprint(str(folder), _stamp(folder))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def entity_page(folder: str, fp: str, nid: int) -> tuple:
+    """An entity's properties with sources, timeline and SAME_AS candidates (per graph version)."""
+    from .services import entity, same_as, timeline
+
+    with graph_db() as ws:
+        return entity(ws.con, nid), timeline(ws.con, nid), same_as(ws.con, nid)
 
 
 @st.cache_resource(max_entries=2, show_spinner="读取图谱 / reading the graph…")
@@ -110,8 +138,22 @@ def names(folder: str, fp: str):
         return name_index(ws.con)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
 def library(folder: str) -> tuple[dict, dict]:
+    """The pattern library (see :func:`_library`), parsed again only when a file changes."""
+    from graphwatch.alerts.library import patterns_dir
+
+    from .services import model_folder
+
+    files = [f for place in (patterns_dir(), model_folder(folder)) if Path(place).is_dir()
+             for f in sorted(Path(place).glob("*.yaml"))]
+    return _library(folder, tuple((str(f), f.stat().st_mtime_ns) for f in files))
+
+
+library.clear = lambda: _library.clear()
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _library(folder: str, files: tuple) -> tuple[dict, dict]:
     """Pattern id → (title zh, title en, file, cypher, params) and id → error for files that do not parse.
     Files are parsed one by one, so one broken file never hides the rest."""
     from graphwatch.alerts.library import parse_pattern, patterns_dir
@@ -134,8 +176,16 @@ def library(folder: str) -> tuple[dict, dict]:
     return good, bad
 
 
-@st.cache_data(ttl=60, show_spinner=False)
 def schema_titles(folder: str):
+    """The workspace's schema (its own ``schema.yaml`` when it has one), read again when that file changes."""
+    from graphwatch.schema import WORKSPACE_SCHEMA
+
+    own = Path(folder) / WORKSPACE_SCHEMA
+    return _schema(folder, own.stat().st_mtime_ns if own.exists() else None)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _schema(folder: str, stamp):
     from graphwatch.schema import workspace_schema
 
     return workspace_schema(folder)

@@ -94,7 +94,7 @@ def graph_frame(page, min_nodes: int = 1):
                         return f
                 except Exception:        # the frame was replaced by a rerun
                     pass
-        time.sleep(0.3)
+        page.wait_for_timeout(300)       # (not time.sleep: Playwright handles frame events meanwhile)
     raise AssertionError(f"no graph with {min_nodes} node(s) drawn")
 
 

@@ -15,6 +15,10 @@ if not ids:
     st.info(f"{tr('no_alerts')} {cache.workspace()}")
     st.stop()
 wanted = st.query_params.get("alert") or st.session_state.get("alert_id")
+if wanted and wanted not in ids:                   # opened from a later page of the queue
+    with cache.alerts() as store:
+        if store.con.execute("SELECT 1 FROM alert WHERE id = ?", [wanted]).fetchone():
+            ids.insert(0, wanted)
 if wanted in ids and st.session_state.get("a_pick") != wanted and st.session_state.get("_alert_from") != wanted:
     st.session_state["a_pick"] = wanted
     st.session_state["_alert_from"] = wanted

@@ -6,8 +6,7 @@ import streamlit as st
 from graphwatch.alerts.evidence import subgraph
 from graphwatch.analytics import find_entity, neighbours
 from graphwatch_app import cache
-from graphwatch_app.services import (alerts_involving, check_search, elements, entity, same_as, show_key,
-                                     show_props, show_text, shown, timeline)
+from graphwatch_app.services import alerts_involving, check_search, elements, show_key, show_props, show_text, shown
 from graphwatch_app.widgets import details, graph_view, guarded, lang, new_event, tr, unmasked
 
 st.title(tr("entity"))
@@ -38,10 +37,7 @@ def expand(state: dict, ids, types) -> None:
 
 
 with guarded():
-    with cache.graph_db() as ws:
-        info = entity(ws.con, nid)
-        events = timeline(ws.con, nid)
-        twins = same_as(ws.con, nid)
+    info, events, twins = cache.entity_page(str(cache.workspace()), cache.fingerprint(), int(nid))
     name = next((p["value"] for p in info["properties"] if p["property"] == "name"), "")
     st.subheader(f"{name} · {' · '.join(info['labels'])}")
     st.caption(f"{show_key(info['key'], um)} · id {info['id']} · {tr('sources')}: {', '.join(info['datasets'])}")
@@ -77,19 +73,29 @@ with guarded():
         g = cache.graph()
         types = st.multiselect(tr("types_filter"), sorted(g.types), key="e_types")
         state = st.session_state.get("nb")
-        if not state or state["root"] != nid or st.button(tr("reset"), key="e_reset"):
+        if not state or state["root"] != nid:
             state = {"root": nid, "nodes": {nid}, "rels": set(), "expanded": set(), "cut": 0}
             expand(state, [nid], types)
             st.session_state["nb"] = state
-        c = st.columns([3, 1])
+        # an expansion asked for by a double-click (the component's value, read before it is drawn
+        # again) or by the button is applied before drawing: one run per expansion, no st.rerun
+        event = new_event(st.session_state.get(f"nb-{nid}"), f"nb-{nid}")
+        if event and event.get("action") == "expand":
+            expand(state, [int(i) for i in event["data"]["node_ids"]], types)
+        c = st.columns([3, 1, 1])
+        pick = st.session_state.get("e_expand_pick")
+        if c[1].button(tr("expand"), key="e_expand") and pick is not None:
+            expand(state, [pick], types)
+        if c[2].button(tr("reset"), key="e_reset"):
+            state.update(nodes={nid}, rels=set(), expanded=set(), cut=0)
+            expand(state, [nid], types)
         with cache.graph_db() as ws:
             sub = subgraph(ws.con, state["nodes"], state["rels"])
         names = {n["id"]: f"{n['properties'].get('name') or n['key']} ({n['id']})" for n in sub["nodes"]}
-        choice = c[0].selectbox(tr("expand"), [i for i in names if i not in state["expanded"]] or [nid],
-                                format_func=lambda i: names.get(i, str(i)), key="e_expand_pick")
-        if c[1].button(tr("expand"), key="e_expand"):
-            expand(state, [choice], types)
-            st.rerun()
+        options = [i for i in names if i not in state["expanded"]] or [nid]
+        if st.session_state.get("e_expand_pick") not in options:
+            st.session_state.pop("e_expand_pick", None)
+        c[0].selectbox(tr("expand"), options, format_func=lambda i: names.get(i, str(i)), key="e_expand_pick")
         st.caption(f"{len(state['nodes'])} nodes · {len(state['rels'])} relationships · {tr('hop_of')} "
                    f"{len(state['expanded'])}" + (f" · {state['cut']} not shown (limit {EXPAND_LIMIT} per expansion)"
                                                   if state["cut"] else ""))
@@ -99,9 +105,5 @@ with guarded():
             value = graph_view(elements(view["nodes"], view["rels"], focus=[nid], lang=lang(),
                                         schema=cache.schema_titles(str(cache.workspace()))),
                                key=f"nb-{nid}", expand=True, height=520)
-        event = new_event(value, f"nb-{nid}")
-        if event and event.get("action") == "expand":
-            expand(state, [int(i) for i in event["data"]["node_ids"]], types)
-            st.rerun()
         with right:
             details(value, view["nodes"], view["rels"])
