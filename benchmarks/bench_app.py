@@ -140,7 +140,10 @@ def main() -> None:
             browser.close()
     finally:
         app.terminate()
-        app.wait(15)
+        try:
+            app.wait(20)
+        except subprocess.TimeoutExpired:
+            app.kill()
     goals = {"page load": 2.0, "alert detail": 1.0, "2-hop expansion": 0.5}
     print(f"\n{args.persons:,} persons, {nodes:,} nodes, {rels:,} relationships; {platform.machine()}, "
           f"{os.cpu_count()} cores; median of {args.repeat} after a warm-up")

@@ -129,6 +129,10 @@ def test_explorer_starts_from_the_wheel(venv, tmp_path):
         assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).status == 200
     finally:
         proc.terminate()
-        proc.wait(15)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
     out = _run([venv / "bin" / "python", "-c", "import graphwatch_app; print(graphwatch_app.ENTRY)"], cwd=tmp_path).stdout
     assert str(venv) in out and str(ROOT) not in out

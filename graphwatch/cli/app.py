@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -45,8 +46,16 @@ def app(workspace: Path, port: int, neo4j_uri):
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
     console.print(f"graphwatch explorer: http://127.0.0.1:{port}  (workspace {workspace}; Ctrl-C stops it)", markup=False)
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", *streamlit_args(port)], env=env)
+
+    def stop(*_):                 # SIGTERM to this command stops the server too (no orphaned streamlit)
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
     try:
         sys.exit(proc.wait())
     except KeyboardInterrupt:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:      # a server with open sessions may not stop on SIGTERM
+            proc.kill()
+            proc.wait()
