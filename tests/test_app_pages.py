@@ -274,3 +274,70 @@ def test_two_sessions_both_keep_their_verdicts(app, ws):
         history = store.history(alert_id)[before:]
     assert [(h["who"], h["status"]) for h in history] == [("甲", "confirmed"), ("乙", "dismissed")]
     assert history[1]["previous"] == "confirmed"
+
+
+def _unique_person(ws, where: str):
+    from graphwatch.store import Workspace
+
+    with Workspace(ws, read_only=True) as w:
+        return w.con.execute(f"""SELECT nid, name FROM node WHERE list_contains(labels, 'Person') AND {where}
+            AND name IN (SELECT name FROM node GROUP BY name HAVING count(*) = 1) ORDER BY nid LIMIT 1""").fetchone()
+
+
+def test_search_homophone_and_traditional(app, ws):
+    """The resolver's normalisers: traditional characters fold to simplified (an exact match), and
+    a name written with another character of the same pinyin (章 for 张) is found as a homophone."""
+    nid, name = _unique_person(ws, "name LIKE '张%' AND length(name) = 3")
+    at = app("search")
+    at.text_input(key="s_text").set_value("章" + name[1:])
+    at.button[0].click().run()
+    table = at.dataframe[0].value
+    assert "homophone" in table.loc[table["id"] == str(nid), "匹配方式"].tolist()
+    nid, name = _unique_person(ws, "name LIKE '陈%'")
+    at.text_input(key="s_text").set_value("陳" + name[1:])
+    at.button[0].click().run()
+    table = at.dataframe[0].value
+    assert table.loc[table["id"] == str(nid), "匹配方式"].tolist() == ["name"]
+
+
+def test_entity_shows_its_alerts(app, ws):
+    with AlertStore(ws) as store:
+        alert = store.list(limit=1)[0]
+    subject = next(n for n in alert["evidence"]["nodes"] if n["key"] == alert["subject_key"])
+    at = app("entity", entity_id=int(subject["id"]))
+    assert not at.error, errors(at)
+    assert alert["id"] in at.selectbox(key="e_alert").options
+    at.button(key="e_open_alert").click().run()
+    assert at.title[0].value == "预警详情" and at.selectbox(key="a_pick").value == alert["id"]
+
+
+@pytest.mark.parametrize("fmt,magic", [("png", b"\x89PNG"), ("pdf", b"%PDF"), ("dossier", b"%PDF"),
+                                       ("graphml", b"<?xml"), ("json", b"{"), ("anx", b"<")])
+def test_alert_exports(app, ws, fmt, magic):
+    with AlertStore(ws) as store:
+        alert_id = store.list(limit=1)[0]["id"]
+    at = app("alert", alert_id=alert_id, who="导出员")
+    key = f"alert-{alert_id}"
+    at.radio(key=f"{key}-fmt").set_value(fmt).run()
+    at.button(key=f"{key}-prepare").click().run()
+    assert not at.error, errors(at)
+    got_fmt, name, data = at.session_state[f"{key}-file"]
+    assert got_fmt == fmt and data.lstrip().startswith(magic)
+    with AlertStore(ws) as store:
+        last = store.audit_log(1)[0]
+    assert (last["format"], last["who"], last["masked"]) == (fmt, "导出员", 1)
+
+
+def test_review_queue_judgement(app, ws):
+    """相同 / 不同 / 无法确定 on the data page records a judgement in the workspace (it re-clusters)."""
+    from graphwatch.store import Workspace
+
+    at = app("data", who="审核员")
+    if "d_pair" not in keys(at):
+        pytest.fail("the demo workspace has no review pairs: the data page shows no queue to judge")
+    at.button(key="d_unsure").click().run()
+    assert not at.exception and not at.error, errors(at)
+    assert at.success
+    with Workspace(ws, read_only=True) as w:
+        who, judgement = w.con.execute("SELECT who, judgement FROM er_judgement ORDER BY judged_at DESC LIMIT 1").fetchone()
+    assert (who, judgement) == ("审核员", "unsure")
