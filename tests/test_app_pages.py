@@ -64,12 +64,19 @@ def test_queue(app, ws):
     assert len(at.dataframe[0].value) == models[sorted(models)[0]]["alerts"]
 
 
+ENGLISH_TITLES = {"alert": "Alert detail", "search": "Search", "entity": "Entity", "paths": "Path finder",
+                  "workbench": "Model workbench", "trends": "Trends", "data": "Data"}
+
+
 def test_english_switch(app):
     at = app()
     at.radio(key="lang").set_value("en").run()
     assert at.title[0].value == "Alert queue"
-    at.switch_page("views/alert.py").run()
-    assert at.title[0].value == "Alert detail" and not at.exception
+    assert "Alerts and precision (查实率) per model" in [h.value for h in at.subheader]
+    for page, title in ENGLISH_TITLES.items():
+        at.switch_page(f"views/{page}.py").run()
+        assert at.title[0].value == title and not at.exception, page
+        assert at.radio(key="lang").value == "en"                   # the switch holds on every page
 
 
 def test_alert_verdict_and_export(app, ws):
@@ -225,7 +232,7 @@ def test_workbench_saves_a_pattern(app, ws):
 def test_trends(app):
     at = app("trends")
     assert at.title[0].value == "趋势" and "t_period" in keys(at)
-    at.radio(key="t_period").set_value("month").run()
+    at.selectbox(key="t_period").set_value("month").run()
     assert not at.exception and at.dataframe[0].value["period"].str.len().eq(7).all()
 
 
@@ -341,3 +348,19 @@ def test_review_queue_judgement(app, ws):
     with Workspace(ws, read_only=True) as w:
         who, judgement = w.con.execute("SELECT who, judgement FROM er_judgement ORDER BY judged_at DESC LIMIT 1").fetchone()
     assert (who, judgement) == ("审核员", "unsure")
+
+
+def test_workbench_runs_every_shipped_pattern(app):
+    """Each shipped Cypher pattern, picked in the workbench, runs with its declared parameters
+    (typed as the file declares them); an algorithm model can only run its fixtures."""
+    from graphwatch.alerts.library import load_library
+
+    at = app("workbench")
+    for pid, p in sorted(load_library().items()):
+        at.selectbox(key="w_pick").set_value(pid).run()
+        if p.kind != "cypher":
+            assert at.button(key="w_run").disabled and not at.button(key="w_fixtures").disabled
+            continue
+        at.button(key="w_run").click().run()
+        assert not at.error and not at.exception, (pid, errors(at))
+        assert at.session_state["w_result"].columns

@@ -8,6 +8,7 @@ from graphwatch_app import cache
 from graphwatch_app.services import show_text
 from graphwatch_app.widgets import guarded, lang, tr, unmasked
 
+LANG = lang()      # captured: a format_func must not read the session when it is called later
 st.title(tr("queue"))
 titles, _ = cache.library(str(cache.workspace()))
 with cache.alerts() as store:
@@ -17,7 +18,7 @@ with cache.alerts() as store:
 
 
 def model_name(m):
-    return f"{titles[m][lang()]} ({m})" if m in titles else m
+    return f"{titles[m][LANG]} ({m})" if m in titles else m
 
 
 ALL = tr("all")
@@ -25,7 +26,7 @@ c = st.columns(4)
 model = c[0].selectbox(tr("model"), [ALL] + models, format_func=lambda m: m if m == ALL else model_name(m), key="q_model")
 severity = c[1].selectbox(tr("severity"), [ALL, "high", "medium", "low"], key="q_sev")
 status = c[2].selectbox(tr("status"), [ALL, *STATUSES], key="q_status",
-                        format_func=lambda s: s if s == ALL else (STATUS_ZH[s] if lang() == "zh" else s))
+                        format_func=lambda s: s if s == ALL else (STATUS_ZH[s] if LANG == "zh" else s))
 order = c[3].selectbox(tr("sort"), ["rank", "date", "model", "first_seen"], key="q_order")
 c = st.columns(4)
 townships = sorted({p[0] for p in places if p[0]})
@@ -60,10 +61,10 @@ if not rows:
 else:
     um = unmasked()
     table = pd.DataFrame([{"id": a["id"], tr("model"): model_name(a["model"]), tr("severity"): a["severity"],
-                           tr("status"): STATUS_ZH[a["status"]] if lang() == "zh" else a["status"],
+                           tr("status"): STATUS_ZH[a["status"]] if LANG == "zh" else a["status"],
                            tr("subject"): a["subject_name"], "ID": show_text(a["subject_ident"], um),
                            tr("township"): a["township"], tr("village"): a["village"], "date": a["event_date"],
-                           tr("explanation"): show_text(a["explain_zh"] if lang() == "zh" else a["explain_en"], um),
+                           tr("explanation"): show_text(a["explain_zh"] if LANG == "zh" else a["explain_en"], um),
                            "rank": round(a["rank"], 3), "matching": a["matching"]} for a in rows])
     st.dataframe(table, hide_index=True, width="stretch", key="q_table")
     c = st.columns([3, 1])

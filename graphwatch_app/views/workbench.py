@@ -11,12 +11,13 @@ from graphwatch_app import cache
 from graphwatch_app.services import check_cypher, check_params, elements, model_folder, save_pattern, shown
 from graphwatch_app.widgets import details, graph_view, guarded, lang, tr, unmasked, who
 
+LANG = lang()      # captured: a format_func must not read the session when it is called later
 st.title(tr("workbench"))
 folder = str(cache.workspace())
 titles, broken = cache.library(folder)
 NEW = tr("new_query")
 pick = st.selectbox(tr("pick_pattern"), [NEW] + sorted(titles), key="w_pick",
-                    format_func=lambda p: p if p == NEW else f"{titles[p][lang()]} ({p})")
+                    format_func=lambda p: p if p == NEW else f"{titles[p][LANG]} ({p})")
 if broken:
     with st.expander(f"{len(broken)} pattern file(s) do not parse"):
         for pid, err in broken.items():
@@ -51,12 +52,18 @@ def open_engine():
 b = st.columns(4)
 action = None
 for col, name in zip(b, ("validate", "sql", "run", "fixtures")):
-    if col.button(tr(name), key=f"w_{name}", disabled=name == "fixtures" and pick == NEW):
+    algorithm = pick != NEW and titles[pick]["kind"] != "cypher"
+    if col.button(tr(name), key=f"w_{name}", disabled=(name == "fixtures" and pick == NEW)
+                  or (name != "fixtures" and algorithm)):
         action = name
 if action in ("validate", "sql", "run"):
     with guarded(cypher):
         text = check_cypher(cypher)
         params = check_params(params_text)
+        if pick != NEW and titles[pick]["kind"] == "cypher":     # typed as the pattern declares them (dates …)
+            from graphwatch.alerts.library import parse_pattern
+
+            params = parse_pattern(titles[pick]["file"]).bind(params)
         with open_engine() as eng:
             if action == "validate":
                 (eng.check(text, params) if hasattr(eng, "check") else eng.explain(text, params))
@@ -91,7 +98,7 @@ if res is not None:
         st.markdown(f"**{tr('hit_evidence')}** ({len(view['nodes'])} · {len(view['rels'])})")
         left, right = st.columns([3, 1])
         with left:
-            value = graph_view(elements(view["nodes"], view["rels"], lang=lang()), key="w_graph")
+            value = graph_view(elements(view["nodes"], view["rels"], lang=LANG), key="w_graph")
         with right:
             details(value, view["nodes"], view["rels"])
     elif nodes:
