@@ -99,6 +99,7 @@ def test_demo_runs_from_the_wheel(venv, tmp_path):
     planted, hits, false_alarms, _ = map(int, found.groups())
     assert planted > 0 and hits == planted and false_alarms == 0
     assert (tmp_path / "demo" / "workspace" / "graph.duckdb").exists()
+    assert f"graphwatch app --workspace {tmp_path / 'demo' / 'workspace'}" in out
 
 
 def test_explorer_starts_from_the_wheel(venv, tmp_path):

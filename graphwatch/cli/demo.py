@@ -52,4 +52,4 @@ def demo(persons: int, seed: int, folder: Path):
         console.print("near-misses reported: " + ", ".join(truth.false_alarms))
     console.print(f"next: graphwatch query \"MATCH (o:Official) RETURN count(*)\" --workspace {rep.workspace}")
     console.print(f"open it in the explorer: graphwatch run --workspace {rep.workspace} && "
-                  f"graphwatch app --workspace {rep.workspace}", markup=False)
+                  f"graphwatch app --workspace {rep.workspace}", markup=False, soft_wrap=True)   # one line to copy
