@@ -192,6 +192,12 @@ def test_workbench(app, ws):
     at.button(key="w_run").click().run()
     assert not at.error, errors(at)
     assert len(at.session_state["w_result"]) == 7
+    # identifiers in the rows are masked unless the reviewer unmasked them
+    at.text_area(key="w_cypher").set_value("MATCH (p:Person) WHERE p.id_number IS NOT NULL RETURN p.id_number AS id, p").run()
+    at.button(key="w_run").click().run()
+    full = [r[0] for r in at.session_state["w_result"].rows]
+    shown = at.dataframe[0].value.values.tolist()
+    assert all(f not in str(shown) for f in full) and all("*" in row[0] and "*" in row[1] for row in shown)
     # a shipped pattern and its fixtures
     at.selectbox(key="w_pick").set_value("own_village_project").run()
     assert "MATCH" in at.text_area(key="w_cypher").value

@@ -8,7 +8,8 @@ import streamlit as st
 
 from graphwatch.alerts.evidence import subgraph
 from graphwatch_app import cache
-from graphwatch_app.services import check_cypher, check_params, elements, model_folder, save_pattern, shown
+from graphwatch_app.services import (check_cypher, check_params, elements, model_folder, save_pattern, show_text,
+                                     shown)
 from graphwatch_app.widgets import details, graph_view, guarded, lang, tr, unmasked, who
 
 LANG = lang()      # captured: a format_func must not read the session when it is called later
@@ -87,8 +88,9 @@ elif action == "fixtures":
 res = st.session_state.get("w_result")
 if res is not None:
     st.subheader(f"{len(res)} {tr('rows')}")
-    st.dataframe(pd.DataFrame([[str(v) for v in row] for row in res.rows], columns=[f"{i}:{c}" for i, c in
-                                                                                   enumerate(res.columns)]),
+    um = unmasked()
+    st.dataframe(pd.DataFrame([[show_text(str(v), um) for v in row] for row in res.rows],
+                              columns=[f"{i}:{c}" for i, c in enumerate(res.columns)]),
                  hide_index=True, width="stretch", key="w_rows")
     nodes = {n for bnd in res.bindings for n in bnd.nodes}
     rels = {r for bnd in res.bindings for r in bnd.rels}
