@@ -78,6 +78,8 @@ def page(running):
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         pg = context.new_page()
         pg.set_default_timeout(60_000)
+        pg.requests = []
+        context.on("request", lambda r: pg.requests.append(r.url))
         yield pg
         browser.close()
 
@@ -182,3 +184,6 @@ def test_end_to_end(running, page):
     heading(page, "Path finder")
     page.get_by_role("link", name="Alert queue").wait_for()
     shot(page, "6-english")
+    # no request left the machine (no CDN, no usage statistics, no fonts from the web)
+    local = ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:", "about:")
+    assert page.requests and not [u for u in page.requests if not u.startswith(local)]
