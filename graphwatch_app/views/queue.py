@@ -27,7 +27,9 @@ model = c[0].selectbox(tr("model"), [ALL] + models, format_func=lambda m: m if m
 severity = c[1].selectbox(tr("severity"), [ALL, "high", "medium", "low"], key="q_sev")
 status = c[2].selectbox(tr("status"), [ALL, *STATUSES], key="q_status",
                         format_func=lambda s: s if s == ALL else (STATUS_ZH[s] if LANG == "zh" else s))
-order = c[3].selectbox(tr("sort"), ["rank", "date", "model", "first_seen"], key="q_order")
+ORDERS = {"rank": ("风险排序", "rank"), "date": ("事件日期", "event date"), "model": ("模型", "model"),
+          "first_seen": ("发现时间", "first seen")}
+order = c[3].selectbox(tr("sort"), list(ORDERS), key="q_order", format_func=lambda o: ORDERS[o][LANG == "en"])
 c = st.columns(4)
 townships = sorted({p[0] for p in places if p[0]})
 township = c[0].selectbox(tr("township"), [ALL] + townships, key="q_town")
