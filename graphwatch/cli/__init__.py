@@ -16,6 +16,7 @@ Where each command lives:
 - :mod:`.neo4j` — neo4j start | stop | status | push
 - :mod:`.resolve` — resolve, review
 - :mod:`.demo` — demo
+- :mod:`.app` — app (starts the Streamlit explorer, package ``graphwatch_app``)
 - :mod:`.evaluate` — evaluate (detection quality of the model library against a planted truth)
 - :mod:`.console` — the consoles, progress bar, error handling and value formatting they share
 """
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import click
 
-from . import alerts, analytics, demo, evaluate, export, ingest, mappings, neo4j, patterns, query, resolve
+from . import alerts, analytics, app, demo, evaluate, export, ingest, mappings, neo4j, patterns, query, resolve
 from .console import GraphwatchGroup
 
 
@@ -42,7 +43,7 @@ def main():
 for command in (ingest.generate, ingest.load, ingest.stats, ingest.quarantine, mappings.mappings, query.query,
                 neo4j.neo4j, resolve.resolve, resolve.review, patterns.patterns, alerts.run, alerts.alerts,
                 alerts.audit, alerts.watch, analytics.paths, analytics.neighbours, analytics.components,
-                analytics.communities, analytics.centrality, export.export, demo.demo, evaluate.evaluate):
+                analytics.communities, analytics.centrality, export.export, demo.demo, evaluate.evaluate, app.app):
     main.add_command(command)
 
 __all__ = ["main"]

@@ -75,3 +75,5 @@ def demo(persons: int, seed: int, folder: Path):
             console.print(f"  {a['id']}  {mask_text(a['explain_zh'] or '')}", markup=False)
     console.print(f"next: graphwatch alerts list --workspace {rep.workspace}")
     console.print(f"      graphwatch alerts show {top[0]['id'] if top else 'ALERT_ID'} --workspace {rep.workspace}")
+    console.print(f"open it in the explorer: graphwatch app --workspace {rep.workspace}", markup=False,
+                  soft_wrap=True)      # one line to copy
