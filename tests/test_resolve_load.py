@@ -64,7 +64,8 @@ def snapshot(ws: Workspace) -> tuple:
 
 def pattern_rows(path: Path) -> list:
     with DuckDBEngine(path) as eng:
-        return eng.run(load_pattern("own_village_project").cypher).rows
+        pattern = load_pattern("own_village_project")
+        return eng.run(pattern.cypher, pattern.bind()).rows
 
 
 def resolution(results):
