@@ -50,20 +50,11 @@ def _lark() -> Lark:
 
 
 def _cache_file(grammar: str) -> Path | None:
-    import hashlib
-    import os
-
     import lark
 
-    root = os.environ.get("GRAPHWATCH_CACHE") or os.environ.get("XDG_CACHE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".cache")
-    digest = hashlib.sha256((grammar + lark.__version__).encode()).hexdigest()[:16]
-    folder = Path(root) / "graphwatch"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return folder / f"cypher-lalr-{digest}.lark"
+    from ..cache import cache_file
+
+    return cache_file("cypher-lalr", grammar, lark.__version__)
 
 
 class _Lookahead:
