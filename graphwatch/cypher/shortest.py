@@ -34,6 +34,9 @@ class ShortestStep:
     max_hops: int
     min_hops: int
     all_paths: bool
+    types: frozenset | None = None      # for the indexed search (:mod:`.bfs`): the types allowed,
+    direction: str = "both"             # the direction from start to target,
+    indexable: bool = False             # and whether the index can answer (no hop properties)
 
     def describe(self) -> str:
         kind = "allShortestPaths" if self.all_paths else "shortestPath"
@@ -48,7 +51,44 @@ class ShortestStep:
         return {"targets": f"{n}_targets", "reached": f"{n}_reached", "frontier": f"{n}_frontier",
                 "next": f"{n}_next"}
 
-    def run(self, con, params: dict) -> None:
+    def run(self, con, params: dict, adjacency=None) -> None:
+        """The search: over the adjacency index when there is one and the start and target
+        sets are small (:meth:`run_indexed`), else :meth:`run_sql`."""
+        if adjacency is not None and self.indexable and self.run_indexed(con, params, adjacency):
+            return
+        self.run_sql(con, params)
+
+    def run_indexed(self, con, params: dict, adj) -> bool:
+        """A bidirectional search (:mod:`.bfs`) per (start, target) pair, when there are at
+        most :data:`INDEXED_PAIRS` pairs; returns False (nothing done) otherwise."""
+        from .bfs import PairSearch
+
+        starts = [x for (x,) in con.execute(f"SELECT DISTINCT x FROM ({self.start_sql}) ss",
+                                            used_params(self.start_sql, params)).fetchall() if x is not None]
+        if len(starts) > INDEXED_PAIRS:
+            return False
+        targets = [x for (x,) in con.execute(f"SELECT DISTINCT x FROM ({self.target_sql}) tt",
+                                             used_params(self.target_sql, params)).fetchall() if x is not None]
+        if len(starts) * len(targets) > INDEXED_PAIRS:
+            return False
+        search = PairSearch(adj, self.direction, self.types, self.max_hops, self.min_hops, self.all_paths)
+        s_pos, t_pos = adj.index_of(starts).tolist(), adj.index_of(targets).tolist()
+        nodes = adj.nodes
+        rows = []
+        for s, sp in zip(starts, s_pos):
+            for t, tp in zip(targets, t_pos):
+                if s == t:
+                    if self.min_hops == 0:
+                        rows.append((s, t, [], [s]))
+                    continue
+                for rids, path in search.paths(sp, tp):
+                    rows.append((s, t, rids, [int(nodes[i]) for i in path]))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {self.name} (s BIGINT, t BIGINT, rids BIGINT[], nids BIGINT[])")
+        if rows:
+            con.executemany(f"INSERT INTO {self.name} VALUES (?, ?, ?, ?)", rows)
+        return True
+
+    def run_sql(self, con, params: dict) -> None:
         """Breadth-first search, one statement per level, on temporary tables.
 
         ``_reached`` holds every (start, node) reached with its depth and the relationships
@@ -101,6 +141,10 @@ class ShortestStep:
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
+#: the most (start, target) pairs searched one by one over the index; more go to SQL
+INDEXED_PAIRS = 2_000
+
+
 def used_params(sql: str, params: dict) -> dict:
     """The parameters one statement uses (DuckDB refuses unused named parameters)."""
     names = set(re.findall(r"\$(\w+)", sql))
@@ -119,7 +163,8 @@ def shortest_rel(cx: Compilation, path: ir.PathPattern, rp: ir.RelPattern, left:
     res = cx.fresh("sp")
     prefix = cx.with_prefix(list(cx.ctes))
     cx.steps.append(ShortestStep(res, prefix + src_set, prefix + dst_set, edges, int(shortest_max_hops(rp, cx.opt)),
-                                 int(rp.min_hops), path.kind == "all_shortest"))
+                                 int(rp.min_hops), path.kind == "all_shortest", types=types, direction=direction,
+                                 indexable=not rp.props))
     a = cx.fresh("sp")
     sc.add(f"{res} AS {a}", kind="trav", alias=a)
     sc.conds.append(f"{a}.s = {start.sql}")

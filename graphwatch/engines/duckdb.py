@@ -36,6 +36,24 @@ class DuckDBEngine(Engine):
         self.ws = Workspace(workspace, read_only=True) if self._own else workspace
         self.options = options or Options()
 
+    _adjacency = None
+
+    def adjacency(self):
+        """The workspace's adjacency index (:mod:`graphwatch.adjacency`), or None when it
+        cannot be had (the searches then run in SQL). A workspace opened read-only cannot
+        change under this engine, so its index is checked once; a writable one before each
+        use. ``GRAPHWATCH_ADJACENCY=0`` turns the index off."""
+        if os.environ.get("GRAPHWATCH_ADJACENCY") == "0":
+            return None
+        if self._adjacency is not None and self.ws.read_only:
+            return self._adjacency
+        from ..adjacency import fingerprint, open_index
+
+        fp = fingerprint(self.ws.con)
+        if self._adjacency is None or self._adjacency.fingerprint != fp:
+            self._adjacency = open_index(self.ws.con, self.ws.path, fp=fp)
+        return self._adjacency
+
     def close(self) -> None:
         if self._own:
             self.ws.close()
@@ -62,8 +80,9 @@ class DuckDBEngine(Engine):
         c = self.compile(cypher, params, bindings=bindings)
         con = self.ws.con
         try:
+            adjacency = self.adjacency() if any(st.indexable for st in c.steps) else None
             for step in c.steps:
-                step.run(con, c.params)
+                step.run(con, c.params, adjacency)
             raw = con.execute(c.sql, used_params(c.sql, c.params)).fetchall()
         except duckdb.Error as exc:
             raise EngineError(f"DuckDB could not run the compiled query: {exc}".strip()) from None
