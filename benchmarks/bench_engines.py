@@ -30,7 +30,7 @@ import psutil
 
 from bench_patterns import PATTERNS, _cpu, timed
 from graphwatch.neo4j import server as neo4j_server
-from graphwatch.engines import GNode, GPath, GRel
+from graphwatch.engines.compare import comparable_rows
 from graphwatch.engines.duckdb import DuckDBEngine
 from graphwatch.engines.neo4j import Neo4jEngine
 from graphwatch.neo4j.connection import Neo4jTarget
@@ -41,22 +41,8 @@ from graphwatch.store import Workspace
 WORK = Path(__file__).with_name("work")
 
 
-def norm(v):
-    if isinstance(v, GNode):
-        return v.key
-    if isinstance(v, GRel):
-        return (v.type, v.id)
-    if isinstance(v, GPath):
-        return tuple(n.key for n in v.nodes)
-    if isinstance(v, float):
-        return round(v, 6)
-    if isinstance(v, list):
-        return tuple(norm(x) for x in v)
-    return v
-
-
 def canon(rows):
-    return sorted((tuple(norm(v) for v in r) for r in rows), key=repr)
+    return comparable_rows(rows, rel_ids=True, digits=6)
 
 
 class PeakRSS(threading.Thread):

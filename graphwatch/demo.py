@@ -84,7 +84,7 @@ def run_demo(folder: str | Path, *, persons: int = 5_000, seed: int = 1,
     if progress:
         progress(f"run: {pattern.id}", 0, 1)
     with open_engine("duckdb", ws_dir) as eng:
-        res = eng.run(pattern.cypher, pattern.bind(), bindings=True)   # the model's parameter defaults
+        res = eng.run(pattern.cypher, pattern.bind(), bindings=True)   # with the evidence of each row
     truth = compare_with_truth(row_keys(ws_dir, res), county / GROUND_TRUTH.name, pattern.id)
     if progress:
         progress(f"run: {pattern.id}", 1, 1)

@@ -349,11 +349,13 @@ def insert_nodes(con, props: list[str], src: str) -> None:
 RESOLVE_DATASET = "derived:resolve"
 
 
-def unapply_resolution(con) -> bool:
-    """Undo entity resolution in the graph tables: relationships back to their record keys'
-    nodes, resolution's own relationships (SAME_AS, BRANCH_OF) dropped. ``True`` if it was
-    applied (the caller then rebuilds every node from its records). Judgements and scored
-    pairs stay; ``graphwatch resolve`` applies them again.
+def unapply_resolution(con, props: list[str] | None = None) -> bool:
+    """Undo entity resolution in the graph tables, back to one node per record key:
+    relationships on their record keys' nodes (split facts whole), resolution's own
+    relationships (SAME_AS, BRANCH_OF) dropped, person and company nodes rebuilt per record
+    key — with their properties ``props``, or bare (key, labels, datasets) when ``None``: enough
+    for a load that resolves again before it commits. ``True`` if resolution was applied.
+    Judgements, units, scored pairs and entities stay.
     """
     if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'er_rel_orig' "
                        "AND schema_name = 'main'").fetchone()[0]:
@@ -362,14 +364,34 @@ def unapply_resolution(con) -> bool:
     if not applied:
         return False
     restore_record_endpoints(con)
+    con.execute("DELETE FROM node WHERE starts_with(key, 'Person:') OR starts_with(key, 'Company:')")
+    mine = "FROM node_record WHERE starts_with(key, 'Person:') OR starts_with(key, 'Company:')"
+    if props is None:
+        con.execute(f"""INSERT INTO node (nid, key, labels, datasets)
+            SELECT {key_id('key')}, key, list_sort(list_distinct(flatten(list(labels)))),
+                   list_sort(list_distinct(list(dataset))) {mine} GROUP BY key""")
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _unresolved AS SELECT * {mine}")
+        insert_nodes(con, props, "_unresolved")
+        con.execute("DROP TABLE _unresolved")
     con.execute("UPDATE er_run SET applied = false")
     return True
 
 
 def restore_record_endpoints(con) -> None:
-    """Relationships back on their record keys' nodes (``er_rel_orig``); resolution's own
-    relationships (SAME_AS, BRANCH_OF) removed."""
-    con.execute("UPDATE rel SET src = o.src, dst = o.dst FROM er_rel_orig o WHERE rel.rid = o.rid")
+    """Relationships back on their record keys' nodes (``er_rel_orig``): a fact resolution split
+    is one again (its parts removed, its records back); resolution's own relationships
+    (SAME_AS, BRANCH_OF) removed."""
+    have = {c for c, in con.execute("""SELECT column_name FROM duckdb_columns()
+        WHERE table_name = 'er_rel_orig' AND schema_name = 'main' AND database_name <> 'temp'""").fetchall()}
+    for col, typ in (("record", "VARCHAR"), ("records", "VARCHAR[]"), ("split", "BOOLEAN"), ("part_of", "BIGINT")):
+        if col not in have:   # workspaces resolved before facts could be split
+            con.execute(f"ALTER TABLE er_rel_orig ADD COLUMN {col} {typ}")
+    con.execute("DELETE FROM rel WHERE rid IN (SELECT rid FROM er_rel_orig WHERE part_of IS NOT NULL)")
+    con.execute("""UPDATE rel SET src = o.src, dst = o.dst,
+            record = CASE WHEN o.split THEN o.record ELSE rel.record END,
+            records = CASE WHEN o.split THEN o.records ELSE rel.records END
+        FROM er_rel_orig o WHERE rel.rid = o.rid AND o.part_of IS NULL""")
     con.execute("DELETE FROM er_rel_orig")
     con.execute("DELETE FROM rel WHERE dataset = ?", [RESOLVE_DATASET])
 
@@ -382,13 +404,16 @@ def _check_ids(con) -> None:
         raise WorkspaceError(f"id collision on {clash[0]}; the load was rolled back")
 
 
-def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]:
+def commit(ws: Workspace, batches: list[Batch], derive=None, resolve=None) -> list[LoadResult]:
     """Write staged batches into the workspace in one transaction.
 
     Each batch replaces everything its dataset said before. Rows whose references point at
     no node (in the workspace or in this load) are quarantined, repeatedly, until every
     relationship has both ends. ``derive`` is called inside the transaction to rebuild derived
-    relationships (kinship, co-occurrence).
+    relationships (kinship, co-occurrence). ``resolve(con, datasets)`` is called inside it too,
+    after ``derive``, when the workspace was resolved: the load keeps it resolved (the graph
+    goes back to one node per record key first, and ``resolve`` rewrites it again); it may
+    return a :class:`LoadResult` for the accounting.
     """
     con = ws.con
     s = ws.schema
@@ -400,15 +425,15 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
         return " UNION ALL ".join(parts) if parts else empty
 
     with ws.transaction():
-        # a resolved graph goes back to one node per record key first; resolve runs again after
-        unresolved = unapply_resolution(con)
+        # a resolved graph goes back to one node per record key first (bare person and company
+        # nodes when resolve rebuilds them below); resolved again after the derivations
+        unresolved = unapply_resolution(con, None if resolve is not None else np_)
         con.execute("CREATE OR REPLACE TEMP TABLE _reload AS SELECT unnest(?::VARCHAR[]) AS dataset", [datasets])
         con.execute("""CREATE OR REPLACE TEMP TABLE _aff AS
                        SELECT DISTINCT key FROM node_record WHERE dataset IN (SELECT dataset FROM _reload)""")
         for table in ("node_record", "rel", "quarantine", "load_report"):
             con.execute(f"DELETE FROM {table} WHERE dataset IN (SELECT dataset FROM _reload)")
         full, = con.execute("SELECT count(*) = 0 FROM node_record").fetchone()
-        full = full or unresolved
         # narrow views of what the batches stage, for the dangling-reference check. A relationship
         # joins nodes of its own row, so only declared references (ref nodes, neo4j-admin ends)
         # can dangle; the orphan check below would catch any other case loudly
@@ -495,6 +520,7 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
                 + "; load those sources together with this one so their references are checked again")
         if derive is not None:
             derive(con)
+        resolution = resolve(con, datasets) if unresolved and resolve is not None else None
         _check_ids(con)
         _test_pause("before_commit")
 
@@ -515,6 +541,8 @@ def commit(ws: Workspace, batches: list[Batch], derive=None) -> list[LoadResult]
                         [b.dataset, b.mapping, b.source, b.format, b.encoding, b.sha256, res.rows_read,
                          res.rows_loaded, res.rows_quarantined, nn, nr, b.notes, json.dumps(b.derive)])
             results.append(res)
+        if resolution is not None:
+            results.append(resolution)
     for b in batches:
         for t in (b.node_table, b.rel_table, b.ref_table, b.quarantine_table, b.raw_table):
             if t:

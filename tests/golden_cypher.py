@@ -292,23 +292,3 @@ REFUSED = [
     refused("index_of_a_string", "RETURN 'abc'[1] AS x", "cannot index a string", 1, 8),
     refused("relationship_named_like_a_node", "MATCH (a)-[a:PARENT_OF]->(b) RETURN b", "'a' is a node", 1, 10),
 ]
-
-
-def normalise(v):
-    """A returned value in the comparable form the cases use."""
-    from graphwatch.engines import GNode, GPath, GRel
-
-    if isinstance(v, GNode):
-        return v.key
-    if isinstance(v, GRel):
-        return v.type
-    if isinstance(v, GPath):
-        return [n.key for n in v.nodes]
-    if isinstance(v, list):
-        return [normalise(x) for x in v]
-    return v
-
-
-def canon(rows):
-    """Rows as a multiset-comparable sorted list."""
-    return sorted((tuple(normalise(v) for v in r) for r in rows), key=repr)

@@ -16,7 +16,8 @@ def test_commands_exist():
                              "demo", "neo4j", "neo4j start", "neo4j stop", "neo4j status", "neo4j push",
                              "mappings list", "mappings check", "run", "alerts", "alerts list", "alerts show",
                              "alerts verdict", "alerts precision", "alerts trends", "audit", "patterns",
-                             "patterns list", "patterns show", "patterns validate", "patterns test", "watch"}
+                             "patterns list", "patterns show", "patterns validate", "patterns test", "watch",
+                             "paths", "neighbours", "components", "communities", "centrality", "export", "evaluate"}
 
 
 def test_doctests():

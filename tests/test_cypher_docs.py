@@ -26,7 +26,6 @@ removed).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ import yaml
 
 from graphwatch.cypher.compiler import FUNCTIONS, Options
 from graphwatch.cypher.parser import REFUSED
-from graphwatch.engines import GNode, GPath, GRel
+from graphwatch.engines.compare import comparable
 from graphwatch.engines.duckdb import DuckDBEngine
 from graphwatch.exc import PatternError
 from graphwatch.fixtures import write_graph
@@ -140,19 +139,7 @@ def engine(tmp_path_factory):
 def plain(v):
     """A returned value as the JSON the directives write: a node is its key, a relationship
     its type, a path the list of its node keys, a date or datetime its ISO text."""
-    if isinstance(v, GNode):
-        return v.key
-    if isinstance(v, GRel):
-        return v.type
-    if isinstance(v, GPath):
-        return [n.key for n in v.nodes]
-    if isinstance(v, (dt.date, dt.datetime)):
-        return v.isoformat()
-    if isinstance(v, (list, tuple)):
-        return [plain(x) for x in v]
-    if isinstance(v, dict):
-        return {k: plain(x) for k, x in v.items()}
-    return v
+    return comparable(v, iso_dates=True)
 
 
 def _split_top(text: str, sep: str) -> list[str]:

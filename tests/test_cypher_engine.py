@@ -16,7 +16,9 @@ from graphwatch.exc import EngineError, PatternError
 from graphwatch.fixtures import node_id, write_graph
 from graphwatch.store import Workspace
 
-from golden_cypher import CASES, NODES, REFUSED, RELS, canon, normalise
+from golden_cypher import CASES, NODES, REFUSED, RELS
+
+from graphwatch.engines.compare import comparable, comparable_rows
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +58,11 @@ def test_golden(any_engine, c):
     res = any_engine.run(c["query"], c["params"])
     if c["columns"]:
         assert res.columns == c["columns"]
-    got = [tuple(normalise(v) for v in r) for r in res.rows]
+    got = [tuple(comparable(v) for v in r) for r in res.rows]
     if c["ordered"]:
         assert got == [tuple(r) for r in c["rows"]]
     else:
-        assert canon(res.rows) == sorted((tuple(r) for r in c["rows"]), key=repr)
+        assert comparable_rows(res.rows) == sorted((tuple(r) for r in c["rows"]), key=repr)
     assert not res.has_bindings      # evidence only when asked for
 
 
@@ -69,7 +71,7 @@ def test_golden_bindings_are_the_same_on_neo4j(engine, neo4j_golden, c):
     """Each row with the ids it was built from (anonymous elements, var-length hops and
     aggregated groups included) is the same on Neo4j as on the embedded engine."""
     def paired(res):
-        return sorted((repr(tuple(normalise(v) for v in r)), b.nodes, b.rels) for r, b in zip(res.rows, res.bindings))
+        return sorted((repr(tuple(comparable(v) for v in r)), b.nodes, b.rels) for r, b in zip(res.rows, res.bindings))
 
     ours = engine.run(c["query"], c["params"], bindings=True)
     assert len(ours.bindings) == len(ours.rows)

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from golden_cypher import NODES, RELS, normalise
+from golden_cypher import NODES, RELS
+
+from graphwatch.engines.compare import comparable
 
 from graphwatch.cli import main
 from graphwatch.engines import open_engine
@@ -266,7 +268,7 @@ def test_bindings_through_stars_distinct_and_optional_hops(county_ws, pushed, ta
     with DuckDBEngine(county_ws) as duck, Neo4jEngine(target=target) as neo:
         d, n = duck.run(query, bindings=True), neo.run(query, bindings=True)
     assert d.columns == n.columns
-    pairs = [sorted((repr([normalise(v) for v in r]), b) for r, b in zip(res.rows, res.bindings))
+    pairs = [sorted((repr([comparable(v) for v in r]), b) for r, b in zip(res.rows, res.bindings))
              for res in (d, n)]
     assert pairs[0] == pairs[1] and pairs[0]
 

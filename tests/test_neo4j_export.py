@@ -6,7 +6,6 @@ the original graph gives — on the embedded engine and on Neo4j after a push.""
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import random
 import shutil
 import uuid
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from graphwatch.engines.compare import comparable
 from graphwatch.engines.duckdb import DuckDBEngine
 from graphwatch.engines.neo4j import Neo4jEngine
 from graphwatch.ingest import load_into
@@ -71,15 +71,7 @@ QUERIES = [
 
 def _plain(v):
     """A value as both engines' drivers give it, comparable (Neo4j temporal types → Python)."""
-    if hasattr(v, "to_native"):
-        return v.to_native()
-    if isinstance(v, decimal.Decimal):
-        v = float(v)
-    if isinstance(v, float):
-        return round(v, 9)
-    if isinstance(v, list):
-        return [_plain(x) for x in v]
-    return v
+    return comparable(v, digits=9)
 
 
 def _neo4j_rows(driver, query: str) -> list[tuple]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from graphwatch.engines import GNode, GPath, GRel
+from graphwatch.engines.compare import comparable, comparable_rows
 from graphwatch.engines.duckdb import DuckDBEngine
 from graphwatch.engines.neo4j import Neo4jEngine
 from graphwatch.neo4j.connection import Neo4jTarget
@@ -485,28 +485,15 @@ class PatternGen:
         return Q("\n".join(clauses), dict(self.params), ordered, not limited, set(self.features))
 
 
-def norm(v):
-    if isinstance(v, GNode):
-        return ("node", v.key)
-    if isinstance(v, GRel):
-        return ("rel", v.type, v.id)
-    if isinstance(v, GPath):
-        return ("path", tuple(n.key for n in v.nodes))
-    if isinstance(v, float):
-        return round(v, 6)
-    if isinstance(v, list):
-        return ("list", tuple(sorted((norm(x) for x in v), key=repr)))
-    return v
-
-
 def canon(rows, ordered):
-    out = [tuple(norm(v) for v in r) for r in rows]
-    return out if ordered else sorted(out, key=repr)
+    """Rows of either engine as compared: relationships by type and id, floats to 6 digits,
+    lists in any order (Cypher leaves collect()'s order open)."""
+    return comparable_rows(rows, ordered=ordered, rel_ids=True, digits=6, sort_lists=True)
 
 
 def with_bindings(res):
     """Rows paired with the ids each was built from, as a multiset."""
-    return sorted((repr(tuple(norm(v) for v in r)), b.nodes, b.rels) for r, b in zip(res.rows, res.bindings))
+    return sorted((repr(tuple(comparable(v, rel_ids=True, digits=6, sort_lists=True) for v in r)), b.nodes, b.rels) for r, b in zip(res.rows, res.bindings))
 
 
 @pytest.fixture(scope="module")

@@ -240,6 +240,63 @@ def test_common_name_same_birth_in_two_regions_without_ids_goes_to_review(tmp_pa
     assert score == pytest.approx(why["probability"])
 
 
+def test_review_pairs_are_one_list_and_never_two_different_valid_ids(tmp_path):
+    # 梁喜 (1955) and 梁曦 (2007) hold different valid IDs; a roll names each without an ID, and
+    # the registry ties each record to its village's only holder of the name. Their names share
+    # a pinyin, so records of the two score in the review band: never a pair to review
+    x, y = pid(dt.date(1955, 3, 1), 11), pid(dt.date(2007, 8, 9), 13)
+    ws = loaded(tmp_path, household=[("H1", "梁喜", x, "男", "1955-03-01", V1), ("H2", "梁曦", y, "男", "2007-08-09", V1),
+                                     ("H3", "张伟", "", "男", "1985-03-03", V1), ("H4", "张伟", "", "男", "1985-03-03", V_OTHER)],
+                benefits=[("B1", "梁喜", "", V1), ("B2", "梁曦", "", V1)])
+    rep = resolve(ws)
+    assert entity_of(ws, BENREF.format("B1")) == f"Person:{x}" and entity_of(ws, BENREF.format("B2")) == f"Person:{y}"
+    assert 0.5 <= explain_pair(ws, BENREF.format("B1"), HHREF.format(3))["probability"] < 0.99
+    queue = review_queue(ws, limit=None)
+    same_as = ws.con.execute("SELECT count(*) FROM rel WHERE type = 'SAME_AS'").fetchone()[0]
+    assert rep.review_pairs == len(queue) == same_as == 1          # the two 张伟 only
+    assert set(queue.a_name) | set(queue.b_name) == {"张伟"}
+    # a judgement of the pair does not make it two pairs or a pair of the 梁
+    judge(ws, HHREF.format(4), HHREF.format(5), "unsure", who="tester")
+    queue = review_queue(ws, limit=None)
+    assert len(queue) == 1 and queue.judgement[0] == "unsure"
+    assert ws.con.execute("SELECT count(*) FROM rel WHERE type = 'SAME_AS'").fetchone()[0] == 1
+    judge(ws, HHREF.format(4), HHREF.format(5), "not_same", who="tester")
+    assert len(review_queue(ws, limit=None)) == 0
+    assert ws.con.execute("SELECT count(*) FROM rel WHERE type = 'SAME_AS'").fetchone()[0] == 0
+
+
+def test_same_joins_entities_and_what_judge_says_is_what_the_graph_shows(tmp_path):
+    # issue 14: "same" on two roll records the registry tied to two different ID holders said
+    # "now one entity" (one record had been taken from its holder, so the count stayed), and
+    # "unsure" right after said they were "still two entities … different valid IDs"
+    x, y = pid(dt.date(1935, 10, 24), 11), pid(dt.date(1955, 9, 3), 12)
+    ws = loaded(tmp_path, household=[("H1", "张淑芝", x, "女", "1935-10-24", V1), ("H2", "袁兰英", y, "女", "1955-09-03", V2)],
+                benefits=[("B1", "张淑芝", "", V1), ("B2", "袁兰英", "", V2), ("B3", "孙桂英", "", V1),
+                          ("B4", "孙桂英", "", V_OTHER)])
+    resolve(ws)
+    b1, b2, b3, b4 = (BENREF.format(f"B{k}") for k in range(1, 5))
+    persons = lambda: ws.counts()["labels"]["Person"]  # noqa: E731
+    graph, n = _person_graph(ws), persons()
+    assert (entity_of(ws, b1), entity_of(ws, b2)) == (f"Person:{x}", f"Person:{y}")
+    done = judge(ws, b2, b1, "same", who="tester")
+    assert (done.one_entity, done.kept_apart_by, done.evidence) == (False, "different_ids", (y, x))
+    assert "but they stay two entities: they hold different valid IDs" in done.describe()
+    assert _person_graph(ws) == graph and persons() == n          # nothing moved
+    done = judge(ws, b2, b1, "unsure", who="tester")
+    assert not done.one_entity and "; still two entities: they hold different valid IDs" in done.describe()
+    assert _person_graph(ws) == graph
+    # a "same" that joins: two entities become one, and the graph has one person fewer
+    assert entity_of(ws, b3) != entity_of(ws, b4)
+    done = judge(ws, b3, b4, "same", who="tester")
+    assert done.one_entity and "; now one entity" in done.describe() and persons() == n - 1
+    assert entity_of(ws, b3) == entity_of(ws, b4) == done.entity_a
+    done = judge(ws, b3, b4, "same", who="tester")
+    assert done.one_entity and "; still one entity" in done.describe() and persons() == n - 1
+    done = judge(ws, b3, b4, "unsure", who="tester")            # back to the model: two again
+    assert not done.one_entity and "the model decides: now two entities" in done.describe()
+    assert persons() == n and _person_graph(ws) == graph
+
+
 def test_name_and_village_alone_link_only_the_sole_holder(tmp_path):
     a = pid(dt.date(1950, 6, 6), 51)
     ws = loaded(tmp_path, household=[("H1", "孙桂英", a, "女", "1950-06-06", V1)],
@@ -265,7 +322,16 @@ def test_not_same_judgement_survives_reruns_and_reloads(tmp_path):
     assert "now two entities" in done.describe() and "已记录“不同”" in done.describe()
     resolve(ws)                                         # a full re-run re-scores: the judgement still wins
     assert entity_of(ws, BENREF.format("B1")) != f"Person:{a}"
-    load(ws, [county(tmp_path, **files)])               # a reload undoes resolution, keeps judgements
+    load(ws, [county(tmp_path, **files)])               # a reload keeps resolution and judgements
+    assert entity_of(ws, BENREF.format("B1")) != f"Person:{a}"
+    same = dict(files, benefits=[("B1", "孫桂英", "", V1)])      # changed, but compared alike: not scored again
+    done = next(r for r in load(ws, [county(tmp_path, **same)]) if r.format == "resolution").resolution
+    assert (done.records, done.touched_units, done.apart) == (1, 0, 1)
+    typo = a[:17] + ("0" if a[17] != "0" else "1")              # her ID, mistyped: scored and clustered again
+    done = next(r for r in load(ws, [county(tmp_path, **dict(files, benefits=[("B1", "孙桂英", typo, V1)]))])
+                if r.format == "resolution").resolution
+    assert (done.records, done.touched_units, done.merged, done.apart) == (1, 1, 0, 1)
+    assert entity_of(ws, BENREF.format("B1")) != f"Person:{a}"
     resolve(ws)
     assert entity_of(ws, BENREF.format("B1")) != f"Person:{a}"
     j = explain_pair(ws, BENREF.format("B1"), HHREF.format(2))["judgement"]
@@ -328,11 +394,13 @@ def test_unmerge_restores_every_source_record(tmp_path):
     assert len({entity_of(ws, r) for r in (HHREF.format(2), BENREF.format("B1"))}) == 2
 
 
-def test_load_undoes_resolution_and_ids_are_stable_across_reruns(tmp_path):
+def test_a_load_keeps_resolution_and_ids_are_stable_across_reruns(tmp_path):
     a = pid(dt.date(1950, 6, 6), 51)
     files = dict(household=[("H1", "孙桂英", a, "女", "1950-06-06", V1)], benefits=[("B1", "孙桂英", "", V1)])
     ws = loaded(tmp_path, **files)
     unresolved = _person_graph(ws)
+    load(ws, [county(tmp_path, **files)])               # a workspace never resolved stays unresolved
+    assert _person_graph(ws) == unresolved
     resolve(ws)
     first = _person_graph(ws)
     nids = ws.con.execute("SELECT key, nid FROM node ORDER BY key").fetchall()
@@ -340,10 +408,96 @@ def test_load_undoes_resolution_and_ids_are_stable_across_reruns(tmp_path):
     resolve(ws)
     assert _person_graph(ws) == first
     assert ws.con.execute("SELECT key, nid FROM node ORDER BY key").fetchall() == nids
-    load(ws, [county(tmp_path, **files)])
-    assert _person_graph(ws) == unresolved              # a load restores the records' own nodes
-    resolve(ws)
+    from graphwatch.store import unapply_resolution
+    ws.con.execute("BEGIN TRANSACTION")                  # undone, every record on its own node again
+    assert unapply_resolution(ws.con, list(ws.schema.node_properties))
+    assert _person_graph(ws) == unresolved
+    ws.con.execute("ROLLBACK")
+    results = load(ws, [county(tmp_path, **files)])     # a reload keeps the entities
     assert _person_graph(ws) == first
+    assert ws.con.execute("SELECT key, nid FROM node ORDER BY key").fetchall() == nids
+    done = next(r for r in results if r.format == "resolution").resolution
+    assert (done.records, done.merged, done.review, done.apart, done.touched_units) == (0, 0, 0, 0, 0)
+
+
+CLERK = pid(dt.date(1970, 1, 1), 21)
+
+
+def split_county(tmp_path: Path) -> Path:
+    """A payroll listing four people under one ID (a clerk's): the four rows state one
+    ON_PAYROLL fact, but name four different people."""
+    d = county(tmp_path, household=[("H1", "刘会计", CLERK, "男", "1970-01-01", V1)])
+    (d / "fiscal_payroll.csv").write_text("姓名,公民身份号码,单位代码,岗位,月工资,起始日期,截止日期\n" + "".join(
+        f"{n},{CLERK},ORG1,保洁,2000,2020-01-01,\n" for n in ("李一", "王二", "赵三", "钱四")), encoding="utf-8")
+    return d
+
+
+def payroll(ws):
+    return ws.con.execute("""SELECT n.name, r.rid, r.record, r.records FROM rel r JOIN node n ON n.nid = r.src
+        WHERE r.type = 'ON_PAYROLL' ORDER BY r.record""").fetchall()
+
+
+def test_a_fact_whose_rows_name_different_people_is_split_and_whole_again_unresolved(tmp_path):
+    from graphwatch.store import restore_record_endpoints
+
+    ws = Workspace(tmp_path / "ws", create=True)
+    load(ws, [split_county(tmp_path)])
+    (fact,) = payroll(ws)
+    assert fact[2:] == ("2", ["2", "3", "4", "5"])           # one fact, four rows, on the node Person:<clerk>
+    rep = resolve(ws)
+    assert [o["id"] for o in rep.overshared_ids] == [CLERK]
+    parts = payroll(ws)
+    assert [(name, rec, recs) for name, _, rec, recs in parts] == [
+        ("李一", "2", ["2"]), ("王二", "3", ["3"]), ("赵三", "4", ["4"]), ("钱四", "5", ["5"])]
+    assert len({rid for _, rid, _, _ in parts}) == 4 and parts[0][1] == fact[1]   # the first row's part keeps the id
+    for name, _, rec, _ in parts:                            # each row is evidence for the person it named
+        person = entity_of(ws, f"fiscal_payroll/fiscal_payroll.csv#{rec}")
+        assert ws.con.execute("SELECT name FROM node WHERE key = ?", [person]).fetchone()[0] == name
+    assert entity_of(ws, HHREF.format(2)) == f"Person:{CLERK}"      # the ID is its owner's, the clerk's
+    assert f"Person:{CLERK}" not in {entity_of(ws, f"fiscal_payroll/fiscal_payroll.csv#{r}") for r in "2345"}
+    resolve(ws)                                              # again: the same parts, the same ids
+    assert payroll(ws) == parts
+    load(ws, [split_county(tmp_path)])                       # a reload: the same
+    assert payroll(ws) == parts
+    ws.con.execute("BEGIN TRANSACTION")                      # undone: one fact with its four rows again
+    restore_record_endpoints(ws.con)
+    assert ws.con.execute("SELECT rid, record, records FROM rel WHERE type = 'ON_PAYROLL'").fetchall() == [fact[1:]]
+    assert ws.con.execute("SELECT count(*) FROM er_rel_orig").fetchone()[0] == 0
+    ws.con.execute("ROLLBACK")
+    assert payroll(ws) == parts
+
+
+def test_datasets_keep_their_places_and_a_new_one_takes_the_middle_of_its_gap():
+    import duckdb
+
+    from graphwatch.resolve.prepare import PLACE_SPACING, place_datasets
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE units (priority INTEGER, dataset VARCHAR)")
+    con.execute("CREATE TABLE places (priority INTEGER, dataset VARCHAR, place BIGINT)")
+    con.execute("INSERT INTO units VALUES (10, 'household'), (40, 'benefit_a'), (40, 'benefit_c')")
+    assert not place_datasets(con, "units", "places")       # nothing placed before: all placed afresh
+    places = lambda: dict(((p, d), pl) for p, d, pl in con.execute("SELECT * FROM places").fetchall())  # noqa: E731
+    first = places()
+    assert sorted(first, key=first.get) == [(10, "household"), (40, "benefit_a"), (40, "benefit_c")]
+    con.execute("INSERT INTO units VALUES (40, 'benefit_b'), (5, 'roster'), (90, 'vehicles')")
+    assert place_datasets(con, "units", "places")           # room everywhere: the others keep their places
+    now = places()
+    assert {k: now[k] for k in first} == first
+    assert sorted(now, key=now.get) == [(5, "roster"), (10, "household"), (40, "benefit_a"), (40, "benefit_b"),
+                                        (40, "benefit_c"), (90, "vehicles")]
+    assert now[(40, "benefit_b")] == (first[(40, "benefit_a")] + first[(40, "benefit_c")]) // 2
+    for k in range(PLACE_SPACING.bit_length() + 1):           # squeeze datasets in until no gap is left
+        con.execute("INSERT INTO units VALUES (40, ?)", ["benefit_a" + "0" * (k + 1)])
+        if not place_datasets(con, "units", "places"):
+            break
+    else:
+        raise AssertionError("the gap never ran out")
+    final = places()                                          # then all are placed again, in order
+    order = con.execute("SELECT priority, dataset FROM (SELECT DISTINCT * FROM units) ORDER BY priority, dataset")\
+        .fetchall()
+    assert sorted(final, key=final.get) == [tuple(r) for r in order]
+    assert sorted(final.values()) == [PLACE_SPACING * (i + 1) for i in range(len(order))]
 
 
 # -- the prior ------------------------------------------------------------------------------------
@@ -400,7 +554,7 @@ def test_read_only_and_unknown_references_give_clear_errors(tmp_path):
     ws = loaded(tmp_path, household=[("H1", "张伟", pid(dt.date(1985, 1, 1), 11), "男", "1985-01-01", V1)])
     ws.close()
     with Workspace(tmp_path / "ws", read_only=True) as ro:
-        with pytest.raises(ResolveError, match="not been resolved"):
+        with pytest.raises(ResolveError, match="not resolved yet: run .graphwatch resolve --workspace"):
             review_queue(ro)
         with pytest.raises(ResolveError, match="read-only"):
             resolve(ro)
@@ -440,6 +594,30 @@ def test_resolved_graph_with_same_as_and_aliases_is_the_same_on_neo4j(tmp_path, 
     assert all(0.5 <= score < 0.99 for _, _, score, _ in same_as)
     assert with_aliases == [(f"Company:{u1}", ["太原张氏建筑有限责任公司"]),
                             (f"Person:{pid(dt.date(1980, 5, 5), 11)}", ["陳 小明"])]
+
+
+def test_split_facts_are_the_same_on_neo4j(tmp_path, neo4j_ws):
+    from graphwatch.engines.duckdb import DuckDBEngine
+    from graphwatch.engines.neo4j import Neo4jEngine
+    from graphwatch.neo4j.connection import Neo4jTarget
+    from graphwatch.neo4j.push import push
+
+    ws = Workspace(tmp_path / "ws", create=True)
+    load(ws, [split_county(tmp_path)])
+    resolve(ws)
+    ws.close()
+    target = Neo4jTarget.resolve(neo4j_ws)
+    push(tmp_path / "ws", target, clear=True)
+    query = """MATCH (p:Person)-[r:ON_PAYROLL]->(o:Organisation)
+               RETURN p.name AS name, p.key AS person, r.record AS record, r.records AS records, o.key AS org
+               ORDER BY record"""
+    with DuckDBEngine(tmp_path / "ws") as duck, Neo4jEngine(target=target) as neo:
+        rows = duck.run(query, bindings=True)
+        assert neo.run(query).rows == rows.rows
+        assert neo.run(query, bindings=True).bindings == rows.bindings
+    assert [(name, rec, recs) for name, _, rec, recs, _ in rows.rows] == [
+        ("李一", "2", ["2"]), ("王二", "3", ["3"]), ("赵三", "4", ["4"]), ("钱四", "5", ["5"])]
+    assert len({person for _, person, _, _, _ in rows.rows}) == 4
 
 
 def test_cli_resolve_and_review(tmp_path):

@@ -233,6 +233,9 @@ def test_counties_picked_by_code_load_side_by_side(tmp_path):
     assert all(row[0].startswith("411521") for row in hh[1:])            # 户号 carries the county code
     ws = Workspace(tmp_path / "ws", create=True)
     results = load(ws, [a, b])
+    # each county's _truth/ folder is reported, not read (a folder inside a source folder)
+    assert sorted(r.source for r in results if r.format == "not data") == [str(a / "_truth"), str(b / "_truth")]
+    results = [r for r in results if r.format != "not data"]
     assert len({r.dataset for r in results}) == len(results) == 2 * len(SOURCE_FILES)
     assert sum(r.rows_quarantined for r in results) == 0
     # the two counties share no node but the national benefit programmes

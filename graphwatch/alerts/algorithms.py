@@ -51,12 +51,12 @@ def _nodes(con, ids) -> dict[int, GNode]:
     return out
 
 
-@register("official_near_winner", columns=("official", "contract", "company", "organisation", "hops"),
+@register("official_near_winner", columns=("official", "contract", "company", "organisation", "hops", "signed"),
           params=("max_hops", "kinship", "company_ties"))
 def official_near_winner(ws, *, max_hops: int = 3, kinship: list | None = None,
                          company_ties: list | None = None) -> Result:
     """Officials within ``max_hops`` of a contract's winner over kinship and company ties,
-    where the official holds a post in the organisation that let the contract.
+    where the official held a post in the organisation that let the contract when it was signed.
 
     One row per (official, contract) with the shortest such path; its bindings are the path's
     nodes and relationships plus the contract, its ISSUED_BY and AWARDED_TO relationships and
@@ -75,7 +75,10 @@ def official_near_winner(ws, *, max_hops: int = 3, kinship: list | None = None,
         JOIN rel i ON i.src = c.nid AND i.type = 'ISSUED_BY'
         JOIN rel h ON h.dst = i.dst AND h.type = 'HOLDS_POST'
         JOIN node o ON o.nid = h.src
-        WHERE list_contains(c.labels, 'Contract') AND list_contains(o.labels, 'Official')""").fetchall()
+        WHERE list_contains(c.labels, 'Contract') AND list_contains(o.labels, 'Official')
+          -- the official held the post when the contract was signed (unknown dates do not exclude)
+          AND (c.signed IS NULL OR ((h.valid_from IS NULL OR h.valid_from <= c.signed)
+                                    AND (h.valid_to IS NULL OR c.signed <= h.valid_to)))""").fetchall()
     columns = list(ALGORITHMS["official_near_winner"].columns)
     if not edges or not lets:
         return Result(columns, [], [], engine="igraph", query="official_near_winner")
@@ -117,6 +120,7 @@ def official_near_winner(ws, *, max_hops: int = 3, kinship: list | None = None,
         if (official, contract) in seen:
             continue
         seen.add((official, contract))
-        rows.append((nodes[official], nodes[contract], nodes[company], nodes[org], hops))
+        rows.append((nodes[official], nodes[contract], nodes[company], nodes[org], hops,
+                     nodes[contract].properties.get("signed")))
         bindings.append(Binding(tuple(sorted(set(bn))), tuple(sorted(set(br)))))
     return Result(columns, rows, bindings, engine="igraph", query="official_near_winner")

@@ -11,9 +11,12 @@ Where each command lives:
 - :mod:`.patterns` — patterns list | show | validate | test
 - :mod:`.alerts` — run, alerts list | show | verdict | precision | trends, audit, watch
 - :mod:`.query` — query
+- :mod:`.analytics` — paths, neighbours, components, communities, centrality
+- :mod:`.export` — export
 - :mod:`.neo4j` — neo4j start | stop | status | push
 - :mod:`.resolve` — resolve, review
 - :mod:`.demo` — demo
+- :mod:`.evaluate` — evaluate (detection quality of the model library against a planted truth)
 - :mod:`.console` — the consoles, progress bar, error handling and value formatting they share
 """
 
@@ -32,7 +35,10 @@ COMMANDS = {
     "quarantine": ("ingest", "quarantine"), "mappings": ("mappings", "mappings"), "query": ("query", "query"),
     "neo4j": ("neo4j", "neo4j"), "resolve": ("resolve", "resolve"), "review": ("resolve", "review"),
     "patterns": ("patterns", "patterns"), "run": ("alerts", "run"), "alerts": ("alerts", "alerts"),
-    "audit": ("alerts", "audit"), "watch": ("alerts", "watch"), "demo": ("demo", "demo"),
+    "audit": ("alerts", "audit"), "watch": ("alerts", "watch"), "paths": ("analytics", "paths"),
+    "neighbours": ("analytics", "neighbours"), "components": ("analytics", "components"),
+    "communities": ("analytics", "communities"), "centrality": ("analytics", "centrality"),
+    "export": ("export", "export"), "demo": ("demo", "demo"), "evaluate": ("evaluate", "evaluate"),
 }
 
 

@@ -33,6 +33,10 @@ def print_accounting(results) -> None:
             console.print(f"workspace schema from {r.source}:", markup=False)
             for note in r.notes:
                 console.print(f"  {note}", markup=False)
+        elif r.format == "resolution":
+            console.print("entity resolution kept · 实体消解已更新:", markup=False)
+            for note in r.notes:
+                console.print(f"  {note}", markup=False)
     skipped = [r for r in results if r.format in ("skipped", "not data")]
     if skipped:
         console.print(f"not loaded ({len(skipped)}):")
@@ -40,8 +44,8 @@ def print_accounting(results) -> None:
             console.print(f"  {r.format}: {r.notes[0]}", markup=False)
 
 
-#: accounting entries for files that were not loaded (and the inferred schema)
-NOT_LOADED = ("skipped", "not data", "schema")
+#: accounting entries for files that were not loaded (and the inferred schema, and resolution)
+NOT_LOADED = ("skipped", "not data", "schema", "resolution")
 
 
 @click.command()

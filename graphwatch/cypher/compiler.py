@@ -152,9 +152,10 @@ class Compilation:
             f"{name} AS {'MATERIALIZED ' if name in self.materialized else ''}({sql})"
             for name, sql in ctes) + "\n"
 
-    def scope_to_cte(self, sc: Scope, tail: str = "") -> Scope:
+    def scope_to_cte(self, sc: Scope, tail: str = "", extra: list[str] | None = None) -> Scope:
         """Materialise the scope (its variables, bindings and row order) as a CTE; return a
-        scope reading it. ``tail`` (ORDER BY / LIMIT …) applies to the CTE's SELECT."""
+        scope reading it. ``tail`` (ORDER BY / LIMIT …) applies to the CTE's SELECT, which
+        also selects the ``extra`` columns the tail may name."""
         name = self.fresh("s")
         cols = [f"{v.sql} AS {quote_identifier('v_' + v.name)}" for v in sc.vars.values()]
         cols += [f"{b[0]} AS _b{i}" for i, b in enumerate(sc.binds)]
@@ -162,7 +163,7 @@ class Compilation:
             cols.append(f"{sc.order_col} AS _ord")
         if not cols:
             cols = ["1 AS _one"]
-        self.add_cte(name, self.render(sc, cols) + tail)
+        self.add_cte(name, self.render(sc, cols + (extra or [])) + tail)
         out = Scope()
         out.add(name, kind="cte")
         for v in sc.vars.values():

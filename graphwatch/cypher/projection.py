@@ -34,12 +34,12 @@ def unwind(cx: Compilation, u: ir.Unwind, sc: Scope) -> Scope:
 
 def with_(cx: Compilation, p: ir.Projection, sc: Scope) -> Scope:
     """WITH: the projected scope the next clause reads (ordered, limited, filtered)."""
-    out, order_sql, tail = _project(cx, p, sc)
-    if order_sql or p.limit is not None or p.skip is not None:
+    out, order_keys, tail = _project(cx, p, sc)
+    if order_keys or p.limit is not None or p.skip is not None:
         # keep the order for a following collect() / RETURN
-        if order_sql:
-            out.order_col = f"row_number() OVER (ORDER BY {', '.join(order_sql)})"
-        out = cx.scope_to_cte(out, tail)
+        if order_keys:
+            out.order_col = f"row_number() OVER (ORDER BY {', '.join(f'{k} {d}' for k, d in order_keys)})"
+        out = cx.scope_to_cte(out, tail, extra=_sort_columns(order_keys))
     if p.where is not None:
         out.conds.append(cx.sql(p.where, out))
     return out
@@ -47,14 +47,14 @@ def with_(cx: Compilation, p: ir.Projection, sc: Scope) -> Scope:
 
 def final(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[str, list[str], list[tuple[str, str, bool]]]:
     """RETURN: the statement's last SELECT, its value columns and its binding columns."""
-    out, _order_sql, tail = _project(cx, p, sc)
+    out, order_keys, tail = _project(cx, p, sc)
     n = len(cx.checked.names[id(p)])
     sel = [f"{out.vars[name].sql} AS c{i}" for i, name in enumerate(cx.checked.names[id(p)])]
     binds = []
     for j, (s, kind, is_list_) in enumerate(out.binds):
         sel.append(f"{s} AS b{j}")
         binds.append((f"b{j}", kind, is_list_))
-    return cx.render(out, sel) + tail, [f"c{i}" for i in range(n)], binds
+    return cx.render(out, sel + _sort_columns(order_keys)) + tail, [f"c{i}" for i in range(n)], binds
 
 
 def union(cx: Compilation, finals: list[tuple[str, list[str], list]], all_: bool):
@@ -101,9 +101,16 @@ def _flat_bindings(binds: list[tuple[str, str, bool]], prefix: str) -> list[str]
     return [ids("node"), ids("rel"), count, truncated]
 
 
-def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[str], str]:
-    """The projection CTE; returns a scope reading it, the ORDER BY terms and the
-    ORDER BY / LIMIT / OFFSET tail."""
+def _sort_columns(order_keys: list[tuple[str, str]]) -> list[str]:
+    """The sort keys selected by name (_o0 …): a planned join chain renames the tables the
+    keys read, which an ORDER BY outside the select list could not follow."""
+    return [f"{k} AS _o{j}" for j, (k, _d) in enumerate(order_keys)]
+
+
+def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[tuple[str, str]], str]:
+    """The projection CTE; returns a scope reading it, the sort keys (SQL over that scope,
+    direction) and the ORDER BY / LIMIT / OFFSET tail, which sorts by the keys' names
+    (:func:`_sort_columns` selects them)."""
     checked = cx.checked
     items, names = checked.items[id(p)], checked.names[id(p)]
     grouped = checked.is_grouped(p)
@@ -154,16 +161,16 @@ def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[
     for i, (col_name, _s, t, _agg) in enumerate(compiled):
         out.vars[col_name] = Var(col_name, t, f"{name}.c{i}", nullable=nullable[i])
     out.binds = [(c.format(col=f"{name}.") if "{col}" in c else f"{name}.{c}", k, lst) for c, k, lst in bind_out]
-    order_sql = [f"{name}.{c} {_direction(desc)}" for c, desc in sort_cols]
-    order_sql += [f"{cx.sql(si.expr, out)} {_direction(si.descending)}" for si in after]
+    order_keys = [(f"{name}.{c}", _direction(desc)) for c, desc in sort_cols]
+    order_keys += [(cx.sql(si.expr, out), _direction(si.descending)) for si in after]
     tail = ""
-    if order_sql:
-        tail += " ORDER BY " + ", ".join(order_sql)
+    if order_keys:
+        tail += " ORDER BY " + ", ".join(f"_o{j} {d}" for j, (_k, d) in enumerate(order_keys))
     if p.limit is not None:
         tail += f" LIMIT {_row_count(cx, p.limit)}"
     if p.skip is not None:
         tail += f" OFFSET {_row_count(cx, p.skip)}"
-    return out, order_sql, tail
+    return out, order_keys, tail
 
 
 def _group_bindings(cx: Compilation, sc: Scope, cols: list[str]) -> list[tuple[str, str, bool]]:

@@ -70,7 +70,9 @@ def load(ws: Workspace, sources: Iterable[str], *, mapping: str | Path | list | 
     reports the skipped files in the accounting. ``schema``: a schema file that becomes the
     workspace's own additions to the packaged schema; ``infer_schema``: take those additions
     from the headers and rows of the neo4j-admin folders loaded (reported as a ``schema``
-    entry of the accounting). A whole-file problem raises
+    entry of the accounting). A resolved workspace stays resolved: the records the load adds or
+    changes are resolved against its entities (a ``resolution`` entry of the accounting,
+    :mod:`graphwatch.resolve.incremental`). A whole-file problem raises
     :class:`~graphwatch.exc.SourceError` before anything is written; bad rows are quarantined
     and counted (rows read = loaded + quarantined).
     """
@@ -141,7 +143,14 @@ def load(ws: Workspace, sources: Iterable[str], *, mapping: str | Path | list | 
         for b in batches:   # e.g. relation words the kinship derivation does not know, counted
             b.notes.extend(derived.notes.get(b.dataset, []))
 
-    return inferred + commit(ws, batches, derive=derive) + skipped
+    def resolve(con, datasets):
+        # a resolved workspace stays resolved: what this load added or changed is resolved
+        # against the existing entities, inside the load's transaction
+        from ..resolve.incremental import resolve_load
+
+        return resolve_load(ws, datasets)
+
+    return inferred + commit(ws, batches, derive=derive, resolve=resolve) + skipped
 
 
 def load_into(path: str | Path, sources: Iterable[str], **options) -> list[LoadResult]:

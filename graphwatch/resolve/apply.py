@@ -1,31 +1,84 @@
 """Step 4 of resolution, *apply*: rewrite the graph so patterns see one node per entity.
 
 ``node`` is rebuilt with one node per entity (properties from the most authoritative
-record, other names as ``aliases``); every relationship follows its own record to its
-entity, and the original endpoints go to ``er_rel_orig`` so a load or an un-merge can
-rebuild everything from the records. Pairs left in the review band become ``SAME_AS``
-relationships with their score; a branch company gets ``BRANCH_OF`` to its parent.
+record, other names as ``aliases``); every relationship follows its records to their
+entities, and the original endpoints go to ``er_rel_orig`` so an un-merge or a new resolve
+can rebuild everything from the records. Review pairs (:func:`review_pairs`) become
+``SAME_AS`` relationships with their score; a branch company gets ``BRANCH_OF`` to its parent.
+
+**A fact follows its records.** A relationship is one fact of a dataset carrying every row
+that stated it (``rel.records``). When the rows of one fact named records that resolve to
+different entities — rows of one over-shared ID that are different people, or records a
+reviewer split apart — the fact is split: each part joins the entity its own rows named and
+carries just those rows, so no row is evidence for a person it did not name. The part
+holding the fact's first row keeps its id; the others get ids of their own (from the fact's
+id and their first row). Undoing resolution puts the fact back together.
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-from ..store import RESOLVE_DATASET, Workspace, insert_nodes, key_id, restore_record_endpoints
+from ..store import RESOLVE_DATASET, Workspace, insert_nodes, key_id, q, restore_record_endpoints
 from .names import branch_parent, company_name_key
 
 
+def review_pairs(con, review: float) -> int:
+    """The review pairs into ``er_review``; returns how many.
+
+    A *review pair* is two entities that a scored pair of their records (at or above the
+    review threshold) links, that stayed two, and that the constraints allow to be one:
+    they do not hold two different valid IDs, and no "not same" judgement (the latest of its
+    pair) stands between their records. One row per pair of entities, named by its most
+    likely pair of records. This one definition is what ``resolve`` reports, what
+    ``graphwatch review`` lists and what becomes a ``SAME_AS`` relationship. A pair judged
+    "unsure" stays one (``judgement``), listed after the unjudged.
+    """
+    con.execute("""CREATE OR REPLACE TEMP TABLE _er_candidates AS
+        SELECT least(ma.entity, mb.entity) AS ea, greatest(ma.entity, mb.entity) AS eb,
+               CASE WHEN ma.entity < mb.entity THEN p.a ELSE p.b END AS ua,
+               CASE WHEN ma.entity < mb.entity THEN p.b ELSE p.a END AS ub, p.probability, p.status
+        FROM er_pair p JOIN er_member ma ON ma.unit = p.a JOIN er_member mb ON mb.unit = p.b
+        WHERE p.probability >= $review AND ma.entity <> mb.entity""", {"review": review})
+    con.execute("""CREATE OR REPLACE TEMP TABLE _er_judged AS
+        SELECT least(ma.entity, mb.entity) AS ea, greatest(ma.entity, mb.entity) AS eb,
+               bool_or(j.judgement = 'not_same') AS not_same, bool_or(j.judgement = 'unsure') AS unsure
+        FROM (SELECT a, b, arg_max(judgement, judged_at) AS judgement FROM er_judgement GROUP BY a, b) j
+        JOIN er_member ma ON ma.unit = j.a JOIN er_member mb ON mb.unit = j.b
+        WHERE ma.entity <> mb.entity GROUP BY ALL""")
+    con.execute("DELETE FROM er_review")
+    n = con.execute("""INSERT INTO er_review
+        WITH ids AS (SELECT m.entity, min(u.id_usable) AS id FROM er_member m JOIN er_unit u USING (unit)
+                     WHERE u.id_usable IS NOT NULL
+                       AND m.entity IN (SELECT ea FROM _er_candidates UNION SELECT eb FROM _er_candidates)
+                     GROUP BY m.entity)
+        SELECT c.ea, c.eb, c.ua, c.ub, c.probability, c.status, CASE WHEN j.unsure THEN 'unsure' END
+        FROM _er_candidates c LEFT JOIN ids ia ON ia.entity = c.ea LEFT JOIN ids ib ON ib.entity = c.eb
+        LEFT JOIN _er_judged j ON j.ea = c.ea AND j.eb = c.eb
+        WHERE (ia.id IS NULL OR ib.id IS NULL OR ia.id = ib.id) AND NOT coalesce(j.not_same, false)
+        QUALIFY row_number() OVER (PARTITION BY c.ea, c.eb ORDER BY c.probability DESC, c.ua, c.ub) = 1""")\
+        .fetchone()[0]
+    con.execute("DROP TABLE _er_candidates")
+    con.execute("DROP TABLE _er_judged")
+    return n
+
+
 def apply_entities(con, ws: Workspace, review: float) -> int:
-    """Nodes per entity, relationships moved, ``SAME_AS`` for the review band; returns the
-    number of ``SAME_AS`` relationships."""
-    props = list(ws.schema.node_properties)
+    """Nodes per entity, relationships moved (facts split where their records part),
+    ``SAME_AS`` for the review pairs; returns the number of review pairs."""
     restore_record_endpoints(con)   # a previous resolve is undone first
     con.execute("""CREATE OR REPLACE TEMP TABLE _er_members AS
         SELECT u.unit, u.key, u.dataset, u.record, u.records, u.rank, m.entity
         FROM er_unit u JOIN er_member m USING (unit)""")
-    # nodes: one per entity, from all its records
-    con.execute("""CREATE OR REPLACE TEMP TABLE _er_entity_records AS
-        SELECT nr.* REPLACE (m.entity AS key) FROM node_record nr
+    # nodes: one per entity, from all its records (only the properties person and company
+    # records have: copying the other labels' empty columns dominated this step)
+    every = list(ws.schema.node_properties)
+    have = con.execute("SELECT " + ", ".join(f"count({q(c)}) > 0" for c in every) + """ FROM node_record
+        WHERE list_contains(labels, 'Person') OR list_contains(labels, 'Company')""").fetchone()
+    props = [c for c, present in zip(every, have) if present or c == "aliases"]
+    cols = "".join(", nr." + q(c) for c in props)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_entity_records AS
+        SELECT m.entity AS key, nr.dataset, nr.record, nr.labels, nr.priority{cols}, nr.records FROM node_record nr
         JOIN _er_members m ON m.dataset = nr.dataset AND m.record = nr.record AND m.key = nr.key""")
     con.execute("DELETE FROM node WHERE starts_with(key, 'Person:') OR starts_with(key, 'Company:')")
     insert_nodes(con, props, "_er_entity_records")
@@ -33,46 +86,91 @@ def apply_entities(con, ws: Workspace, review: float) -> int:
             SELECT r.key, list_sort(list_distinct(list(r.name))) AS names FROM _er_entity_records r GROUP BY r.key) a
         WHERE node.key = a.key AND len(list_filter(a.names, lambda x: x <> node.name)) > 0""")
     con.execute("UPDATE node SET aliases = list_filter(aliases, lambda x: x <> name) WHERE aliases IS NOT NULL")
-    # relationships: each old node id → its entity; where one old key went to several entities,
-    # each relationship row follows its own record (the row that named the person)
+    _move_relationships(con)
+    n_review = review_pairs(con, review)
+    con.execute(f"""INSERT INTO rel (rid, type, src, dst, dataset, record, score, evidence)
+        SELECT {key_id("$ds || '#SAME_AS#' || r.entity_a || '#' || r.entity_b")}, 'SAME_AS', {key_id('r.entity_a')},
+               {key_id('r.entity_b')}, $ds, ua.ref || ' ~ ' || ub.ref, r.probability, r.status
+        FROM er_review r JOIN er_unit ua ON ua.unit = r.a JOIN er_unit ub ON ub.unit = r.b""",
+                {"ds": RESOLVE_DATASET})
+    for t in ("_er_members", "_er_entity_records"):
+        con.execute(f"DROP TABLE {t}")
+    return n_review
+
+
+def _move_relationships(con) -> None:
+    """Every relationship onto its records' entities; the original ends (and facts) to ``er_rel_orig``.
+
+    Each old node id goes to its entity; where one old key went to several entities (its
+    records are different people), each row of a fact follows its own record, and a fact
+    whose rows go to different entities is split.
+    """
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_key_moves AS
-        SELECT {key_id('key')} AS old, {key_id('arg_min(entity, rank)')} AS new FROM _er_members GROUP BY key
-        HAVING arg_min(entity, rank) <> key OR count(DISTINCT entity) > 1""")
+        SELECT {key_id('key')} AS old, {key_id('arg_min(entity, rank)')} AS new,
+               count(DISTINCT entity) > 1 AS split
+        FROM _er_members GROUP BY key HAVING arg_min(entity, rank) <> key OR count(DISTINCT entity) > 1""")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_record_moves AS
         SELECT old, dataset, record, min(new) AS new FROM (
             SELECT {key_id('key')} AS old, dataset, unnest(records) AS record, {key_id('entity')} AS new
             FROM _er_members
             WHERE key IN (SELECT key FROM _er_members GROUP BY key HAVING count(DISTINCT entity) > 1))
         GROUP BY ALL""")
-    con.execute("""CREATE OR REPLACE TEMP TABLE _er_rel_moves AS
-        SELECT r.rid, r.src AS old_src, r.dst AS old_dst,
-               coalesce(rs.new, ks.new, r.src) AS new_src, coalesce(rd.new, kd.new, r.dst) AS new_dst
-        FROM rel r
-        LEFT JOIN _er_record_moves rs ON rs.old = r.src AND rs.dataset = r.dataset AND rs.record = r.record
+    # relationships at a key whose records went apart: each row of the fact on its own
+    con.execute("""CREATE OR REPLACE TEMP TABLE _er_fact_rows AS
+        SELECT r.rid, r.rec, r.pos, coalesce(rs.new, ks.new, r.src) AS new_src,
+               coalesce(rd.new, kd.new, r.dst) AS new_dst
+        FROM (SELECT rid, src, dst, dataset, unnest(coalesce(records, [record])) AS rec,
+                     generate_subscripts(coalesce(records, [record]), 1) AS pos
+              FROM rel WHERE src IN (SELECT old FROM _er_key_moves WHERE split)
+                          OR dst IN (SELECT old FROM _er_key_moves WHERE split)) r
+        LEFT JOIN _er_record_moves rs ON rs.old = r.src AND rs.dataset = r.dataset AND rs.record = r.rec
         LEFT JOIN _er_key_moves ks ON ks.old = r.src
-        LEFT JOIN _er_record_moves rd ON rd.old = r.dst AND rd.dataset = r.dataset AND rd.record = r.record
-        LEFT JOIN _er_key_moves kd ON kd.old = r.dst
-        WHERE r.src IN (SELECT old FROM _er_key_moves) OR r.dst IN (SELECT old FROM _er_key_moves)""")
+        LEFT JOIN _er_record_moves rd ON rd.old = r.dst AND rd.dataset = r.dataset AND rd.record = r.rec
+        LEFT JOIN _er_key_moves kd ON kd.old = r.dst""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_parts AS
+        SELECT rid, new_src, new_dst, list(rec ORDER BY pos) AS records, arg_min(rec, pos) AS record,
+               min(pos) = 1 AS keeps_id, count(*) OVER (PARTITION BY rid) > 1 AS split,
+               CASE WHEN min(pos) = 1 THEN rid ELSE {key_id("CAST(rid AS VARCHAR) || '#part#' || arg_min(rec, pos)")}
+               END AS part_rid
+        FROM _er_fact_rows GROUP BY rid, new_src, new_dst""")
+    # every other relationship touching a moved key moves whole
+    con.execute("""CREATE OR REPLACE TEMP TABLE _er_rel_moves AS
+        SELECT r.rid, r.src AS old_src, r.dst AS old_dst, coalesce(ks.new, r.src) AS new_src,
+               coalesce(kd.new, r.dst) AS new_dst
+        FROM rel r LEFT JOIN _er_key_moves ks ON ks.old = r.src LEFT JOIN _er_key_moves kd ON kd.old = r.dst
+        WHERE (r.src IN (SELECT old FROM _er_key_moves) OR r.dst IN (SELECT old FROM _er_key_moves))
+          AND r.rid NOT IN (SELECT rid FROM _er_parts)
+        UNION ALL
+        SELECT p.rid, r.src, r.dst, p.new_src, p.new_dst FROM _er_parts p JOIN rel r USING (rid)
+        WHERE NOT p.split""")
     con.execute("DELETE FROM _er_rel_moves WHERE new_src = old_src AND new_dst = old_dst")
-    con.execute("INSERT INTO er_rel_orig SELECT rid, old_src, old_dst FROM _er_rel_moves")
+    con.execute("""INSERT INTO er_rel_orig (rid, src, dst, split)
+                   SELECT rid, old_src, old_dst, false FROM _er_rel_moves""")
     con.execute("UPDATE rel SET src = m.new_src, dst = m.new_dst FROM _er_rel_moves m WHERE rel.rid = m.rid")
-    # the review band in the graph: SAME_AS between entities, score = the best pair's probability
-    n_same = con.execute(f"""INSERT INTO rel (rid, type, src, dst, dataset, record, score, evidence)
-        SELECT {key_id("$ds || '#SAME_AS#' || ea || '#' || eb")}, 'SAME_AS', {key_id('ea')}, {key_id('eb')}, $ds,
-               ra || ' ~ ' || rb, probability, status
-        FROM (SELECT least(ma.entity, mb.entity) AS ea, greatest(ma.entity, mb.entity) AS eb,
-                     arg_max(ua.ref, p.probability) AS ra, arg_max(ub.ref, p.probability) AS rb,
-                     max(p.probability) AS probability, arg_max(p.status, p.probability) AS status
-              FROM er_pair p JOIN er_member ma ON ma.unit = p.a JOIN er_member mb ON mb.unit = p.b
-              JOIN er_unit ua ON ua.unit = p.a JOIN er_unit ub ON ub.unit = p.b
-              WHERE p.probability >= $review AND ma.entity <> mb.entity AND p.status <> 'not_same'
-                AND NOT EXISTS (SELECT 1 FROM er_member x JOIN er_member y ON true
-                                JOIN er_judgement j ON j.a = least(x.unit, y.unit) AND j.b = greatest(x.unit, y.unit)
-                                WHERE x.entity = ma.entity AND y.entity = mb.entity AND j.judgement = 'not_same')
-              GROUP BY ALL)""", {"ds": RESOLVE_DATASET, "review": review}).fetchone()[0]
-    for t in ("_er_members", "_er_entity_records", "_er_key_moves", "_er_record_moves", "_er_rel_moves"):
+    if con.execute("SELECT count(*) FROM _er_parts WHERE split").fetchone()[0]:
+        _split_facts(con)
+    for t in ("_er_key_moves", "_er_record_moves", "_er_fact_rows", "_er_parts", "_er_rel_moves"):
         con.execute(f"DROP TABLE {t}")
-    return n_same
+
+
+def _split_facts(con) -> None:
+    """Facts whose rows went to different entities become one relationship per entity pair."""
+    clash = con.execute("""SELECT part_rid FROM _er_parts WHERE split AND NOT keeps_id
+        AND part_rid IN (SELECT rid FROM rel) LIMIT 1""").fetchone()
+    if clash:   # 2^-63 per pair, as for every id
+        from ..exc import ResolveError
+        raise ResolveError(f"id collision on {clash[0]}; resolution was rolled back")
+    con.execute("""INSERT INTO er_rel_orig (rid, src, dst, record, records, split)
+        SELECT r.rid, r.src, r.dst, r.record, r.records, true FROM rel r
+        WHERE r.rid IN (SELECT rid FROM _er_parts WHERE split)""")
+    con.execute("""INSERT INTO er_rel_orig (rid, split, part_of)
+        SELECT part_rid, true, rid FROM _er_parts WHERE split AND NOT keeps_id""")
+    con.execute("""INSERT INTO rel BY NAME
+        SELECT r.* REPLACE (p.part_rid AS rid, p.new_src AS src, p.new_dst AS dst, p.record AS record,
+                            p.records AS records)
+        FROM rel r JOIN _er_parts p USING (rid) WHERE p.split AND NOT p.keeps_id""")
+    con.execute("""UPDATE rel SET src = p.new_src, dst = p.new_dst, records = p.records FROM _er_parts p
+        WHERE rel.rid = p.rid AND p.split AND p.keeps_id""")
 
 
 def add_branches(con) -> int:

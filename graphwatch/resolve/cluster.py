@@ -1,14 +1,24 @@
 """Step 3 of resolution, *cluster*: which units are one entity (``er_member``).
 
-Union-find over, in this order, "same" judgements, shared valid IDs, the sole holder of a
-name in a village, then model pairs at or above the merge threshold from the most to the
-least likely. Two clusters never join if they hold different valid IDs or any "not same"
-judgement between their records, so a chain A~B~C cannot join A and C that way. A record
-without a valid ID that matches records of two different ID holders is *ambiguous*: its
-pairs go to review instead.
+Union-find over, in this order, shared valid IDs, the sole holder of a name in a village,
+model pairs at or above the merge threshold from the most to the least likely, then "same"
+judgements in the order they were made. Two clusters never join if they hold different
+valid IDs or any "not same" judgement between their records, so a chain A~B~C cannot join
+A and C that way. A record without a valid ID that matches records of two different ID
+holders is *ambiguous*: its pairs go to review instead.
+
+"Same" judgements come last so that they join *entities* as the reviewer saw them: a
+record the village's registry or the model tied to one ID holder is that person's, and a
+"same" between it and a record of another ID holder's entity is kept but joins nothing
+(two different valid IDs), whatever order the records rank in. Record a "not same" against
+the link that is wrong, and the "same" then applies.
 
 Units sharing a valid ID are grouped in SQL first (one group per ID, its first holder by
 rank); union-find only sees groups that take part in a union.
+
+A load re-clusters only some units (``dirty``, :mod:`.incremental`): every other unit keeps
+its entity, and each such entity takes part in unions as one group holding its ID; only
+unions that touch a dirty unit are made again. Entities nothing touched keep their names.
 """
 
 from __future__ import annotations
@@ -55,7 +65,8 @@ class Clusters:
 
     def union(self, a: int, b: int, id_a=None, id_b=None) -> str:
         """Join the clusters of ``a`` and ``b`` unless a constraint forbids it; returns
-        ``MERGED``, ``ALREADY_ONE``, ``DIFFERENT_IDS`` or ``NOT_SAME_JUDGEMENT``."""
+        ``MERGED``, ``ALREADY_ONE``, ``DIFFERENT_IDS`` or ``NOT_SAME_JUDGEMENT``.
+        ``id_a``/``id_b``: the ID each group holds (read the first time a group is seen)."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return ALREADY_ONE
@@ -83,27 +94,53 @@ def latest_judgements(con, label: str) -> list[tuple[int, int, str]]:
                        {"l": label}).fetchall()
 
 
-def cluster(con, label: str, merge: float) -> ClusterCounts:
-    """Assign every unit of ``label`` to an entity (``er_member``); marks ``er_pair`` rows
-    ``ambiguous`` or ``blocked`` where a constraint kept a model pair apart."""
+def ambiguous_units_sql(merge_param: str = "$m") -> str:
+    """A SELECT of the person units without a valid ID whose pairs at or above the merge
+    threshold reach records of two different ID holders (column ``u``)."""
+    return f"""WITH e AS (SELECT p.a, p.b, ua.id_usable AS ia, ub.id_usable AS ib FROM er_pair p
+                    JOIN er_unit ua ON ua.unit = p.a JOIN er_unit ub ON ub.unit = p.b
+                    WHERE p.probability >= {merge_param} AND ua.label = 'Person' AND ub.label = 'Person'),
+              side AS (SELECT a AS u, ib AS other FROM e WHERE ia IS NULL AND ib IS NOT NULL
+                       UNION ALL SELECT b, ia FROM e WHERE ib IS NULL AND ia IS NOT NULL)
+        SELECT u FROM side GROUP BY u HAVING count(DISTINCT other) > 1"""
+
+
+def cluster(con, label: str, merge: float, *, dirty: str | None = None) -> ClusterCounts:
+    """Assign units of ``label`` to entities (``er_member``); marks ``er_pair`` rows
+    ``ambiguous`` or ``blocked`` where a constraint kept a model pair apart.
+
+    ``dirty``: a table (column ``unit``) of the units to cluster again; the others keep
+    their entities (``None``: cluster every unit from scratch).
+    """
     counts = ClusterCounts()
     judged = latest_judgements(con, label)
     judged_not_same = sorted({u for a, b, j in judged if j == "not_same" for u in (a, b)})
-    # groups: units sharing a valid ID are one group (its first holder by rank), except the
-    # holders of an ID some holder of which was judged "not same": those go through union-find
+    # groups: an entity nothing touched is one group (fixed); the other units sharing a valid ID
+    # are one group (its first holder by rank), except the holders of an ID some holder of which
+    # was judged "not same": those go through union-find. gid: the ID a group holds
+    fixed = f"m.entity IS NOT NULL AND e.unit NOT IN (SELECT unit FROM {dirty})" if dirty else "false"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_units AS
+        SELECT e.unit, e.rank, e.key, e.ref, e.id_usable, m.entity, {fixed} AS fixed,
+               e.id_usable IN (SELECT id_usable FROM er_unit WHERE unit IN (SELECT unnest($nots))) AS excl
+        FROM er_unit e LEFT JOIN er_member m USING (unit) WHERE e.label = $l""",
+                {"l": label, "nots": judged_not_same})
     con.execute("""CREATE OR REPLACE TEMP TABLE _er_id_groups AS
-        SELECT unit, rank, key, ref, id_usable, excl,
-               CASE WHEN id_usable IS NOT NULL AND NOT coalesce(excl, false)
-                    THEN arg_min(unit, rank) OVER (PARTITION BY id_usable, excl) ELSE unit END AS grp
-        FROM (SELECT unit, rank, key, ref, id_usable,
-                     id_usable IN (SELECT id_usable FROM er_unit WHERE unit IN (SELECT unnest($nots))) AS excl
-              FROM er_unit WHERE label = $l)""", {"l": label, "nots": judged_not_same})
-    merged_by_id = con.execute("SELECT count(*) FROM _er_id_groups WHERE grp <> unit").fetchone()[0]
+        WITH kept AS (SELECT entity, arg_min(unit, rank) AS grp, max(id_usable) AS gid FROM _er_units
+                      WHERE fixed GROUP BY entity),
+             by_id AS (SELECT id_usable, arg_min(unit, rank) AS grp FROM _er_units
+                       WHERE NOT fixed AND id_usable IS NOT NULL AND NOT coalesce(excl, false) GROUP BY id_usable)
+        SELECT u.*, coalesce(k.grp, i.grp, u.unit) AS grp, CASE WHEN u.fixed THEN k.gid ELSE u.id_usable END AS gid
+        FROM _er_units u LEFT JOIN kept k ON u.fixed AND k.entity = u.entity
+        LEFT JOIN by_id i ON NOT u.fixed AND NOT coalesce(u.excl, false) AND i.id_usable = u.id_usable""")
+    con.execute("DROP TABLE _er_units")
+    merged_by_id = con.execute("SELECT count(*) FROM _er_id_groups WHERE grp <> unit AND NOT fixed").fetchone()[0]
+    group_of = dict(con.execute("SELECT unit, grp FROM _er_id_groups WHERE unit IN (SELECT unnest(?))",
+                                [judged_not_same]).fetchall())
     forbid: dict[int, set[int]] = {}
     for a, b, j in judged:
-        if j == "not_same":
-            forbid.setdefault(a, set()).add(b)
-            forbid.setdefault(b, set()).add(a)
+        if j == "not_same" and a in group_of and b in group_of:
+            forbid.setdefault(group_of[a], set()).add(group_of[b])
+            forbid.setdefault(group_of[b], set()).add(group_of[a])
     clusters = Clusters(forbid)
 
     def unions(sql: str, params=None) -> list[tuple[str, int, int]]:
@@ -112,20 +149,17 @@ def cluster(con, label: str, merge: float) -> ClusterCounts:
             out.append((clusters.union(ga, gb, ia, ib), a, b))
         return out
 
-    edge = """SELECT e.a, e.b, ga.grp, gb.grp, ga.id_usable, gb.id_usable FROM ({}) e
-              JOIN _er_id_groups ga ON ga.unit = e.a JOIN _er_id_groups gb ON gb.unit = e.b ORDER BY e.ord"""
-    if judged:   # "same" wins over the model, but not over two different valid IDs
-        con.complete()
-        same = [(a, b) for a, b, j in judged if j == "same"]   # in the order they were made
-        con.register("_er_same_judgements", pa.table(
-            {"a": [a for a, _ in same], "b": [b for _, b in same], "ord": list(range(len(same)))},
-            schema=pa.schema([("a", pa.int64()), ("b", pa.int64()), ("ord", pa.int64())])))
-        counts.blocked_by_ids += sum(r == DIFFERENT_IDS
-                                     for r, *_ in unions(edge.format("SELECT a, b, ord FROM _er_same_judgements")))
-        con.unregister("_er_same_judgements")
-    # holders of an ID with a "not same" among them: each joins the ID's first holder if allowed
-    for r, *_ in unions(edge.format("""SELECT arg_min(unit, rank) OVER (PARTITION BY id_usable) AS a, unit AS b,
-                                              rank AS ord FROM _er_id_groups WHERE excl QUALIFY a <> b""")):
+    # only unions that touch a unit being clustered (all of them without ``dirty``)
+    edge = """SELECT e.a, e.b, ga.grp, gb.grp, ga.gid, gb.gid FROM ({}) e
+              JOIN _er_id_groups ga ON ga.unit = e.a JOIN _er_id_groups gb ON gb.unit = e.b
+              WHERE NOT (ga.fixed AND gb.fixed) ORDER BY e.ord"""
+    # every group holding an ID joins the group of the ID's first holder, if allowed: groups
+    # with a "not same" among the ID's holders, and (in a load) new holders of a kept entity's ID
+    for r, *_ in unions(edge.format("""SELECT f.first AS a, g.grp AS b, g.rank AS ord
+            FROM (SELECT grp, gid, min(rank) AS rank FROM _er_id_groups WHERE gid IS NOT NULL GROUP BY ALL) g
+            JOIN (SELECT id_usable, arg_min(unit, rank) AS first FROM _er_id_groups WHERE id_usable IS NOT NULL
+                  GROUP BY ALL) f ON f.id_usable = g.gid
+            WHERE g.grp <> f.first AND g.gid IN (SELECT id_usable FROM _er_id_groups WHERE NOT fixed)""")):
         merged_by_id += r == MERGED
         counts.blocked_by_judgement += r == NOT_SAME_JUDGEMENT
     counts.merged_by_id += merged_by_id
@@ -138,15 +172,10 @@ def cluster(con, label: str, merge: float) -> ClusterCounts:
             counts.merged_by_village += r == MERGED
             counts.blocked_by_judgement += r == NOT_SAME_JUDGEMENT
         # ambiguous: a record without a valid ID that matches holders of two different IDs
-        con.execute("UPDATE er_pair SET status = 'model' WHERE status <> 'model'")
-        counts.ambiguous = con.execute("""
-            WITH e AS (SELECT p.a, p.b, ua.id_usable AS ia, ub.id_usable AS ib FROM er_pair p
-                       JOIN er_unit ua ON ua.unit = p.a JOIN er_unit ub ON ub.unit = p.b
-                       WHERE p.probability >= $m AND ua.label = 'Person' AND ub.label = 'Person'),
-                 side AS (SELECT a AS u, ib AS other FROM e WHERE ia IS NULL AND ib IS NOT NULL
-                          UNION ALL SELECT b, ia FROM e WHERE ib IS NULL AND ia IS NOT NULL),
-                 amb AS (SELECT u FROM side GROUP BY u HAVING count(DISTINCT other) > 1)
-            UPDATE er_pair SET status = 'ambiguous'
+        touching = "" if dirty is None else f"""AND (status = 'ambiguous' OR a IN (SELECT unit FROM {dirty})
+                                                     OR b IN (SELECT unit FROM {dirty}))"""
+        con.execute(f"UPDATE er_pair SET status = 'model' WHERE status <> 'model' {touching}")
+        counts.ambiguous = con.execute(f"""WITH amb AS ({ambiguous_units_sql()}) UPDATE er_pair SET status = 'ambiguous'
             WHERE probability >= $m AND (a IN (SELECT u FROM amb) OR b IN (SELECT u FROM amb))""",
                                        {"m": merge}).fetchone()[0]
         blocked = []
@@ -161,28 +190,71 @@ def cluster(con, label: str, merge: float) -> ClusterCounts:
         if blocked:
             con.execute("UPDATE er_pair SET status = 'blocked' WHERE (a, b) IN (SELECT unnest(?), unnest(?))",
                         [[a for a, _ in blocked], [b for _, b in blocked]])
-    # entity keys: the cluster holding an ID's first holder is <Label>:<ID>; others take their
-    # first '@' record key (or one made from their first record); a clash gets ~2, ~3 …
+    if judged:   # "same" wins over the model, but not over two different valid IDs
+        con.complete()
+        same = [(a, b) for a, b, j in judged if j == "same"]   # in the order they were made
+        con.register("_er_same_judgements", pa.table(
+            {"a": [a for a, _ in same], "b": [b for _, b in same], "ord": list(range(len(same)))},
+            schema=pa.schema([("a", pa.int64()), ("b", pa.int64()), ("ord", pa.int64())])))
+        counts.blocked_by_ids += sum(r == DIFFERENT_IDS
+                                     for r, *_ in unions(edge.format("SELECT a, b, ord FROM _er_same_judgements")))
+        con.unregister("_er_same_judgements")
+    _name_entities(con, label, clusters, incremental=dirty is not None)
+    counts.entities = con.execute("""SELECT count(DISTINCT entity) FROM er_member
+                                     WHERE unit IN (SELECT unit FROM _er_id_groups)""").fetchone()[0]
+    con.execute("DROP TABLE _er_id_groups")
+    return counts
+
+
+def _name_entities(con, label: str, clusters: Clusters, *, incremental: bool) -> None:
+    """Write ``er_member`` for the clusters: the cluster holding an ID's first holder is
+    ``<Label>:<ID>``; others take their first '@' record key (or one made from their first
+    record); a clash gets ~2, ~3 … In a load, entities nothing touched keep their names, and
+    a touched cluster that keeps an entity without an ID of its own keeps that entity's name."""
     touched = list(clusters.parent)
     con.complete()
     con.register("_er_roots", pa.table({"grp": pa.array(touched, pa.int64()),
                                         "root": pa.array([clusters.find(g) for g in touched], pa.int64())}))
     prefix = label + ":"
-    con.execute("DELETE FROM er_member WHERE unit IN (SELECT unit FROM er_unit WHERE label = ?)", [label])
-    con.execute("""INSERT INTO er_member
+    # a cluster is touched if it holds a unit clustered again or took part in a union
+    con.execute("""CREATE OR REPLACE TEMP TABLE _er_clustered AS
         WITH e AS (SELECT g.*, coalesce(r.root, g.grp) AS root FROM _er_id_groups g LEFT JOIN _er_roots r USING (grp)),
-             own AS (SELECT arg_min(unit, rank) AS owner FROM e WHERE id_usable IS NOT NULL GROUP BY id_usable),
-             k AS (SELECT root, min(rank) AS first,
-                          coalesce(max(CASE WHEN unit IN (SELECT owner FROM own) THEN $p || id_usable END),
-                                   min(CASE WHEN starts_with(key, $p || '@') THEN key END),
-                                   $p || '@' || min(ref)) AS base
-                   FROM e GROUP BY root),
-             n AS (SELECT root, CASE WHEN row_number() OVER w = 1 THEN base
-                                     ELSE base || '~' || row_number() OVER w END AS entity
-                   FROM k WINDOW w AS (PARTITION BY base ORDER BY first))
-        SELECT e.unit, n.entity FROM e JOIN n USING (root)""", {"p": prefix})
+             t AS (SELECT root FROM _er_roots UNION SELECT root FROM e WHERE NOT fixed)
+        SELECT e.*, e.root IN (SELECT root FROM t) AS touched FROM e""")
     con.unregister("_er_roots")
-    counts.entities = con.execute("""SELECT count(DISTINCT entity) FROM er_member
-                                     WHERE unit IN (SELECT unit FROM _er_id_groups)""").fetchone()[0]
-    con.execute("DROP TABLE _er_id_groups")
-    return counts
+    con.execute("""CREATE OR REPLACE TEMP TABLE _er_cluster_names AS
+        WITH own AS (SELECT arg_min(unit, rank) AS owner FROM _er_clustered WHERE id_usable IS NOT NULL
+                     GROUP BY id_usable)
+        SELECT root, min(rank) AS first,
+               coalesce(max(CASE WHEN unit IN (SELECT owner FROM own) THEN $p || id_usable END),
+                        CASE WHEN $keep THEN arg_min(entity, rank) FILTER (WHERE fixed) END,
+                        min(CASE WHEN starts_with(key, $p || '@') THEN key END),
+                        $p || '@' || min(ref)) AS base
+        FROM _er_clustered WHERE touched GROUP BY root""", {"p": prefix, "keep": incremental})
+    if incremental:
+        # names kept by entities nothing touched are taken; a touched cluster gets its base or
+        # the next free ~k
+        taken = {r[0] for r in con.execute("""SELECT DISTINCT entity FROM _er_clustered WHERE NOT touched
+            AND regexp_replace(entity, '~[0-9]+$', '') IN (SELECT base FROM _er_cluster_names)""").fetchall()}
+        names = []
+        for root, base in con.execute("SELECT root, base FROM _er_cluster_names ORDER BY first").fetchall():
+            name, k = base, 1
+            while name in taken:
+                k += 1
+                name = f"{base}~{k}"
+            taken.add(name)
+            names.append((root, name))
+        con.execute("CREATE OR REPLACE TEMP TABLE _er_named (root BIGINT, entity VARCHAR)")
+        if names:
+            con.executemany("INSERT INTO _er_named VALUES (?, ?)", names)
+    else:
+        con.execute("""CREATE OR REPLACE TEMP TABLE _er_named AS
+            SELECT root, CASE WHEN row_number() OVER w = 1 THEN base ELSE base || '~' || row_number() OVER w END
+                         AS entity
+            FROM _er_cluster_names WINDOW w AS (PARTITION BY base ORDER BY first)""")
+    con.execute("""DELETE FROM er_member WHERE unit IN (SELECT unit FROM _er_clustered WHERE touched)
+                   OR unit NOT IN (SELECT unit FROM er_unit)""")
+    con.execute("""INSERT INTO er_member SELECT c.unit, n.entity FROM _er_clustered c JOIN _er_named n USING (root)
+                   WHERE c.touched""")
+    for t in ("_er_clustered", "_er_cluster_names", "_er_named"):
+        con.execute(f"DROP TABLE {t}")

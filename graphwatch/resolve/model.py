@@ -38,7 +38,8 @@ import logging
 import math
 from pathlib import Path
 
-__all__ = ["DEFAULT_MODEL", "settings", "train", "linker", "level_weights", "level_of", "COMPARISONS"]
+__all__ = ["DEFAULT_MODEL", "settings", "train", "linker", "linker_and_api", "level_weights", "level_of",
+           "COMPARISONS"]
 
 DEFAULT_MODEL = Path(__file__).with_name("person_model.json")
 
@@ -142,14 +143,41 @@ ABOUT = "graphwatch"
 
 def linker(con, table: str, model: dict):
     """A splink linker over ``table`` (the prepared unit table) on the workspace connection."""
-    from splink import DuckDBAPI, Linker
+    return linker_and_api(con, table, model)[0]
+
+
+def linker_and_api(con, table: str, model: dict):
+    """:func:`linker` and its splink database API (to register more input tables)."""
+    from splink import Linker
 
     logging.getLogger("splink").setLevel(logging.ERROR)   # untrained-level notices are handled in train()
     con.complete()   # splink's relation calls refuse a connection with an unread execute() result
-    api = DuckDBAPI(connection=con)
+    api = _api_class()(connection=con)
     model = {k: v for k, v in model.items() if k != ABOUT}
     model["retain_intermediate_calculation_columns"] = True   # per-field levels and weights
-    return Linker(api.register(table), model, log_level=None)
+    return Linker(api.register(table), model, log_level=None), api
+
+
+_API = None
+
+
+def _api_class():
+    """splink's DuckDB API, asking the catalogue whether a table exists rather than probing it
+    with a query that fails: a failed query aborts an open transaction, and a load scores
+    its records inside its own."""
+    global _API
+    if _API is None:
+        from splink import DuckDBAPI
+
+        class TransactionSafeDuckDBAPI(DuckDBAPI):
+            def table_exists_in_database(self, table_name):
+                self._con.complete()
+                return bool(self._con.execute(
+                    "SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = $t) "
+                    "+ (SELECT count(*) FROM duckdb_views() WHERE view_name = $t)", {"t": table_name}).fetchone()[0])
+
+        _API = TransactionSafeDuckDBAPI
+    return _API
 
 
 def train(con, table: str, prior: float, *, max_pairs: float = 2e6, seed: int = 7, trained_on: str = "") -> dict:

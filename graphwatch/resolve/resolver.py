@@ -13,17 +13,21 @@ all inside the workspace's DuckDB:
    model's m and u come from its training data; its prior (the chance that two random
    records are one person, which depends on how many records there are) is this
    workspace's own, measured on its records that carry a usable ID;
-3. **cluster** (:mod:`.cluster`) — union-find over, in this order, "same" judgements, shared
-   valid IDs, the sole holder of a name in a village, then model pairs at or above the merge threshold from the most to the least likely. Two
-   clusters never join if they hold different valid IDs or any "not same" judgement
-   between their records, so a chain A~B~C cannot join A and C that way. A record without
-   a valid ID that matches records of two different ID holders is ambiguous: its pairs go
-   to review instead;
+3. **cluster** (:mod:`.cluster`) — union-find over, in this order, shared valid IDs, the sole
+   holder of a name in a village, model pairs at or above the merge threshold from the most
+   to the least likely, then "same" judgements. Two clusters never join if they hold
+   different valid IDs or any "not same" judgement between their records, so a chain A~B~C
+   cannot join A and C that way. A record without a valid ID that matches records of two
+   different ID holders is ambiguous: its pairs go to review instead;
 4. **apply** (:mod:`.apply`) — ``node`` is rebuilt with one node per cluster (properties from the most
-   authoritative record, other names as ``aliases``), relationships follow their own
-   record to its cluster, pairs left in the review band become ``SAME_AS`` relationships
-   with their score and evidence. Original endpoints are kept in ``er_rel_orig`` so a load
-   or an un-merge can rebuild everything from the records.
+   authoritative record, other names as ``aliases``), relationships follow their records to
+   their entities (a fact whose rows named different people is split), and the review pairs
+   become ``SAME_AS`` relationships with their score and evidence. Original endpoints are
+   kept in ``er_rel_orig`` so an un-merge or a new resolve can rebuild everything from the records.
+
+A load keeps a resolved workspace resolved: it resolves the records it adds or changes
+against the existing entities (:mod:`.incremental`) with the model and prior the stored
+pairs were scored with (``er_model``).
 
 Judgements (``er_judgement``, :mod:`.review`) are never touched by loads or resolves; the latest judgement
 of a pair wins. Entity keys are stable: ``Person:<ID>`` for the owner of a valid ID, else
@@ -44,7 +48,7 @@ from ..store import Workspace
 from .apply import add_branches, apply_entities
 from .cluster import cluster
 from .model import train as train_model
-from .prepare import LINK_INPUT, prepare_companies, prepare_persons
+from .prepare import LINK_INPUT, PERSON_TABLE, prepare_companies, prepare_persons
 from .score import SCORED_PAIRS, estimated_prior, id_pair_counts, load_model, model_path, score_pairs, \
     workspace_prior
 
@@ -79,31 +83,70 @@ class ResolveReport:
 
 # -- the workspace's er_* tables ------------------------------------------------------------------
 
+#: the er_* tables (created on first use; a workspace resolved by an earlier version gains the new ones)
+_TABLES = {
+    "er_judgement": """er_judgement (a BIGINT NOT NULL, b BIGINT NOT NULL, a_ref VARCHAR, b_ref VARCHAR,
+        judgement VARCHAR NOT NULL, who VARCHAR, judged_at TIMESTAMP NOT NULL, why VARCHAR)""",
+    "er_unit": """er_unit (unit BIGINT, ref VARCHAR, key VARCHAR, dataset VARCHAR, record VARCHAR, label VARCHAR,
+        name VARCHAR, id_usable VARCHAR, overshared BOOLEAN, rank BIGINT, records VARCHAR[], sole_in_village VARCHAR)""",
+    "er_pair": "er_pair (a BIGINT, b BIGINT, probability DOUBLE, weight DOUBLE, weights DOUBLE[], status VARCHAR)",
+    "er_member": "er_member (unit BIGINT, entity VARCHAR)",
+    "er_rel_orig": """er_rel_orig (rid BIGINT, src BIGINT, dst BIGINT, record VARCHAR, records VARCHAR[],
+        split BOOLEAN, part_of BIGINT)""",
+    "er_run": """er_run (ran_at TIMESTAMP, model VARCHAR, merge_threshold DOUBLE, review_threshold DOUBLE,
+        applied BOOLEAN, report VARCHAR)""",
+    # the review pairs (apply.review_pairs): what resolve reports, review lists and SAME_AS shows
+    "er_review": """er_review (entity_a VARCHAR, entity_b VARCHAR, a BIGINT, b BIGINT, probability DOUBLE,
+        status VARCHAR, judgement VARCHAR)""",
+    # the model and prior the stored pairs were scored with: a load scores its records with them
+    "er_model": "er_model (model VARCHAR, source VARCHAR, prior DOUBLE, max_names_per_id INTEGER, scored_at TIMESTAMP)",
+    # each dataset's place in the ranking of person units (prepare.place_datasets)
+    "er_rank": "er_rank (priority INTEGER, dataset VARCHAR, place BIGINT)",
+    # every person unit's prepared row (prepare.py): a load prepares only what it changed
+    "er_person": """er_person (unit BIGINT, key VARCHAR, dataset VARCHAR, record VARCHAR, priority INTEGER,
+        records VARCHAR[], name VARCHAR, id_number VARCHAR, id_status VARCHAR, stated_sex VARCHAR, stated_birth DATE,
+        village_code VARCHAR, phone VARCHAR, name_norm VARCHAR, name_pinyin VARCHAR, name_swap VARCHAR,
+        id_key VARCHAR, stated_id_clean VARCHAR, overshared BOOLEAN, own_id BOOLEAN, birth_date DATE, sex VARCHAR,
+        id_clean VARCHAR, id17 VARCHAR, region VARCHAR, township VARCHAR, county VARCHAR, id_usable BOOLEAN,
+        id_label VARCHAR, sole_in_village VARCHAR)""",
+}
+
+
+def _er_tables(con) -> set[str]:
+    return {t for t, in con.execute("""SELECT table_name FROM duckdb_tables()
+        WHERE NOT temporary AND schema_name = 'main' AND starts_with(table_name, 'er_')""").fetchall()}
+
+
 def ensure_tables(con) -> None:
-    """Create the ``er_*`` tables on first use (a read-only workspace never resolved: an error)."""
-    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'er_run' AND NOT temporary").fetchone()[0]:
+    """Create the ``er_*`` tables on first use, and those an earlier version did not have
+    (a read-only workspace never resolved: an error)."""
+    have = _er_tables(con)
+    missing = [t for t in _TABLES if t not in have]
+    if not missing:
         return
     con.complete()
     try:
-        _create_tables(con)
-    except duckdb.InvalidInputException:   # a read-only workspace that was never resolved
-        raise ResolveError("this workspace has not been resolved: run 'graphwatch resolve --workspace …' first") from None
+        for t in missing:
+            con.execute("CREATE TABLE IF NOT EXISTS " + _TABLES[t])
+    except duckdb.InvalidInputException:   # a read-only workspace
+        if "er_run" not in have:
+            raise ResolveError("this workspace is not resolved yet: run 'graphwatch resolve --workspace …' first") \
+                from None
 
 
-def _create_tables(con) -> None:
-    con.execute("""
-        CREATE TABLE IF NOT EXISTS er_judgement (a BIGINT NOT NULL, b BIGINT NOT NULL, a_ref VARCHAR, b_ref VARCHAR,
-            judgement VARCHAR NOT NULL, who VARCHAR, judged_at TIMESTAMP NOT NULL, why VARCHAR);
-        CREATE TABLE IF NOT EXISTS er_unit (unit BIGINT, ref VARCHAR, key VARCHAR, dataset VARCHAR, record VARCHAR,
-            label VARCHAR, name VARCHAR, id_usable VARCHAR, overshared BOOLEAN, rank BIGINT, records VARCHAR[],
-            sole_in_village VARCHAR);
-        CREATE TABLE IF NOT EXISTS er_pair (a BIGINT, b BIGINT, probability DOUBLE, weight DOUBLE,
-            weights DOUBLE[], status VARCHAR);
-        CREATE TABLE IF NOT EXISTS er_member (unit BIGINT, entity VARCHAR);
-        CREATE TABLE IF NOT EXISTS er_rel_orig (rid BIGINT, src BIGINT, dst BIGINT);
-        CREATE TABLE IF NOT EXISTS er_run (ran_at TIMESTAMP, model VARCHAR, merge_threshold DOUBLE,
-            review_threshold DOUBLE, applied BOOLEAN, report VARCHAR);
-    """)
+def was_resolved(con) -> bool:
+    """Whether ``graphwatch resolve`` ever ran to the end on this workspace."""
+    return "er_run" in _er_tables(con) and con.execute("SELECT count(*) > 0 FROM er_run").fetchone()[0]
+
+
+def require_resolved(ws: Workspace) -> None:
+    """A :class:`ResolveError` that says what to do, unless ``ws`` was resolved (reviewing
+    needs what resolve made)."""
+    if not was_resolved(ws.con):
+        raise ResolveError(f"{ws.path}: not resolved yet: run 'graphwatch resolve --workspace {ws.path}' first")
+    if "er_review" not in _er_tables(ws.con):
+        raise ResolveError(f"{ws.path}: resolved by an earlier graphwatch: run "
+                           f"'graphwatch resolve --workspace {ws.path}' again")
 
 
 def last_thresholds(con) -> dict:
@@ -173,9 +216,16 @@ def resolve(ws: Workspace, *, train: bool = False, model: str | Path | dict | No
     with ws.transaction():
         con.execute("DELETE FROM er_unit")
         con.execute("INSERT INTO er_unit SELECT * FROM _er_unit_person UNION ALL SELECT * FROM _er_unit_company")
+        con.execute(f"DELETE FROM {PERSON_TABLE}")
+        con.execute(f"INSERT INTO {PERSON_TABLE} BY NAME SELECT * FROM _er_person")
+        con.execute("DELETE FROM er_rank")
+        con.execute("INSERT INTO er_rank SELECT * FROM _er_rank")
         if rescore:
             con.execute("DELETE FROM er_pair")
             con.execute(f"INSERT INTO er_pair SELECT * FROM {SCORED_PAIRS}")
+            con.execute("DELETE FROM er_model")
+            con.execute("INSERT INTO er_model VALUES (?, ?, ?, ?, now())",
+                        [json.dumps(m, ensure_ascii=False), rep.model, rep.prior["prior"], max_names_per_id])
         step("cluster", 2, 4)
         t = time.perf_counter()
         for label in ("Person", "Company"):
@@ -203,6 +253,6 @@ def resolve(ws: Workspace, *, train: bool = False, model: str | Path | dict | No
         con.execute("INSERT INTO er_run VALUES (now(), ?, ?, ?, true, ?)",
                     [rep.model, merge_threshold, review_threshold, json.dumps(rep.__dict__, default=str)])
         step("done", 4, 4)
-    for t in (LINK_INPUT, "_er_unit_person", "_er_unit_company", SCORED_PAIRS):
+    for t in (LINK_INPUT, "_er_person", "_er_rank", "_er_unit_person", "_er_unit_company", SCORED_PAIRS):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return rep

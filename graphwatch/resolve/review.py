@@ -2,10 +2,13 @@
 
 Judgements (``same`` / ``not_same`` / ``unsure``, who, when, why) live in ``er_judgement``;
 loads and resolves never touch them, and the latest judgement of a pair wins. A judgement
-re-clusters at once (:func:`judge` returns what happened: a "same" judgement does not
-join two records that hold different valid IDs, nor records a "not same" judgement keeps
-apart). :func:`unmerge` splits an entity into its records; the rest reads the review
-queue, explains a pair's score and shows an entity's records and where each value came from.
+re-clusters at once (:func:`judge` returns what happened). A "same" joins the two records'
+*entities*, as the reviewer sees them: it does not join entities that hold different valid
+IDs — also when a record holds none itself but the registry or the model tied it to an ID
+holder — nor entities a "not same" judgement keeps apart. :func:`unmerge` splits an entity
+into its records; the rest reads the review queue (the review pairs of
+:func:`~graphwatch.resolve.apply.review_pairs`), explains a pair's score and shows an
+entity's records and where each value came from. Each needs a resolved workspace.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from ..exc import ResolveError
 from ..store import Workspace, q
 from .model import COMPARISONS, level_of, level_weights
-from .resolver import REVIEW_THRESHOLD, ensure_tables, last_thresholds, resolve
+from .resolver import ensure_tables, last_thresholds, require_resolved, resolve
 from .score import load_model
 
 __all__ = ["JUDGEMENTS", "JudgeResult", "judge", "unmerge", "explain_pair", "review_queue", "entity_members",
@@ -41,7 +44,8 @@ class JudgeResult:
     not, ``kept_apart_by`` names the constraint: ``"different_ids"`` (the two entities hold
     different valid IDs, in ``evidence``), ``"not_same"`` (a "not same" judgement, between
     the records in ``evidence``: this one or an earlier one) or ``None`` (the model scored
-    them below the merge threshold, after an ``unsure``).
+    them below the merge threshold, after an ``unsure``). ``was_one_entity``: whether they
+    were one entity before the judgement.
     """
     a: str
     b: str
@@ -53,6 +57,7 @@ class JudgeResult:
     evidence: tuple[str, ...] = ()
     label: str = "Person"
     reclustered: bool = True
+    was_one_entity: bool = False
 
     def describe(self) -> str:
         """One line, English · Chinese, e.g. ``recorded same: A ≡ B; now one entity Person:… · 已记录“相同”，现为同一实体``."""
@@ -65,7 +70,8 @@ class JudgeResult:
                 return f"{head}; yet they are still one entity {self.entity_a} · 已记录“{zh}”，但仍为同一实体"
             lead = "the model decides: " if self.judgement == "unsure" else ""
             lead_zh = "由模型判定，" if self.judgement == "unsure" else ""
-            return f"{head}; {lead}now one entity {self.entity_a} · 已记录“{zh}”，{lead_zh}现为同一实体"
+            now, now_zh = ("still", "仍为") if self.was_one_entity else ("now", "现为")
+            return f"{head}; {lead}{now} one entity {self.entity_a} · 已记录“{zh}”，{lead_zh}{now_zh}同一实体"
         two = f"{self.entity_a} and {self.entity_b}"
         if self.kept_apart_by == DIFFERENT_IDS:
             id_word = _ID_WORD.get(self.label, "证件号码")
@@ -80,9 +86,11 @@ class JudgeResult:
             return f"{head}, but they stay two entities: {why_en} · 已记录“{zh}”，但{why_zh}，仍为两个实体"
         if self.judgement == "not_same":
             return f"{head}; now two entities {two} · 已记录“{zh}”，现为两个实体"
+        # unsure: the records' own evidence decides; say whether that parted them just now
+        now, now_zh = ("now", "现为") if self.was_one_entity else ("still", "仍为")
         if why_en:
-            return f"{head}; still two entities: {why_en} · 已记录“{zh}”，{why_zh}，仍为两个实体"
-        return f"{head}; the model decides: two entities {two} · 已记录“{zh}”，由模型判定，现为两个实体"
+            return f"{head}; {now} two entities: {why_en} · 已记录“{zh}”，{why_zh}，{now_zh}两个实体"
+        return f"{head}; the model decides: {now} two entities {two} · 已记录“{zh}”，由模型判定，{now_zh}两个实体"
 
 
 def unit_of(con, ref) -> tuple[int, str]:
@@ -113,10 +121,13 @@ def judge(ws: Workspace, a, b, judgement: str, *, who: str | None = None, why: s
     if judgement not in JUDGEMENTS:
         raise ResolveError(f"judgement must be one of {', '.join(JUDGEMENTS)}, not {judgement!r}")
     con = ws.con
+    require_resolved(ws)
     ensure_tables(con)
     (ua, ra), (ub, rb) = unit_of(con, a), unit_of(con, b)
     if ua == ub:
         raise ResolveError(f"{ra}: a record cannot be judged against itself")
+    before = dict(con.execute("SELECT unit, entity FROM er_member WHERE unit IN (?, ?)", [ua, ub]).fetchall())
+    was_one = before.get(ua) is not None and before.get(ua) == before.get(ub)
     low, high = (ua, ra), (ub, rb)
     if ua > ub:
         low, high = high, low
@@ -124,15 +135,17 @@ def judge(ws: Workspace, a, b, judgement: str, *, who: str | None = None, why: s
                 [low[0], high[0], low[1], high[1], judgement, who or getpass.getuser(), _dt.datetime.now(), why])
     if apply:
         resolve(ws, rescore=False, **last_thresholds(con))
-    return _outcome(con, ua, ra, ub, rb, judgement, reclustered=apply)
+    return _outcome(con, ua, ra, ub, rb, judgement, reclustered=apply, was_one=was_one)
 
 
-def _outcome(con, ua: int, ra: str, ub: int, rb: str, judgement: str, *, reclustered: bool) -> JudgeResult:
+def _outcome(con, ua: int, ra: str, ub: int, rb: str, judgement: str, *, reclustered: bool,
+             was_one: bool) -> JudgeResult:
     """Where the two units ended up, and if apart, the constraint between their entities."""
     rows = dict(con.execute("SELECT unit, entity FROM er_member WHERE unit IN (?, ?)", [ua, ub]).fetchall())
     ea, eb = rows.get(ua), rows.get(ub)
     label = con.execute("SELECT label FROM er_unit WHERE unit = ?", [ua]).fetchone()[0]
-    base = dict(a=ra, b=rb, judgement=judgement, entity_a=ea, entity_b=eb, label=label, reclustered=reclustered)
+    base = dict(a=ra, b=rb, judgement=judgement, entity_a=ea, entity_b=eb, label=label, reclustered=reclustered,
+                was_one_entity=was_one)
     if ea is not None and ea == eb:
         return JudgeResult(one_entity=True, **base)
     if judgement == "not_same":
@@ -161,6 +174,7 @@ def unmerge(ws: Workspace, entity: str, *, who: str | None = None, why: str = "u
     and relationships, and stays apart in later runs until a "same" judgement joins them.
     """
     con = ws.con
+    require_resolved(ws)
     ensure_tables(con)
     units = [r[0] for r in con.execute("""SELECT m.unit FROM er_member m JOIN er_unit u USING (unit)
                                          WHERE m.entity = ? ORDER BY u.rank""", [entity]).fetchall()]
@@ -181,6 +195,7 @@ def unmerge(ws: Workspace, entity: str, *, who: str | None = None, why: str = "u
 def explain_pair(ws: Workspace, a, b) -> dict:
     """Why two records scored as they did: each field's level and weight, the prior, the total."""
     con = ws.con
+    require_resolved(ws)
     (ua, ra), (ub, rb) = unit_of(con, a), unit_of(con, b)
     ua, ub = min(ua, ub), max(ua, ub)
     row = con.execute("SELECT probability, weight, weights, status FROM er_pair WHERE a = ? AND b = ?",
@@ -202,22 +217,20 @@ def explain_pair(ws: Workspace, a, b) -> dict:
 
 
 def review_queue(ws: Workspace, *, limit: int | None = 50):
-    """Pairs in the review band that ended in two entities and nobody has judged, most likely first."""
-    con = ws.con
-    ensure_tables(con)
-    review = last_thresholds(con).get("review_threshold", REVIEW_THRESHOLD)
-    return con.execute("""SELECT p.probability, ua.ref AS a, ua.name AS a_name, ub.ref AS b, ub.name AS b_name,
-               ma.entity AS a_entity, mb.entity AS b_entity, p.status, p.a AS a_unit, p.b AS b_unit
-        FROM er_pair p JOIN er_unit ua ON ua.unit = p.a JOIN er_unit ub ON ub.unit = p.b
-        JOIN er_member ma ON ma.unit = p.a JOIN er_member mb ON mb.unit = p.b
-        WHERE p.probability >= $review AND ma.entity <> mb.entity
-          AND NOT EXISTS (SELECT 1 FROM er_judgement j WHERE j.a = p.a AND j.b = p.b)
-        ORDER BY p.probability DESC, a, b""" + (" LIMIT $n" if limit else ""),
-                       {"review": review, **({"n": limit} if limit else {})}).df()
+    """The review pairs (:func:`~graphwatch.resolve.apply.review_pairs`: the same pairs the
+    resolve report counts and ``SAME_AS`` joins), one row per pair of entities with its most
+    likely pair of records; unjudged pairs first, most likely first, then those judged "unsure"."""
+    require_resolved(ws)
+    return ws.con.execute("""SELECT r.probability, ua.ref AS a, ua.name AS a_name, ub.ref AS b, ub.name AS b_name,
+               r.entity_a AS a_entity, r.entity_b AS b_entity, r.status, r.a AS a_unit, r.b AS b_unit, r.judgement
+        FROM er_review r JOIN er_unit ua ON ua.unit = r.a JOIN er_unit ub ON ub.unit = r.b
+        ORDER BY r.judgement IS NOT NULL, r.probability DESC, a, b""" + (" LIMIT $n" if limit else ""),
+                          {"n": limit} if limit else {}).df()
 
 
 def entity_members(ws: Workspace, entity: str):
     """The source records of a resolved entity, most authoritative first."""
+    require_resolved(ws)
     return ws.con.execute("""SELECT u.ref, u.key, u.name, u.id_usable AS id_number, u.overshared, u.records
         FROM er_member m JOIN er_unit u USING (unit) WHERE m.entity = ? ORDER BY u.rank""", [entity]).df()
 
@@ -225,6 +238,7 @@ def entity_members(ws: Workspace, entity: str):
 def entity_provenance(ws: Workspace, entity: str) -> dict[str, list[dict]]:
     """Every property of an entity with each value and the record that said it (winner first)."""
     con = ws.con
+    require_resolved(ws)
     props = [p for p in ws.schema.node_properties if p != "aliases"]
     recs = con.execute(f"""SELECT nr.dataset, nr.record, {', '.join("nr." + q(p) for p in props)}
         FROM node_record nr JOIN er_unit u ON u.dataset = nr.dataset AND u.record = nr.record AND u.key = nr.key

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..exc import ResolveError
 from ..store import Workspace
-from .model import COMPARISONS, DEFAULT_MODEL, linker
+from .model import COMPARISONS, DEFAULT_MODEL, linker, linker_and_api
 from .prepare import LINK_INPUT
 
 SCORED_PAIRS = "_er_scored_pairs"
@@ -82,9 +82,40 @@ def score_pairs(con, model: dict, review: float) -> None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {SCORED_PAIRS} AS SELECT * FROM er_pair LIMIT 0")
         return
     predictions = linker(con, LINK_INPUT, model).inference.predict(threshold_match_probability=review)
+    _keep_pairs(con, [predictions])
+
+
+def score_touched(con, touched: str, others: str, model: dict, review: float) -> int:
+    """Pairs of the units in ``touched`` among themselves and with the units in ``others``
+    (both tables of the linking model's input) at or above ``review``, into
+    ``_er_scored_pairs``; returns how many. Pairs of two units of ``others`` are not scored:
+    a load scores only what it added or changed. splink's blocking and scoring are those of
+    a full :func:`score_pairs`, so a pair gets the same probability either way."""
+    n_touched, n_others = con.execute(f"SELECT (SELECT count(*) FROM {touched}), (SELECT count(*) FROM {others})")\
+        .fetchone()
+    predictions = []
+    if n_touched:
+        lk, api = linker_and_api(con, touched, model)
+        if n_touched > 1:
+            predictions.append(lk.inference.predict_within(api.register(touched), threshold_match_probability=review))
+            con.complete()
+        if n_others:
+            predictions.append(lk.inference.predict_between(api.register(touched), api.register(others),
+                                                            threshold_match_probability=review))
+            con.complete()
+    _keep_pairs(con, predictions)
+    return con.execute(f"SELECT count(*) FROM {SCORED_PAIRS}").fetchone()[0]
+
+
+def _keep_pairs(con, predictions: list) -> None:
+    """splink's predictions as ``er_pair`` rows in ``_er_scored_pairs``: each pair once,
+    smaller unit first, with the probability, the match weight and each comparison's weight."""
     weights = ", ".join(f"mw_{c}" for c in COMPARISONS)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE {SCORED_PAIRS} AS SELECT least(unique_id_l, unique_id_r) AS a,
-            greatest(unique_id_l, unique_id_r) AS b, match_probability AS probability, match_weight AS weight,
-            [{weights}]::DOUBLE[] AS weights, 'model' AS status
-        FROM {predictions.physical_name}""")
-    predictions.drop_table_from_database_and_remove_from_cache()
+    parts = [f"""SELECT least(unique_id_l, unique_id_r) AS a, greatest(unique_id_l, unique_id_r) AS b,
+                        match_probability AS probability, match_weight AS weight,
+                        [{weights}]::DOUBLE[] AS weights, 'model' AS status
+                 FROM {p.physical_name}""" for p in predictions]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {SCORED_PAIRS} AS "
+                + (" UNION ALL ".join(parts) if parts else "SELECT * FROM er_pair LIMIT 0"))
+    for p in predictions:
+        p.drop_table_from_database_and_remove_from_cache()

@@ -1,0 +1,280 @@
+"""Benchmark: graph analytics and evidence diagrams on generated counties, with references.
+
+For each workspace (loaded by ``bench_load.py`` or ``graphwatch load``; kept in
+``benchmarks/work/``):
+
+- conversion: the workspace → cached adjacency arrays (cache cleared first), reading them back
+  from the cache in a fresh process, and the kinship + company projection → igraph;
+- a 4-hop path query (every shortest path) between persons: pairs at a known distance of 3–4
+  hops and random pairs (mostly no path within 4 hops: both 2-hop balls are explored), over
+  all types and over kinship + company types;
+- a 2-hop neighbourhood of random persons (limit 500, as the CLI; hubs walked through unless
+  ``--max-degree``);
+- Leiden over kinship + company types (seed 0, until stable);
+- an evidence diagram (SVG and PNG) of an alert, warm and as a fresh ``graphwatch export`` process.
+
+References in the same run: the 2-hop neighbourhood as a DuckDB SQL self-join, and the
+Cypher engine's ``shortestPath`` for the same pairs (capped). Goals (issue 17, 5 M persons on
+2 cores): conversion ≤ 20 s, path ≤ 200 ms, 2-hop ≤ 100 ms, Leiden ≤ 60 s, diagram ≤ 1 s.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_analytics.py benchmarks/work/ws_1000000 benchmarks/work/ws_5000000 [--record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+BEGIN, END = "<!-- BEGIN analytics (bench_analytics.py) -->", "<!-- END analytics -->"
+KINSHIP = ["SPOUSE_OF", "PARENT_OF", "SIBLING_OF", "IN_LAW_OF", "GRANDPARENT_OF"]
+COMPANY = ["LEGAL_REP_OF", "SHAREHOLDER_OF", "EXECUTIVE_OF"]
+
+
+class Peak(threading.Thread):
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.proc, self.peak, self.stop = psutil.Process(), 0, threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            self.stop.wait(0.05)
+
+
+def ms(values) -> str:
+    values = sorted(values)
+    if not values:
+        return "—"
+    p90 = values[min(len(values) - 1, int(0.9 * len(values)))]
+    return f"{statistics.median(values) * 1000:.1f} / {p90 * 1000:.1f}"
+
+
+def timed(fn):
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def persons_of(g) -> np.ndarray:
+    bit = np.uint64(1 << g.labels.index("Person"))
+    return np.flatnonzero((g.label_bits & bit) != 0)
+
+
+def pairs_at_distance(g, rng, n: int, types=None) -> list[tuple[int, int, int]]:
+    """(a, b, d): persons a and b whose distance is 3 or 4 hops (found by walking from a)."""
+    from graphwatch.analytics import neighbours
+
+    out, persons = [], persons_of(g)
+    person_set = set(persons.tolist())
+    tries = 0
+    while len(out) < n and tries < 40 * n:
+        tries += 1
+        a = int(rng.choice(persons))
+        df = neighbours(g, a, hops=4, types=types, limit=20000, max_degree=200)
+        far = df[(df.hops >= 3) & df.vertex.isin(person_set)]
+        if len(far):
+            row = far.iloc[int(rng.integers(len(far)))]
+            out.append((a, int(row.vertex), int(row.hops)))
+    return out
+
+
+def bench(ws: Path, runs: int, seed: int) -> dict:
+    from graphwatch.analytics import clear_cache, communities, load_graph, neighbours, paths, to_igraph
+    from graphwatch.store import Workspace
+
+    r: dict = {"workspace": ws.name}
+    with Workspace(ws, read_only=True) as w:
+        r["persons"] = w.con.execute("SELECT count(*) FROM node WHERE list_contains(labels, 'Person')").fetchone()[0]
+        tot = w.totals()
+        r["nodes"], r["rels"] = tot["nodes"], tot["relationships"]
+    clear_cache(ws)
+    peak = Peak()
+    peak.start()
+    r["convert_s"], g = timed(lambda: load_graph(ws))
+    peak.stop.set()
+    r["convert_peak_gb"] = peak.peak / 1e9
+    code = ("import time,sys; t=time.perf_counter(); from graphwatch.analytics import load_graph; "
+            f"g=load_graph({str(ws)!r}); print(time.perf_counter()-t)")
+    r["cached_s"] = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                         env={**os.environ, "PYTHONPATH": str(HERE.parent)}).stdout.split()[-1])
+    r["igraph_s"], proj = timed(lambda: to_igraph(g, types=KINSHIP + COMPANY))
+    r["proj_edges"] = proj.ecount()
+    del proj
+    rng = np.random.default_rng(seed)
+    persons = persons_of(g)
+    # paths
+    near_all = pairs_at_distance(g, rng, runs)
+    near_kc = pairs_at_distance(g, rng, runs, types=KINSHIP + COMPANY)
+    rand = [tuple(int(x) for x in rng.choice(persons, 2, replace=False)) for _ in range(runs)]
+    for name, pairs, types in (("path_near_all", near_all, None), ("path_near_kc", near_kc, KINSHIP + COMPANY),
+                               ("path_random_all", [(a, b, 0) for a, b in rand], None),
+                               ("path_random_kc", [(a, b, 0) for a, b in rand], KINSHIP + COMPANY)):
+        paths(g, pairs[0][0], pairs[0][1], max_hops=4, types=types, all_shortest=True)   # warm
+        times, found = [], 0
+        for a, b, _ in pairs:
+            t, df = timed(lambda: paths(g, a, b, max_hops=4, types=types, all_shortest=True))
+            times.append(t)
+            found += not df.empty
+        r[name] = ms(times)
+        r[name + "_found"] = f"{found}/{len(pairs)}"
+    # 2-hop neighbourhoods
+    starts = [int(x) for x in rng.choice(persons, runs, replace=False)]
+    neighbours(g, starts[0], hops=2)
+    for name, kw in (("nbh2", {}), ("nbh2_hubs", {"max_degree": 1000})):
+        times, sizes = [], []
+        for s in starts:
+            t, df = timed(lambda: neighbours(g, s, hops=2, limit=500, **kw))
+            times.append(t)
+            sizes.append(len(df))
+        r[name] = ms(times)
+        r[name + "_size"] = int(statistics.median(sizes))
+    # reference: the same 2-hop set by SQL on the workspace
+    with Workspace(ws, read_only=True) as w:
+        sql = """WITH a AS (SELECT CASE WHEN src = $n THEN dst ELSE src END AS v FROM rel WHERE src = $n OR dst = $n),
+                 b AS (SELECT CASE WHEN r.src = a.v THEN r.dst ELSE r.src END AS v FROM rel r JOIN a
+                       ON r.src = a.v OR r.dst = a.v)
+                 SELECT count(*) FROM (SELECT v FROM a UNION SELECT v FROM b)"""
+        times = []
+        for s in starts[:max(3, runs // 4)]:
+            t, _ = timed(lambda: w.con.execute(sql, {"n": int(g.nid[s])}).fetchone())
+            times.append(t)
+        r["nbh2_sql"] = ms(times)
+    # reference: the Cypher engine's shortestPath for a few of the same pairs
+    from graphwatch.engines.duckdb import DuckDBEngine
+
+    q = ("MATCH (a) WHERE id(a) = $a MATCH (b) WHERE id(b) = $b "
+         "MATCH p = shortestPath((a)-[:SPOUSE_OF|PARENT_OF|SIBLING_OF|IN_LAW_OF|GRANDPARENT_OF|LEGAL_REP_OF|"
+         "SHAREHOLDER_OF|EXECUTIVE_OF*..4]-(b)) RETURN length(p)")
+    times = []
+    try:
+        with DuckDBEngine(ws) as eng:
+            for a, b, _ in near_kc[:3]:
+                t, _ = timed(lambda: eng.run(q, {"a": int(g.nid[a]), "b": int(g.nid[b])}))
+                times.append(t)
+        r["path_cypher_kc"] = ms(times)
+    except Exception as exc:          # the reference is best effort: say why it is missing
+        r["path_cypher_kc"] = f"n/a ({type(exc).__name__})"
+    # Leiden over kinship + company types
+    peak = Peak()
+    peak.start()
+    r["leiden_s"], df = timed(lambda: communities(g, types=KINSHIP + COMPANY, seed=0, min_size=2))
+    peak.stop.set()
+    r["leiden_peak_gb"] = peak.peak / 1e9
+    r["leiden_communities"] = int(df["community"].nunique()) if len(df) else 0
+    r["modularity"] = df.attrs.get("modularity", 0.0)
+    r.update(diagram(ws))
+    return r
+
+
+def diagram(ws: Path) -> dict:
+    from graphwatch.alerts.runner import run_models
+    from graphwatch.alerts.store import AlertStore
+    from graphwatch.export import evidence, export
+
+    out = {}
+    with AlertStore(ws) as s:
+        have = s.list(model="own_village_project", limit=1)
+    if not have:
+        out["run_s"], _ = timed(lambda: run_models(ws, ["own_village_project"]))
+    with AlertStore(ws) as s:
+        alerts = s.list(model="own_village_project")
+    if not alerts:
+        return {"diagram": "no alert"}
+    a = max(alerts, key=lambda a: len(a["evidence"]["nodes"]))
+    tmp = HERE / "work" / "diagram"
+    tmp.mkdir(parents=True, exist_ok=True)
+    export(ws, evidence.from_alert(ws, a["id"]), "svg", tmp / "warm.svg", who="bench")
+    for fmt in ("svg", "png"):
+        times = [timed(lambda: export(ws, evidence.from_alert(ws, a["id"]), fmt, tmp / f"a.{fmt}", who="bench"))[0]
+                 for _ in range(3)]
+        out[f"diagram_{fmt}"] = ms(times)
+    cmd = [sys.executable, "-m", "graphwatch.cli", "export", a["id"], "--format", "png", "-o", str(tmp / "cli.png"),
+           "-w", str(ws), "--who", "bench"]
+    t, _ = timed(lambda: subprocess.run(cmd, check=True, capture_output=True,
+                                        env={**os.environ, "PYTHONPATH": str(HERE.parent)}))
+    out["diagram_cli_s"] = t
+    out["diagram_nodes"] = len(a["evidence"]["nodes"])
+    return out
+
+
+def table(results: list[dict]) -> str:
+    rows = [
+        ("persons · nodes · relationships", lambda r: f"{r['persons']:,} · {r['nodes']:,} · {r['rels']:,}", ""),
+        ("workspace → adjacency arrays (cold, s)", lambda r: f"{r['convert_s']:.1f} (peak {r['convert_peak_gb']:.1f} GB)", "≤ 20 s"),
+        ("arrays from the cache, fresh process (s)", lambda r: f"{r['cached_s']:.2f}", ""),
+        ("kinship + company projection → igraph (s)", lambda r: f"{r['igraph_s']:.1f} ({r['proj_edges']:,} edges)", ""),
+        ("4-hop paths, pairs 3–4 hops apart, all types (ms, median / p90)", lambda r: f"{r['path_near_all']} ({r['path_near_all_found']} found)", "≤ 200 ms"),
+        ("4-hop paths, pairs 3–4 hops apart, kinship + company", lambda r: f"{r['path_near_kc']} ({r['path_near_kc_found']} found)", "≤ 200 ms"),
+        ("4-hop paths, random pairs, all types", lambda r: f"{r['path_random_all']} ({r['path_random_all_found']} found)", "≤ 200 ms"),
+        ("4-hop paths, random pairs, kinship + company", lambda r: f"{r['path_random_kc']} ({r['path_random_kc_found']} found)", "≤ 200 ms"),
+        ("reference: Cypher shortestPath on DuckDB, kinship + company (ms)", lambda r: r["path_cypher_kc"], ""),
+        ("2-hop neighbourhood, limit 500 (ms)", lambda r: f"{r['nbh2']} (median {r['nbh2_size']} nodes)", "≤ 100 ms"),
+        ("2-hop neighbourhood, limit 500, --max-degree 1000 (ms)", lambda r: f"{r['nbh2_hubs']} (median {r['nbh2_hubs_size']} nodes)", "≤ 100 ms"),
+        ("reference: 2-hop set by a DuckDB SQL self-join (ms)", lambda r: r["nbh2_sql"], ""),
+        ("Leiden, kinship + company, seed 0, until stable (s)", lambda r: f"{r['leiden_s']:.1f} ({r['leiden_communities']:,} communities, Q {r['modularity']:.3f}, peak {r['leiden_peak_gb']:.1f} GB)", "≤ 60 s"),
+        ("evidence diagram of an alert, SVG, warm (ms)", lambda r: f"{r.get('diagram_svg', '—')} ({r.get('diagram_nodes', '?')} nodes)", "≤ 1 s"),
+        ("evidence diagram of an alert, PNG, warm (ms)", lambda r: r.get("diagram_png", "—"), "≤ 1 s"),
+        ("`graphwatch export ALERT --format png`, fresh process (s)", lambda r: f"{r.get('diagram_cli_s', 0):.2f}", ""),
+    ]
+    head = "| measure | " + " | ".join(r["workspace"] for r in results) + " | goal (5 M) |"
+    out = [head, "|---|" + "---:|" * len(results) + "---|"]
+    for name, fmt, goal in rows:
+        out.append(f"| {name} | " + " | ".join(fmt(r) for r in results) + f" | {goal} |")
+    return "\n".join(out)
+
+
+def record(text: str) -> None:
+    old = RESULTS.read_text(encoding="utf-8")
+    block = f"{BEGIN}\n{text}\n{END}"
+    if BEGIN in old:
+        start, end = old.index(BEGIN), old.index(END) + len(END)
+        new = old[:start] + block + old[end:]
+    else:
+        new = old.rstrip("\n") + "\n\n" + block + "\n"
+    RESULTS.write_text(new, encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("workspaces", nargs="+", type=Path)
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--record", action="store_true", help="write the block in benchmarks/RESULTS.md")
+    args = ap.parse_args()
+    results = []
+    for ws in args.workspaces:
+        print(f"== {ws}", flush=True)
+        r = bench(ws, args.runs, args.seed)
+        print(r, flush=True)
+        results.append(r)
+    load = os.getloadavg()[0]
+    import duckdb
+    import igraph
+
+    text = (f"## Graph analytics and evidence diagrams — {dt.date.today().isoformat()} (`benchmarks/bench_analytics.py`)\n\n"
+            f"Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
+            f"{psutil.virtual_memory().total / 2**30:.0f} GiB RAM, Python {platform.python_version()}, "
+            f"DuckDB {duckdb.__version__}, igraph {igraph.__version__}; load average {load:.1f} at the end "
+            f"(other work was not stopped). {args.runs} queries per row, median / p90.\n\n" + table(results))
+    print(text)
+    if args.record:
+        record(text)
+
+
+if __name__ == "__main__":
+    main()
