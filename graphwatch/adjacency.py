@@ -70,23 +70,32 @@ class Adjacency:
 
     def expand(self, frontier: np.ndarray, direction: str, mask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The relationships leaving ``frontier`` (node positions) in ``direction`` ('out',
-        'in' or 'both'; a self-loop is left out: it is on no shortest path): arrays of
+        'in' or 'both'), self-loops left out (they are on no shortest path): arrays of
         (from position, to position, relationship id)."""
+        at, dst, rid = self.steps(frontier, direction, mask, loops=False)
+        return frontier[at], dst, rid
+
+    def steps(self, frontier: np.ndarray, direction: str, mask, *, loops: bool = True):
+        """Every relationship leaving each node of ``frontier`` in ``direction``: arrays of
+        (index into ``frontier``, position of the node it leads to, relationship id). With
+        ``loops``, a self-loop is one step (undirected too: it is read from the 'out' side
+        only, as a relationship is matched once in each orientation but a self-loop has one)."""
+        frontier = np.asarray(frontier, dtype=np.int64)
         parts = []
         for side in (("out",) if direction == "out" else ("in",) if direction == "in" else ("out", "in")):
             off, nbr, rid, typ = (getattr(self, f"{side}_{x}") for x in ("off", "nbr", "rid", "type"))
             lo, hi = off[frontier], off[frontier + 1]
-            counts = hi - lo
+            counts = (hi - lo).astype(np.int64)
             total = int(counts.sum())
             if not total:
                 continue
-            src = np.repeat(frontier, counts)
+            at = np.repeat(np.arange(len(frontier)), counts)
             idx = np.repeat(lo - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(total)
-            dst, r = nbr[idx], rid[idx]
-            keep = dst != src
-            if mask is not None:
-                keep &= mask[typ[idx]]
-            parts.append((src[keep], dst[keep], r[keep]))
+            dst, r = nbr[idx].astype(np.int64), rid[idx]
+            keep = np.ones(total, dtype=bool) if mask is None else mask[typ[idx]]
+            if not loops or (side == "in" and direction == "both"):
+                keep &= dst != frontier[at]
+            parts.append((at[keep], dst[keep], r[keep]))
         if not parts:
             e = np.empty(0, dtype=np.int64)
             return e, e, e

@@ -93,3 +93,11 @@ def connected_part(sc: Scope, sql: str) -> Scope:
     cross product)."""
     froms, conds = connected_part_items(sc.froms, sc.conds, sql)
     return Scope(froms=froms, conds=conds, vars=sc.vars, sub=sc.sub)
+
+
+def used_params(sql: str, params: dict) -> dict:
+    """The parameters one statement uses (DuckDB refuses unused named parameters)."""
+    import re
+
+    names = set(re.findall(r"\$(\w+)", sql))
+    return {k: v for k, v in params.items() if k in names}

@@ -11,13 +11,12 @@ variable-length hop.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import ir, patterns
 from .checker import shortest_max_hops
-from .scope import NodeRef, Scope, Var
+from .scope import NodeRef, Scope, Var, used_params
 from .varlength import REVERSED
 
 if TYPE_CHECKING:
@@ -143,12 +142,6 @@ class ShortestStep:
 
 #: the most (start, target) pairs searched one by one over the index; more go to SQL
 INDEXED_PAIRS = 2_000
-
-
-def used_params(sql: str, params: dict) -> dict:
-    """The parameters one statement uses (DuckDB refuses unused named parameters)."""
-    names = set(re.findall(r"\$(\w+)", sql))
-    return {k: v for k, v in params.items() if k in names}
 
 
 def shortest_rel(cx: Compilation, path: ir.PathPattern, rp: ir.RelPattern, left: NodeRef, right: NodeRef,
