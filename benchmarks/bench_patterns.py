@@ -27,7 +27,8 @@ from graphwatch.alerts.library import load_pattern
 from graphwatch.cypher.compiler import Options
 from graphwatch.engines.duckdb import DuckDBEngine
 
-OWN_VILLAGE = load_pattern("own_village_project").cypher
+_OWN = load_pattern("own_village_project")
+OWN_VILLAGE = _OWN.cypher
 KIN = "SPOUSE_OF|PARENT_OF|SIBLING_OF|IN_LAW_OF"
 PATTERNS = {
     "own-village project with a kinship hop": OWN_VILLAGE,
@@ -113,7 +114,7 @@ def main() -> None:
     ids = [r[0] for r in planned.ws.con.execute(
         "SELECT id_number FROM node WHERE list_contains(labels, 'Official') AND id_number IS NOT NULL "
         "ORDER BY nid LIMIT 2").fetchall()]
-    params = {"a": ids[0], "b": ids[1]}
+    params = {"a": ids[0], "b": ids[1], **_OWN.bind()}     # the own-village model's defaults
     persons = planned.ws.con.execute("SELECT count(*) FROM node WHERE list_contains(labels, 'Person')").fetchall()[0][0]
     rows = []
     for name, q in PATTERNS.items():

@@ -17,7 +17,8 @@ def test_commands_exist():
                              "mappings list", "mappings check", "run", "alerts", "alerts list", "alerts show",
                              "alerts verdict", "alerts precision", "alerts trends", "audit", "patterns",
                              "patterns list", "patterns show", "patterns validate", "patterns test", "watch",
-                             "paths", "neighbours", "components", "communities", "centrality", "export", "evaluate"}
+                             "paths", "neighbours", "components", "communities", "centrality", "export", "evaluate",
+                             "app"}
 
 
 def test_doctests():

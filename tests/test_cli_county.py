@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from graphwatch.alerts.library import load_pattern
+from graphwatch.alerts.library import load_library, load_pattern
 from graphwatch.cli import main
 from graphwatch.ingest.mapping import load_mappings
 from graphwatch.resolve import entity_members, review_queue
@@ -346,20 +346,23 @@ def test_review_show_and_unmerge(resolved, county, tmp_path):
 
 
 # -- demo -----------------------------------------------------------------------------------
-def test_demo_finds_the_planted_own_village_violations(tmp_path):
+def test_demo_runs_every_model_and_finds_the_planted_violations(tmp_path):
     out = gw("demo", "--persons", PERSONS, "--seed", SEED, "--dir", tmp_path)
-    truth = [r for r in read_csv(tmp_path / "county" / GROUND_TRUTH.name, "utf-8")
-             if r["model_id"] == "own_village_project"]
-    planted = {r["violation_id"] for r in truth if r["kind"] == "violation"}
-    near = {r["violation_id"] for r in truth if r["kind"] == "near_miss"}
-    assert planted and near
+    truth = read_csv(tmp_path / "county" / GROUND_TRUTH.name, "utf-8")
+    library = load_library()
+    planted = {(r["model_id"], r["violation_id"]) for r in truth if r["kind"] == "violation"}
+    near = {(r["model_id"], r["violation_id"]) for r in truth if r["kind"] == "near_miss"}
+    assert planted and near and {m for m, _ in planted} <= set(library)
     assert (f"the generator planted {len(planted)} violation(s): {len(planted)} found, "
             f"0 of {len(near)} near-misses reported") in out
-    contracts = {r["entity_key"].split(":", 1)[1] for r in truth
-                 if r["kind"] == "violation" and r["entity_kind"] == "Contract"}
-    assert all(c in out for c in contracts)
-    assert load_pattern("own_village_project").title_zh in out
+    for p in library.values():                      # every model in the summary, with its Chinese title
+        assert p.id in out and p.title_zh in out
     assert "rows read = loaded + quarantined" in out and "entity resolution" in out
+    # the alerts are in the workspace's store, as 'graphwatch run' leaves them
+    shown = re.search(r"graphwatch alerts show (\S+) --workspace", out)
+    assert shown, out[-2000:]
+    detail = gw("alerts", "show", shown.group(1), "-w", tmp_path / "workspace", "--format", "json")
+    assert json.loads(detail)["id"] == shown.group(1)
     assert (tmp_path / "workspace" / "graph.duckdb").exists()
 
 
@@ -375,8 +378,9 @@ def test_neo4j_start_status_push_query_stop(resolved, tmp_path, java_and_maven):
         out = gw("neo4j", "push", "-w", path)
         assert f"pushed {totals['nodes']:,} nodes and {totals['relationships']:,} relationships" in out
         assert "counts match the workspace" in out
-        own_village = load_pattern("own_village_project").cypher
-        rows = {engine: gw("query", own_village, "-w", path, "--engine", engine, "--format", "csv")
+        own_village = load_pattern("own_village_project")
+        params = [a for k, v in own_village.bind().items() for a in ("-p", f"{k}={json.dumps(v)}")]
+        rows = {engine: gw("query", own_village.cypher, *params, "-w", path, "--engine", engine, "--format", "csv")
                 for engine in ("duckdb", "neo4j")}
         assert rows["neo4j"] == rows["duckdb"] and len(rows["duckdb"].splitlines()) > 1
         out = gw("query", "MATCH (p:Person) RETURN count(*) AS n", "-w", path, "--engine", "neo4j", "--format", "csv")

@@ -4,6 +4,8 @@
    clause read it (``WITH a, v RETURN v.name``): the read joined the node table inwards.
 2. ORDER BY on properties of two returned nodes after an aggregation named tables the join
    planner had renamed (DuckDB: "Referenced table n11 not found").
+3. ``collect(DISTINCT x)`` after ``WITH … ORDER BY`` lost the order on DuckDB (its DISTINCT
+   aggregates cannot be ordered); Neo4j keeps it, and explanations list the values in it.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ CASES = [
     ("MATCH (o:VillageCadre)-[:SPOUSE_OF]-(r:Person)-[:RECEIVES]->(b:Benefit) "
      "WITH o AS cadre, r AS relative, sum(b.amount) AS total ORDER BY cadre.name, relative.name LIMIT 1 "
      "RETURN cadre.name, total", [["陈明", 30.0]]),
+    ("MATCH (a:Person) WITH a ORDER BY a.name DESC RETURN collect(DISTINCT a.name) AS names",
+     [[["陈明", "陈小明", "李芳"]]]),
+    ("UNWIND ['b', 'a', 'b', 'c', null, 'a'] AS x WITH x ORDER BY x DESC RETURN collect(DISTINCT x) AS xs",
+     [[["c", "b", "a"]]]),
 ]
 
 

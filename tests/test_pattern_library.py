@@ -43,7 +43,7 @@ params:
     default: 50
 cypher: |
   MATCH (p:Person)-[r:LEGAL_REP_OF|SHAREHOLDER_OF]->(c:Company)
-  WHERE coalesce(r.share, 100) >= $min_share
+  WHERE coalesce(r.share, 100.0) >= $min_share
   RETURN p AS person, c AS company, c.name AS name
 subject: person
 object: company
@@ -259,9 +259,9 @@ def test_a_valid_file_from_another_folder(tmp_path):
     # parameters: typed, declared, used
     ("    type: number", "    type: money", 12, "type 'money' must be one of"),
     ("    default: 50", "    default: fifty", 13, "the default must be a number"),
-    ("  WHERE coalesce(r.share, 100) >= $min_share", "  WHERE coalesce(r.share, 100) >= $min_shares", 16,
-     "column 33: parameter $min_shares has no value"),
-    ("  WHERE coalesce(r.share, 100) >= $min_share", "  WHERE coalesce(r.share, 100) >= 50", 11,
+    ("  WHERE coalesce(r.share, 100.0) >= $min_share", "  WHERE coalesce(r.share, 100.0) >= $min_shares", 16,
+     "column 35: parameter $min_shares has no value"),
+    ("  WHERE coalesce(r.share, 100.0) >= $min_share", "  WHERE coalesce(r.share, 100.0) >= 50", 11,
      "parameter 'min_share' is never used in the Cypher"),
     # the Cypher: parsed and checked against the schema, errors at the file's line
     ("  RETURN p AS person, c AS company, c.name AS name", "  RETURN p AS person, c AS company, c.nmae AS name", 17,

@@ -54,12 +54,12 @@ def venv(wheel, tmp_path_factory) -> Path:
 
 def test_wheel_ships_every_data_file(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    tracked = subprocess.run(["git", "ls-files", "graphwatch", "loaders", "patterns"], cwd=ROOT,
+    tracked = subprocess.run(["git", "ls-files", "graphwatch", "graphwatch_app", "loaders", "patterns"], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout.split()
     assert tracked, "git ls-files found nothing: run the tests from a git checkout"
     want = set()
     for f in tracked:
-        if f.endswith(".py") and f.startswith("graphwatch/"):
+        if f.endswith(".py") and f.startswith(("graphwatch/", "graphwatch_app/")):
             want.add(f)
         elif f.startswith(("loaders/", "patterns/")):
             want.add("graphwatch/" + f)
@@ -99,3 +99,41 @@ def test_demo_runs_from_the_wheel(venv, tmp_path):
     planted, hits, false_alarms, _ = map(int, found.groups())
     assert planted > 0 and hits == planted and false_alarms == 0
     assert (tmp_path / "demo" / "workspace" / "graph.duckdb").exists()
+    assert f"graphwatch app --workspace {tmp_path / 'demo' / 'workspace'}" in out
+
+
+def test_explorer_starts_from_the_wheel(venv, tmp_path):
+    """'graphwatch app' from the installed wheel serves the explorer on 127.0.0.1 (its entry
+    file and views come from the wheel's graphwatch_app package, not the checkout)."""
+    import socket
+    import time
+    import urllib.request
+
+    ws = tmp_path / "ws"
+    _run([venv / "bin" / "python", "-c", f"from graphwatch.store import Workspace; Workspace({str(ws)!r}, create=True).close()"],
+         cwd=tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    proc = subprocess.Popen([venv / "bin" / "graphwatch", "app", "--workspace", ws, "--port", str(port)], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert f"http://127.0.0.1:{port}" in proc.stdout.readline()
+        deadline, health = time.time() + 60, b""
+        while time.time() < deadline and health != b"ok":
+            try:
+                health = urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read()
+            except OSError:
+                time.sleep(0.3)
+        assert health == b"ok"
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).status == 200
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    out = _run([venv / "bin" / "python", "-c", "import graphwatch_app; print(graphwatch_app.ENTRY)"], cwd=tmp_path).stdout
+    assert str(venv) in out and str(ROOT) not in out

@@ -38,17 +38,9 @@ def register(name: str, *, columns: tuple[str, ...], params: tuple[str, ...] = (
 
 
 def _nodes(con, ids) -> dict[int, GNode]:
-    ids = list(ids)
-    if not ids:
-        return {}
-    cur = con.execute("SELECT * FROM node WHERE nid IN (SELECT unnest($ids))", {"ids": ids})
-    cols = [d[0] for d in cur.description]
-    out = {}
-    for row in cur.fetchall():
-        rec = dict(zip(cols, row))
-        props = {k: v for k, v in rec.items() if k not in ("nid", "key", "labels", "datasets") and v is not None}
-        out[rec["nid"]] = GNode(rec["nid"], rec["key"], tuple(sorted(rec["labels"])), props)
-    return out
+    from ..engines.duckdb import read_nodes
+
+    return read_nodes(con, ids)
 
 
 @register("official_near_winner", columns=("official", "contract", "company", "organisation", "hops", "signed"),

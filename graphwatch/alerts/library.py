@@ -12,7 +12,7 @@ near-miss with the (subject, object) pairs each must give. The shipped files com
 >>> p.severity, p.title_en
 ('high', 'Village cadre meddles in a project in their own village')
 >>> p.subject, p.object
-('cadre', 'contract')
+('cadre', 'project')
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ Where each command lives:
 - :mod:`.neo4j` — neo4j start | stop | status | push
 - :mod:`.resolve` — resolve, review
 - :mod:`.demo` — demo
+- :mod:`.app` — app (starts the Streamlit explorer, package ``graphwatch_app``)
 - :mod:`.evaluate` — evaluate (detection quality of the model library against a planted truth)
 - :mod:`.console` — the consoles, progress bar, error handling and value formatting they share
 """
@@ -39,6 +40,7 @@ COMMANDS = {
     "neighbours": ("analytics", "neighbours"), "components": ("analytics", "components"),
     "communities": ("analytics", "communities"), "centrality": ("analytics", "centrality"),
     "export": ("export", "export"), "demo": ("demo", "demo"), "evaluate": ("evaluate", "evaluate"),
+    "app": ("app", "app"),
 }
 
 

@@ -38,7 +38,8 @@ def parse_params(values: tuple[str, ...]) -> dict:
 
 def csv_cell(v) -> str:
     """A returned value as a CSV cell: text as is, null empty, lists / maps / nodes / paths as JSON
-    (so a spreadsheet or another program reads them back), dates ISO.
+    (so a spreadsheet or another program reads them back; keys sorted, so both engines write
+    the same cell), dates ISO.
 
     >>> [csv_cell(v) for v in ("张三", None, 3, [[None, None]], {"a": [1, "x"]})]
     ['张三', '', '3', '[[null, null]]', '{"a": [1, "x"]}']
@@ -49,7 +50,7 @@ def csv_cell(v) -> str:
         return ""
     plain = show_value(v, for_json=True)
     if isinstance(plain, (dict, list)):
-        return json.dumps(plain, ensure_ascii=False)
+        return json.dumps(plain, ensure_ascii=False, sort_keys=True)
     return "true" if plain is True else "false" if plain is False else str(plain)
 
 
@@ -105,7 +106,7 @@ def query(cypher: str, workspace: Path, params: tuple[str, ...], explain: bool, 
                 item["_bindings"] = {"nodes": list(b.nodes), "rels": list(b.rels), "matches": b.matches,
                                      "truncated": b.truncated}
             out.append(item)
-        click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+        click.echo(json.dumps(out, ensure_ascii=False, indent=1, sort_keys=True))
     elif fmt == "csv":
         w = csv.writer(sys.stdout)
         w.writerow(res.columns)

@@ -431,7 +431,12 @@ def _min_max(fn: str) -> tuple[Callable, Callable]:
 
 
 def _collect_sql(cx, e, sc, a, d):
-    order = f" ORDER BY {sc.order_col}" if sc.order_col and not e.distinct else ""
+    if sc.order_col and e.distinct:
+        # Neo4j keeps a DISTINCT collect() in the order a WITH … ORDER BY left; DuckDB's
+        # DISTINCT aggregates cannot be ordered: collect in order, keep each value's first place
+        listed = f"list({a} ORDER BY {sc.order_col}) FILTER (WHERE {a} IS NOT NULL)"
+        return f"coalesce(list_filter({listed}, lambda _v, _i: list_position({listed}, _v) = _i), [])"
+    order = f" ORDER BY {sc.order_col}" if sc.order_col else ""
     return f"coalesce(list({d}{a}{order}) FILTER (WHERE {a} IS NOT NULL), [])"
 
 

@@ -14,6 +14,7 @@ from ..cypher.planner import Stats
 from ..cypher.shortest import used_params
 from ..exc import EngineError, PatternError
 from ..store import Workspace
+from ..neo4j.values import to_neo4j
 from .base import Binding, Engine, GNode, GPath, GRel, Result, bindings_per_group
 
 _NODE_META = {"nid", "key", "labels", "datasets"}
@@ -104,28 +105,39 @@ class DuckDBEngine(Engine):
         return Result(c.columns, rows, out, engine=self.name, query=cypher, statement=c.sql)
 
     def _nodes(self, ids: set) -> dict:
-        if not ids:
-            return {}
-        cur = self.ws.con.execute("SELECT * FROM node WHERE nid IN (SELECT unnest($ids))", {"ids": list(ids)})
-        cols = [d[0] for d in cur.description]
-        out = {}
-        for r in cur.fetchall():
-            rec = dict(zip(cols, r))
-            props = {k: v for k, v in rec.items() if k not in _NODE_META and v is not None}
-            out[rec["nid"]] = GNode(rec["nid"], rec["key"], tuple(sorted(rec["labels"])), props)
-        return out
+        return read_nodes(self.ws.con, ids)
 
     def _rels(self, ids: set) -> dict:
-        if not ids:
-            return {}
-        cur = self.ws.con.execute("SELECT * FROM rel WHERE rid IN (SELECT unnest($ids))", {"ids": list(ids)})
-        cols = [d[0] for d in cur.description]
-        out = {}
-        for r in cur.fetchall():
-            rec = dict(zip(cols, r))
-            props = {k: v for k, v in rec.items() if k not in _REL_META and v is not None}
-            out[rec["rid"]] = GRel(rec["rid"], rec["type"], rec["src"], rec["dst"], props)
-        return out
+        return read_rels(self.ws.con, ids)
+
+
+def read_nodes(con, ids) -> dict[int, GNode]:
+    """The nodes with these ids, as queries return them (decimals as floats: Cypher has none,
+    and Neo4j holds them as floats)."""
+    if not ids:
+        return {}
+    cur = con.execute("SELECT * FROM node WHERE nid IN (SELECT unnest($ids))", {"ids": list(ids)})
+    cols = [d[0] for d in cur.description]
+    out = {}
+    for r in cur.fetchall():
+        rec = dict(zip(cols, r))
+        props = {k: to_neo4j(v) for k, v in rec.items() if k not in _NODE_META and v is not None}
+        out[rec["nid"]] = GNode(rec["nid"], rec["key"], tuple(sorted(rec["labels"])), props)
+    return out
+
+
+def read_rels(con, ids) -> dict[int, GRel]:
+    """The relationships with these ids, as queries return them."""
+    if not ids:
+        return {}
+    cur = con.execute("SELECT * FROM rel WHERE rid IN (SELECT unnest($ids))", {"ids": list(ids)})
+    cols = [d[0] for d in cur.description]
+    out = {}
+    for r in cur.fetchall():
+        rec = dict(zip(cols, r))
+        props = {k: to_neo4j(v) for k, v in rec.items() if k not in _REL_META and v is not None}
+        out[rec["rid"]] = GRel(rec["rid"], rec["type"], rec["src"], rec["dst"], props)
+    return out
 
 
 def _binding(row, ncols: int, bind_columns) -> Binding:
