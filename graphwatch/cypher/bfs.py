@@ -31,10 +31,11 @@ class PairSearch:
         self.db = np.full(n, -1, dtype=np.int32)
         self._slot = np.zeros(n, dtype=np.int64)      # scratch for _distinct
 
-    def paths(self, s: int, t: int) -> list[tuple[list[int], list[int]]]:
-        """(relationship ids, node positions) of the shortest paths from position s to t."""
+    def paths(self, s: int, t: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The shortest paths from position s to t (s ≠ t) as blocks: a matrix of relationship
+        ids and one of node positions, one row per path."""
         if s == t:
-            return [([], [s])] if self.min_hops == 0 else []
+            raise ValueError("a search from a node to itself")
         if s < 0 or t < 0 or self.max_hops < 1:
             return []
         df, db = self.df, self.db
@@ -99,48 +100,43 @@ class PairSearch:
         return [(rids[::-1], nodes[::-1])]
 
     def _assemble(self, s: int, t: int, meet, kf: int, kb: int):
+        """The paths as blocks (rids matrix, node positions matrix), one row per path."""
         if not self.all_paths:
-            return self._one_path(t, meet, kf, kb)
+            rids, nodes = self._one_path(t, meet, kf, kb)[0]
+            return [(np.array([rids], dtype=np.int64).reshape(1, -1), np.array([nodes], dtype=np.int64))]
         memo_f: dict = {}
         memo_b: dict = {}
 
         def to_start(v: int, d: int):
-            """Paths start → v as (rids, nodes), v at forward distance d."""
+            """Paths start → v as matrices (rids: d columns, nodes: d + 1), v at forward distance d."""
             if d == 0:
-                return [([], [v])]
+                return np.empty((1, 0), np.int64), np.array([[v]], np.int64)
             if v not in memo_f:
-                out = []
+                rs, ns = [], []
                 for r, u in self._steps(v, self.back, self.df, d - 1):
-                    for rids, nodes in to_start(u, d - 1):
-                        out.append((rids + [r], nodes + [v]))
-                        if not self.all_paths:
-                            break
-                    if out and not self.all_paths:
-                        break
-                memo_f[v] = out
+                    pr, pn = to_start(u, d - 1)
+                    rs.append(np.hstack([pr, np.full((len(pr), 1), r, np.int64)]))
+                    ns.append(np.hstack([pn, np.full((len(pn), 1), v, np.int64)]))
+                memo_f[v] = (np.vstack(rs), np.vstack(ns))
             return memo_f[v]
 
         def to_target(v: int, d: int):
-            """Paths v → target as (rids, nodes after v), v at backward distance d."""
+            """Paths v → target as matrices (rids: d columns, nodes after v: d), v at backward distance d."""
             if d == 0:
-                return [([], [])]
+                return np.empty((1, 0), np.int64), np.empty((1, 0), np.int64)
             if v not in memo_b:
-                out = []
+                rs, ns = [], []
                 for r, w in self._steps(v, self.direction, self.db, d - 1):
-                    for rids, nodes in to_target(w, d - 1):
-                        out.append(([r] + rids, [w] + nodes))
-                        if not self.all_paths:
-                            break
-                    if out and not self.all_paths:
-                        break
-                memo_b[v] = out
+                    sr, sn = to_target(w, d - 1)
+                    rs.append(np.hstack([np.full((len(sr), 1), r, np.int64), sr]))
+                    ns.append(np.hstack([np.full((len(sn), 1), w, np.int64), sn]))
+                memo_b[v] = (np.vstack(rs), np.vstack(ns))
             return memo_b[v]
 
-        found = []
+        blocks = []
         for m in meet.tolist():
-            for r1, n1 in to_start(m, kf):
-                for r2, n2 in to_target(m, kb):
-                    found.append((r1 + r2, n1 + n2))
-                    if not self.all_paths:
-                        return found
-        return found
+            (fr, fn), (br, bn) = to_start(m, kf), to_target(m, kb)
+            nf, nb = len(fr), len(br)
+            blocks.append((np.hstack([np.repeat(fr, nb, axis=0), np.tile(br, (nf, 1))]),
+                           np.hstack([np.repeat(fn, nb, axis=0), np.tile(bn, (nf, 1))])))
+        return blocks

@@ -12,6 +12,8 @@ variable-length hop.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 from typing import TYPE_CHECKING
 
 from . import ir, patterns
@@ -72,19 +74,16 @@ class ShortestStep:
             return False
         search = PairSearch(adj, self.direction, self.types, self.max_hops, self.min_hops, self.all_paths)
         s_pos, t_pos = adj.index_of(starts).tolist(), adj.index_of(targets).tolist()
-        nodes = adj.nodes
-        rows = []
+        blocks = []        # (s, t, rids matrix, nids matrix): every path of a block has one length
         for s, sp in zip(starts, s_pos):
             for t, tp in zip(targets, t_pos):
                 if s == t:
                     if self.min_hops == 0:
-                        rows.append((s, t, [], [s]))
+                        blocks.append((s, t, np.empty((1, 0), np.int64), np.array([[s]], np.int64)))
                     continue
                 for rids, path in search.paths(sp, tp):
-                    rows.append((s, t, rids, [int(nodes[i]) for i in path]))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {self.name} (s BIGINT, t BIGINT, rids BIGINT[], nids BIGINT[])")
-        if rows:
-            con.executemany(f"INSERT INTO {self.name} VALUES (?, ?, ?, ?)", rows)
+                    blocks.append((s, t, rids, adj.nodes[path]))
+        _write(con, self.name, blocks)
         return True
 
     def run_sql(self, con, params: dict) -> None:
@@ -142,6 +141,29 @@ class ShortestStep:
 
 #: the most (start, target) pairs searched one by one over the index; more go to SQL
 INDEXED_PAIRS = 2_000
+
+
+def _write(con, name: str, blocks: list[tuple]) -> None:
+    """The paths as the temporary table ``name`` (s, t, rids, nids), through Arrow (an
+    INSERT per row took minutes for the 500 000 paths of one allShortestPaths)."""
+    import pyarrow as pa
+
+    def lists(m: np.ndarray):
+        n, k = m.shape
+        return pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32) * k),
+                                        pa.array(m.reshape(-1).astype(np.int64)))
+
+    tables = [pa.table({"s": pa.array(np.full(len(r), s, np.int64)), "t": pa.array(np.full(len(r), t, np.int64)),
+                        "rids": lists(r), "nids": lists(n)}) for s, t, r, n in blocks]
+    schema = pa.schema([("s", pa.int64()), ("t", pa.int64()), ("rids", pa.list_(pa.int64())),
+                        ("nids", pa.list_(pa.int64()))])
+    table = pa.concat_tables([t.cast(schema) for t in tables]) if tables else schema.empty_table()
+    view = f"{name}_arrow"
+    con.register(view, table)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}")
+    finally:
+        con.unregister(view)
 
 
 def shortest_rel(cx: Compilation, path: ir.PathPattern, rp: ir.RelPattern, left: NodeRef, right: NodeRef,
