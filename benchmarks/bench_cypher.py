@@ -168,7 +168,7 @@ def child_duckdb(ws_path: str, runs: int, out: str) -> None:
         return ws.con.execute(FLAT_SQL).fetchall()
 
     def compiled():
-        return engine.run(CYPHER, params={})
+        return engine.run(CYPHER, params={}, bindings=True)     # compared with the hand SQL's evidence
 
     jobs = {"hand": hand, "flat": flat}
     if engine is not None:

@@ -60,8 +60,7 @@ def write_graph(ws: Workspace, nodes: list[dict], rels: list, *, dataset: str = 
                 raise SchemaError(f"fixture relationship {i + 1}: unknown property {p!r}{did_you_mean(p, allowed)}")
         rel_rows.append((f"{typ}:{src}->{dst}#{i}", typ, src, dst,
                          {p: _value(v, allowed[p]) for p, v in props.items()}))
-    con.execute("BEGIN")
-    try:
+    with ws.transaction():           # the adjacency index is rebuilt with it
         for t in ("node_record", "node", "rel", "load_report", "quarantine"):
             con.execute(f"DELETE FROM {t}")
         for key, labels, props in node_rows:
@@ -83,10 +82,6 @@ def write_graph(ws: Workspace, nodes: list[dict], rels: list, *, dataset: str = 
             params = {"rk": rkey, "t": typ, "s": src, "d": dst, "ds": dataset}
             params.update({f"p{j}": v for j, v in enumerate(props.values())})
             con.execute(f"INSERT INTO rel ({', '.join(q(c) for c in cols)}) SELECT {', '.join(vals)}", params)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def node_id(ws: Workspace, key: str) -> int:

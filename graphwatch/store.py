@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,14 +222,24 @@ class Workspace:
     # -- writing -------------------------------------------------------------------------
     @contextmanager
     def transaction(self):
+        """A write transaction; before it commits, the adjacency index is rebuilt if the
+        relationships changed (:mod:`graphwatch.adjacency`), and put in place after."""
+        from . import adjacency
+
         self.con.execute("BEGIN TRANSACTION")
+        new = None
         try:
             yield self.con
+            new = adjacency.refresh(self.con, self.path)
         except BaseException:
             self.con.execute("ROLLBACK")
+            if new is not None:
+                shutil.rmtree(new, ignore_errors=True)
             raise
         else:
             self.con.execute("COMMIT")
+            if new is not None:
+                adjacency.install(new, self.path)
 
 
 @dataclass

@@ -251,6 +251,21 @@ CASES = [
     case("all_shortest_paths",
          "MATCH p = allShortestPaths((a:Person {name: 'Ann'})-[*..6]-(x:Company {name: 'Xco'})) RETURN p",
          [(["Person:ann", "Person:bob", "Company:xco"],), (["Person:ann", "Person:cat", "Company:xco"],)]),
+    # -- UNION, reduce (issue 14)
+    case("union_removes_duplicates", "MATCH (a)-[:PARENT_OF]->(c) RETURN c.name AS n "
+         "UNION MATCH (a)-[:SIBLING_OF]-(c) RETURN c.name AS n", [("Cat",), ("Dan",)]),
+    case("union_all_keeps_them", "MATCH (a)-[:PARENT_OF]->(c) RETURN c.name AS n "
+         "UNION ALL MATCH (a)-[:SIBLING_OF]-(c) RETURN c.name AS n", [("Cat",), ("Cat",), ("Cat",), ("Dan",)]),
+    case("union_of_aggregates", "MATCH (p:Person) RETURN count(p) AS n UNION ALL MATCH (c:Company) "
+         "RETURN count(c) AS n UNION ALL RETURN 5 AS n", [(5,), (2,), (5,)], ordered=True),
+    case("union_nodes_and_nulls", "MATCH (p:Person {name: 'Ann'}) RETURN p AS x, p.sex AS s "
+         "UNION MATCH (c:Company {name: 'Xco'}) RETURN c AS x, null AS s", [("Person:ann", "女"), ("Company:xco", None)]),
+    case("reduce_sum_and_join", "MATCH (p:Person) WHERE p.sex IS NOT NULL WITH p ORDER BY p.name "
+         "WITH collect(p.name) AS ns RETURN reduce(s = '', n IN ns | s + n) AS joined, "
+         "reduce(t = 0, x IN [1, 2, 3] | t + x * x) AS squares, reduce(t = 0, x IN [] | t + x) AS empty",
+         [("AnnBobCatDan", 14, 0)]),
+    case("reduce_over_path", "MATCH p = (a {name: 'Ann'})-[:PARENT_OF]->()-[:SIBLING_OF]-(d) "
+         "RETURN reduce(k = 0, n IN nodes(p) | k + 1) AS k", [(3,)]),
     case("shortest_path_none", "MATCH p = shortestPath((a {name: 'Ann'})-[*..6]-(y:Company {name: 'Yco'})) "
          "RETURN p", []),
 ]

@@ -212,14 +212,17 @@ def test_query_table(ws):
 
 def test_query_json_with_nodes_and_bindings(ws, county):
     out = gw("query", "MATCH (o:VillageCadre)-[:SERVES_IN]->(v:Village) RETURN o, v.name AS village "
-             "ORDER BY o.key LIMIT 3", "-w", ws, "--format", "json")
+             "ORDER BY o.key LIMIT 3", "-w", ws, "--format", "json", "--bindings")
     rows = json.loads(out)
     villages = {r["区划名称"] for r in read_csv(county / "divisions.csv", "utf-8") if r["级别"] == "村"}
     assert len(rows) == 3 and [r["o"]["key"] for r in rows] == sorted(r["o"]["key"] for r in rows)
     for r in rows:
         assert "VillageCadre" in r["o"]["labels"] and r["village"] in villages
         assert r["o"]["id"] in r["_bindings"]["nodes"] and len(r["_bindings"]["nodes"]) == 2
-        assert len(r["_bindings"]["rels"]) == 1
+        assert len(r["_bindings"]["rels"]) == 1 and r["_bindings"]["matches"] == 1
+    # evidence only when asked for
+    out = gw("query", "MATCH (o:VillageCadre) RETURN o.key AS k LIMIT 1", "-w", ws, "--format", "json")
+    assert "_bindings" not in json.loads(out)[0]
 
 
 def test_query_csv(ws, county):

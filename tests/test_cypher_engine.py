@@ -12,7 +12,7 @@ from graphwatch.cli import main
 from graphwatch.cypher import parse
 from graphwatch.cypher.compiler import Options, compile_query
 from graphwatch.engines.duckdb import DuckDBEngine
-from graphwatch.exc import PatternError
+from graphwatch.exc import EngineError, PatternError
 from graphwatch.fixtures import node_id, write_graph
 from graphwatch.store import Workspace
 
@@ -63,7 +63,7 @@ def test_golden(any_engine, c):
         assert got == [tuple(r) for r in c["rows"]]
     else:
         assert comparable_rows(res.rows) == sorted((tuple(r) for r in c["rows"]), key=repr)
-    assert len(res.bindings) == len(res.rows)
+    assert not res.has_bindings      # evidence only when asked for
 
 
 @pytest.mark.parametrize("c", CASES, ids=[c["id"] for c in CASES])
@@ -73,7 +73,9 @@ def test_golden_bindings_are_the_same_on_neo4j(engine, neo4j_golden, c):
     def paired(res):
         return sorted((repr(tuple(comparable(v) for v in r)), b.nodes, b.rels) for r, b in zip(res.rows, res.bindings))
 
-    assert paired(neo4j_golden.run(c["query"], c["params"])) == paired(engine.run(c["query"], c["params"]))
+    ours = engine.run(c["query"], c["params"], bindings=True)
+    assert len(ours.bindings) == len(ours.rows)
+    assert paired(neo4j_golden.run(c["query"], c["params"], bindings=True)) == paired(ours)
 
 
 @pytest.mark.parametrize("c", REFUSED, ids=[c["id"] for c in REFUSED])
@@ -104,7 +106,7 @@ def test_column_names_follow_cypher(any_engine):
 
 
 def test_bindings_name_every_element_even_anonymous(engine, golden_ws):
-    res = engine.run("MATCH (a:Official)-[:SPOUSE_OF]-()-[:LEGAL_REP_OF]->(x) RETURN x.name")
+    res = engine.run("MATCH (a:Official)-[:SPOUSE_OF]-()-[:LEGAL_REP_OF]->(x) RETURN x.name", bindings=True)
     assert [r[0] for r in res.rows] == ["Xco"]
     with Workspace(golden_ws, read_only=True) as ws:
         want = {node_id(ws, k) for k in ("Person:ann", "Person:bob", "Company:xco")}
@@ -116,23 +118,38 @@ def test_bindings_name_every_element_even_anonymous(engine, golden_ws):
 
 def test_bindings_survive_an_empty_optional_var_length_hop(engine, golden_ws):
     res = engine.run("MATCH (p:Person)-[:RECEIVES]->(:Benefit) OPTIONAL MATCH (p)<-[:CO_OCCURRED_WITH*..2]-(x) "
-                     "RETURN count(*) AS a")
+                     "RETURN count(*) AS a", bindings=True)
     with Workspace(golden_ws, read_only=True) as ws:
         want = {node_id(ws, "Person:dan"), node_id(ws, "Benefit:bn1")}
     assert set(res.bindings[0].nodes) == want and len(res.bindings[0].rels) == 1
 
 
 def test_bindings_of_aggregates_cover_the_group(engine, golden_ws):
-    res = engine.run("MATCH (p)-[:SHAREHOLDER_OF]->(x:Company) RETURN x.name, count(*) AS n")
+    res = engine.run("MATCH (p)-[:SHAREHOLDER_OF]->(x:Company) RETURN x.name, count(*) AS n", bindings=True)
     assert res.rows == [("Xco", 2)]
     with Workspace(golden_ws, read_only=True) as ws:
         want = {node_id(ws, k) for k in ("Person:cat", "Person:dan", "Company:xco")}
     assert set(res.bindings[0].nodes) == want
     assert len(res.bindings[0].rels) == 2
+    assert res.bindings[0].matches == 2 and not res.bindings[0].truncated
+
+
+@pytest.mark.parametrize("engine_name", ["duckdb", "neo4j"])
+def test_bindings_of_a_large_group_are_bounded(engine_name, request, golden_ws):
+    """An aggregate keeps the ids of at most N of a group's matches, and says how many there were."""
+    eng = request.getfixturevalue("engine" if engine_name == "duckdb" else "neo4j_golden")
+    res = eng.run("MATCH (p:Person) RETURN count(*) AS n", bindings=1)
+    (n,), = res.rows
+    b = res.bindings[0]
+    assert n > 1 and b.matches == n and b.truncated and len(b.nodes) == 1
+    full = eng.run("MATCH (p:Person) RETURN count(*) AS n", bindings=True).bindings[0]
+    assert full.matches == n and not full.truncated and len(full.nodes) == n
+    with pytest.raises(EngineError):
+        eng.run("MATCH (p:Person) RETURN count(*) AS n").bindings
 
 
 def test_bindings_of_var_length_and_shortest_paths(engine, golden_ws):
-    res = engine.run("MATCH p = shortestPath((a {name: 'Ann'})-[*..6]-(d {name: 'Dan'})) RETURN length(p)")
+    res = engine.run("MATCH p = shortestPath((a {name: 'Ann'})-[*..6]-(d {name: 'Dan'})) RETURN length(p)", bindings=True)
     with Workspace(golden_ws, read_only=True) as ws:
         want = {node_id(ws, k) for k in ("Person:ann", "Person:cat", "Person:dan")}
     assert set(res.bindings[0].nodes) == want and len(res.bindings[0].rels) == 2
@@ -171,7 +188,9 @@ def test_values_are_bound_never_formatted(engine):
     ("MATCH (p) RETURN p.name, p.name", "appears twice", 1, 26),
     ("CREATE (p:Person) RETURN p", "CREATE is not supported", 1, 1),
     ("MATCH (p) SET p.name = 'x' RETURN p", "SET is not supported", 1, 11),
-    ("MATCH (p) RETURN p UNION MATCH (q) RETURN q", "UNION is not supported", 1, 20),
+    ("MATCH (p) RETURN p UNION MATCH (q) RETURN q", "same column names", 1, 20),
+    ("RETURN 1 AS a UNION RETURN 2 AS a UNION ALL RETURN 3 AS a", "cannot be mixed", 1, 35),
+    ("RETURN 1 AS a UNION RETURN 'x' AS a", "UNION column 'a' has values of different types", 1, 15),
     ("MATCH (p:Person) RETURN p.name LIMIT $k", "parameter $k has no value", 1, 38),
     ("MATCH (p) WITH p.name RETURN p", "needs an alias", 1, 16),
     ("MATCH (p) RETURN p MATCH (q) RETURN q", "RETURN must be the last clause", 1, 11),
@@ -231,7 +250,8 @@ def test_compile_without_engine_gives_sql_and_parameters():
 # ------------------------------------------------------------------ CLI
 def test_cli_query_formats(golden_ws):
     r = CliRunner().invoke(main, ["query", "MATCH (p:Person) WHERE p.sex = $s RETURN p.name AS name, p "
-                                  "ORDER BY name", "-w", str(golden_ws), "--param", "s=女", "--format", "json"])
+                                  "ORDER BY name", "-w", str(golden_ws), "--param", "s=女", "--format", "json",
+                                  "--bindings"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)
     assert [o["name"] for o in out] == ["Ann", "Cat"]

@@ -120,7 +120,7 @@ def test_engine_result_shape_and_bindings(county_ws, pushed, target):
          "RETURN a, r, p, a.name AS name ORDER BY name")
     with DuckDBEngine(county_ws) as duck, open_engine("neo4j", None, connection={
             "uri": target.uri, "user": target.user, "password": target.password}) as neo:
-        d, n = duck.run(q), neo.run(q)
+        d, n = duck.run(q), neo.run(q, bindings=True)
     assert n.engine == "neo4j" and n.columns == d.columns == ["a", "r", "p", "name"]
     assert len(n.rows) == len(d.rows) >= 1
     for rd, rn, bn in zip(d.rows, n.rows, n.bindings):
@@ -266,7 +266,7 @@ def test_bindings_through_stars_distinct_and_optional_hops(county_ws, pushed, ta
     """Rows and per-row bindings (anonymous elements included) agree with the embedded engine."""
     push(county_ws, target, clear=True)   # the stale-push test may have replaced the graph
     with DuckDBEngine(county_ws) as duck, Neo4jEngine(target=target) as neo:
-        d, n = duck.run(query), neo.run(query)
+        d, n = duck.run(query, bindings=True), neo.run(query, bindings=True)
     assert d.columns == n.columns
     pairs = [sorted((repr([comparable(v) for v in r]), b) for r, b in zip(res.rows, res.bindings))
              for res in (d, n)]

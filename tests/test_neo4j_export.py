@@ -153,6 +153,6 @@ def test_queries_give_the_same_rows_on_neo4j_after_a_push(neo4j_ws, exported, lo
     push(ws, target, clear=True)
     with DuckDBEngine(ws) as duck, Neo4jEngine(ws, target=target) as neo:
         for q in QUERIES:
-            d, n = duck.run(q), neo.run(q)
+            d, n = duck.run(q, bindings=True), neo.run(q, bindings=True)
             assert [tuple(_plain(v) for v in row) for row in n.rows] == answers[q], q
             assert d.bindings == n.bindings, q

@@ -612,9 +612,9 @@ def test_split_facts_are_the_same_on_neo4j(tmp_path, neo4j_ws):
                RETURN p.name AS name, p.key AS person, r.record AS record, r.records AS records, o.key AS org
                ORDER BY record"""
     with DuckDBEngine(tmp_path / "ws") as duck, Neo4jEngine(target=target) as neo:
-        rows = duck.run(query)
+        rows = duck.run(query, bindings=True)
         assert neo.run(query).rows == rows.rows
-        assert neo.run(query).bindings == rows.bindings
+        assert neo.run(query, bindings=True).bindings == rows.bindings
     assert [(name, rec, recs) for name, _, rec, recs, _ in rows.rows] == [
         ("李一", "2", ["2"]), ("王二", "3", ["3"]), ("赵三", "4", ["4"]), ("钱四", "5", ["5"])]
     assert len({person for _, person, _, _, _ in rows.rows}) == 4

@@ -59,7 +59,7 @@ def run_pattern(pattern: Pattern, engine, ws, params: dict) -> Result:
         from .algorithms import ALGORITHMS
 
         return ALGORITHMS[pattern.function].run(ws, **params)
-    return engine.run(pattern.cypher, params)
+    return engine.run(pattern.cypher, params, bindings=True)     # the evidence of every alert
 
 
 def matches(pattern: Pattern, result: Result, same_as: dict[int, float] | None = None, *,

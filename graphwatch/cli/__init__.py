@@ -23,13 +23,51 @@ Where each command lives:
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from . import alerts, analytics, app, demo, evaluate, export, ingest, mappings, neo4j, patterns, query, resolve
 from .console import GraphwatchGroup
 
+#: command name -> (module, attribute): a command's module is imported only when it runs
+#: (or when help lists every command), so ``graphwatch query`` does not pay for the others
+COMMANDS = {
+    "generate": ("ingest", "generate"), "load": ("ingest", "load"), "stats": ("ingest", "stats"),
+    "quarantine": ("ingest", "quarantine"), "mappings": ("mappings", "mappings"), "query": ("query", "query"),
+    "neo4j": ("neo4j", "neo4j"), "resolve": ("resolve", "resolve"), "review": ("resolve", "review"),
+    "patterns": ("patterns", "patterns"), "run": ("alerts", "run"), "alerts": ("alerts", "alerts"),
+    "audit": ("alerts", "audit"), "watch": ("alerts", "watch"), "paths": ("analytics", "paths"),
+    "neighbours": ("analytics", "neighbours"), "components": ("analytics", "components"),
+    "communities": ("analytics", "communities"), "centrality": ("analytics", "centrality"),
+    "export": ("export", "export"), "demo": ("demo", "demo"), "evaluate": ("evaluate", "evaluate"),
+    "app": ("app", "app"),
+}
 
-@click.group(cls=GraphwatchGroup)
+
+class _LazyGroup(GraphwatchGroup):
+    """The top-level group: its commands are imported on first use."""
+
+    @property
+    def commands(self) -> dict:
+        return {name: self._load(name) for name in COMMANDS}
+
+    @commands.setter
+    def commands(self, value) -> None:       # click's Group.__init__ sets it (to nothing)
+        if value:
+            raise TypeError("the graphwatch group lists its commands in COMMANDS")
+
+    def _load(self, name: str):
+        module, attr = COMMANDS[name]
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+
+    def list_commands(self, ctx) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name: str):
+        return self._load(name) if name in COMMANDS else None
+
+
+@click.group(cls=_LazyGroup)
 @click.version_option(package_name="graphwatch")
 def main():
     """graphwatch — relationship and conflict-of-interest discovery on a property graph.
@@ -39,11 +77,5 @@ def main():
       graphwatch demo
     """
 
-
-for command in (ingest.generate, ingest.load, ingest.stats, ingest.quarantine, mappings.mappings, query.query,
-                neo4j.neo4j, resolve.resolve, resolve.review, patterns.patterns, alerts.run, alerts.alerts,
-                alerts.audit, alerts.watch, analytics.paths, analytics.neighbours, analytics.components,
-                analytics.communities, analytics.centrality, export.export, demo.demo, evaluate.evaluate, app.app):
-    main.add_command(command)
 
 __all__ = ["main"]

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from .console import cell, console, err_console, show_value, workspace_option
 from .neo4j import neo4j_options, prompt_password
@@ -62,12 +61,18 @@ def csv_cell(v) -> str:
               help="a $parameter; VALUE is JSON when it parses as JSON, else text; digit strings "
                    "longer than 15 or with a leading zero (IDs, phones) stay text (repeatable)")
 @click.option("--explain", is_flag=True, help="print the generated SQL instead of running it")
+@click.option("--bindings", "with_bindings", is_flag=True,
+              help="also compute each row's evidence: the ids of the nodes and relationships it was built "
+                   "from (--format json prints them as _bindings; an aggregated row keeps the ids of its "
+                   "first --bindings-per-group matches and says how many it had)")
+@click.option("--bindings-per-group", type=click.IntRange(1), default=None, metavar="N",
+              help="with --bindings: the matches per aggregated row whose ids are kept [default: 100]")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--engine", type=click.Choice(["duckdb", "neo4j"]), default="duckdb", show_default=True,
               help="engine to run on: the embedded DuckDB, or Neo4j (see 'graphwatch neo4j')")
 @neo4j_options
-def query(cypher: str, workspace: Path, params: tuple[str, ...], explain: bool, fmt: str, engine: str,
-          uri, user, ask_password, database):
+def query(cypher: str, workspace: Path, params: tuple[str, ...], explain: bool, with_bindings: bool,
+          bindings_per_group: int | None, fmt: str, engine: str, uri, user, ask_password, database):
     """Run a Cypher pattern (graphwatch's subset, docs/cypher.md) on a workspace.
 
     CYPHER is the query text, or @FILE to read it from a file.
@@ -84,16 +89,23 @@ def query(cypher: str, workspace: Path, params: tuple[str, ...], explain: bool, 
     text = Path(cypher[1:]).read_text(encoding="utf-8") if cypher.startswith("@") else cypher
     values = parse_params(params)
     connection = {"uri": uri, "user": user, "password": prompt_password(ask_password), "database": database}
+    asked = (bindings_per_group or True) if with_bindings or bindings_per_group else False
     with open_engine(engine, workspace, connection=connection) as eng:
         if explain:
-            console.print(eng.explain(text, values), markup=False, soft_wrap=True)
+            shown = eng.explain(text, values, bindings=asked) if engine == "duckdb" else eng.explain(text, values)
+            console.print(shown, markup=False, soft_wrap=True)
             return
         with err_console.status("running the pattern …", spinner="dots"):
-            res = eng.run(text, values)
+            res = eng.run(text, values, bindings=asked)
     if fmt == "json":
-        out = [{**{c: show_value(v, for_json=True) for c, v in zip(res.columns, row)},
-                "_bindings": {"nodes": list(b.nodes), "rels": list(b.rels)}}
-               for row, b in zip(res.rows, res.bindings)]
+        out = []
+        for i, row in enumerate(res.rows):
+            item = {c: show_value(v, for_json=True) for c, v in zip(res.columns, row)}
+            if res.has_bindings:
+                b = res.bindings[i]
+                item["_bindings"] = {"nodes": list(b.nodes), "rels": list(b.rels), "matches": b.matches,
+                                     "truncated": b.truncated}
+            out.append(item)
         click.echo(json.dumps(out, ensure_ascii=False, indent=1, sort_keys=True))
     elif fmt == "csv":
         w = csv.writer(sys.stdout)
@@ -101,6 +113,8 @@ def query(cypher: str, workspace: Path, params: tuple[str, ...], explain: bool, 
         for row in res.rows:
             w.writerow([csv_cell(v) for v in row])
     else:
+        from rich.table import Table
+
         t = Table(title=f"{len(res)} row{'s' if len(res) != 1 else ''}")
         for c in res.columns:
             t.add_column(c)

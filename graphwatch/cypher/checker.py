@@ -28,7 +28,8 @@ from . import ir
 from .expression_types import ExpressionTypes
 from .functions import AGGREGATES
 from .options import Options
-from .valuetypes import NODE_CORE, PROP_TYPES, REL_CORE, a_kind, is_list, list_element
+from .valuetypes import (NODE_CORE, PROP_TYPES, REL_CORE, a_kind, is_list, list_element, mixed_types_message, mixes,
+                         one_of)
 
 
 def error(node, message: str) -> PatternError:
@@ -102,15 +103,31 @@ class _Checker(ExpressionTypes):
     err = staticmethod(error)
 
     def run(self, q: ir.Query) -> CheckedQuery:
-        scope = CheckScope()
-        for c in q.clauses[:-1]:
-            scope = self.clause(c, scope)
-        columns, types = self.projection(q.clauses[-1], scope, final=True)
+        columns, types = self.single(q.clauses)
+        for u in q.unions:
+            # UNION [ALL]: every query returns the same column names, in the same order;
+            # a column's values have one type (DuckDB's UNION has one type per column)
+            cols, ts = self.single(u.clauses)
+            if cols != columns:
+                raise error(u, f"all queries of a UNION must return the same column names, in the same order: "
+                               f"{', '.join(columns)} vs {', '.join(cols)}")
+            for name, a, b in zip(columns, types, ts):
+                if mixes([a, b]):
+                    raise error(u, mixed_types_message(f"UNION column {name!r} has values of different types",
+                                                       [a, b]))
+            types = [one_of([a, b]) if "null" in (a, b) else (a if a == b else "any") for a, b in zip(types, ts)]
         if self.missing:
             p = self.missing[0]
             raise error(p, f"parameter ${p.name} has no value; pass it with --param {p.name}=… or params={{…}}")
         return CheckedQuery(q, columns, types, self.parameters, self.expr_types, self.items, self.names,
                             self.aggregating, self.grouped, self.sort_keys, self.synthesized)
+
+    def single(self, clauses: list) -> tuple[list[str], list[str]]:
+        """One query (of a UNION): its column names and types."""
+        scope = CheckScope()
+        for c in clauses[:-1]:
+            scope = self.clause(c, scope)
+        return self.projection(clauses[-1], scope, final=True)
 
     def clause(self, c, scope: CheckScope) -> CheckScope:
         if isinstance(c, ir.Match):

@@ -114,11 +114,16 @@ class Compilation:
 
     # ------------------------------------------------------------------ driver
     def run(self) -> Compiled:
-        sc = Scope()
-        clauses = self.checked.query.clauses
-        for c in clauses[:-1]:
-            sc = self.clause(c, sc)
-        sql_text, sql_cols, binds = projection.final(self, clauses[-1], sc)
+        finals = []
+        for clauses in self.checked.query.parts():
+            sc = Scope()
+            for c in clauses[:-1]:
+                sc = self.clause(c, sc)
+            finals.append(projection.final(self, clauses[-1], sc))
+        if len(finals) == 1:
+            sql_text, sql_cols, binds = finals[0]
+        else:
+            sql_text, sql_cols, binds = projection.union(self, finals, self.checked.query.unions[0].all)
         sql = self.with_prefix(self.ctes) + sql_text
         # values compiled for a branch that was then not used must not be passed to DuckDB
         used = set(re.findall(r"\$(\w+)", sql))

@@ -269,6 +269,23 @@ class ExpressionTypes:
             return f"list:{self.type(e.projection, inner)}"
         return t
 
+    def t_Reduce(self, e, scope, agg_ok):
+        from .checker import VarInfo
+
+        init = self.type(e.init, scope, agg_ok=agg_ok)
+        t = self.type(e.source, scope, agg_ok=agg_ok)
+        if not is_list(t):
+            raise self.err(e.source, f"reduce() needs a list, not {a_kind(t)}")
+        inner = scope.copy(sub=True)
+        inner.vars[e.acc] = VarInfo(init, in_comprehension=True)
+        inner.vars[e.var] = VarInfo(list_element(t), in_comprehension=True)
+        step = self.type(e.expr, inner)
+        if mixes([init, step]):
+            # DuckDB's accumulator keeps the type of its initial value
+            raise self.err(e, mixed_types_message("reduce() whose accumulator changes type is not supported",
+                                                  [init, step]))
+        return init if init not in ("null", "any") else step
+
     def t_Case(self, e, scope, agg_ok):
         if e.subject is not None:
             self.type(e.subject, scope, agg_ok=agg_ok)

@@ -234,6 +234,18 @@ def _list_comprehension(cx, e, sc):
     return out
 
 
+def _reduce(cx, e, sc):
+    """``reduce(acc = init, x IN list | expr)`` as DuckDB's ``list_reduce`` with an initial
+    value (a null list gives null, an empty one the initial value, as in Cypher)."""
+    acc, lv = cx.fresh("_la"), cx.fresh("_lv")
+    inner = Scope(froms=sc.froms, conds=sc.conds, vars=dict(sc.vars), binds=sc.binds, order_col=sc.order_col,
+                  sub=sc.sub)
+    inner.vars[e.acc] = Var(e.acc, cx.type_of(e.init), acc)
+    inner.vars[e.var] = Var(e.var, list_element(cx.type_of(e.source)), lv)
+    return (f"list_reduce({sql(cx, e.source, sc)}, lambda {acc}, {lv}: {sql(cx, e.expr, inner)}, "
+            f"{sql(cx, e.init, sc)})")
+
+
 def _case(cx, e, sc):
     parts = []
     subject = (sql(cx, e.subject, sc), cx.type_of(e.subject)) if e.subject is not None else None
@@ -254,4 +266,4 @@ def _func(cx, e, sc):
 _SQL = {ir.Literal: _literal, ir.Param: _param, ir.Var: _var, ir.Prop: _prop, ir.HasLabels: _has_labels,
         ir.Index: _index, ir.Slice: _slice, ir.Unary: _unary, ir.IsNull: _is_null, ir.Binary: _binary,
         ir.CountStar: _count_star, ir.ListLit: _list, ir.MapLit: _map, ir.ListComp: _list_comprehension,
-        ir.Case: _case, ir.PatternPred: lambda cx, e, sc: patterns.exists_sql(cx, e, sc), ir.Func: _func}
+        ir.Reduce: _reduce,        ir.Case: _case, ir.PatternPred: lambda cx, e, sc: patterns.exists_sql(cx, e, sc), ir.Func: _func}

@@ -114,6 +114,16 @@ class ListComp(Expr):
 
 
 @dataclass
+class Reduce(Expr):
+    """``reduce(acc = init, x IN source | expr)``."""
+    acc: str
+    init: Expr
+    var: str
+    source: Expr
+    expr: Expr
+
+
+@dataclass
 class Case(Expr):
     subject: Expr | None
     whens: list[tuple[Expr, Expr]]
@@ -195,9 +205,21 @@ class Projection(Node):
 
 
 @dataclass
-class Query(Node):
+class UnionPart(Node):
+    """``UNION [ALL]`` and the query after it."""
+    all: bool
     clauses: list[Node]
+
+
+@dataclass
+class Query(Node):
+    clauses: list[Node]                # the (first) query's clauses
     text: str = ""
+    unions: list[UnionPart] = field(default_factory=list)
+
+    def parts(self) -> list[list[Node]]:
+        """The clauses of every query the UNIONs join, in order."""
+        return [self.clauses] + [u.clauses for u in self.unions]
 
 
 def walk(expr):
@@ -234,6 +256,10 @@ def walk(expr):
         yield from walk(expr.source)
         yield from walk(expr.where)
         yield from walk(expr.projection)
+    elif isinstance(expr, Reduce):
+        yield from walk(expr.init)
+        yield from walk(expr.source)
+        yield from walk(expr.expr)
     elif isinstance(expr, Case):
         yield from walk(expr.subject)
         for c, v in expr.whens:

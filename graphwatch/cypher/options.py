@@ -15,8 +15,11 @@ class Options:
     """``max_var_length``: the largest upper bound a variable-length relationship may give
     (an unbounded ``*`` is refused). ``max_shortest``: the cap on an unbounded shortestPath /
     allShortestPaths. ``stats``: graph statistics for join planning (None: DuckDB plans);
-    ``plan_joins=False`` leaves the join order to DuckDB's optimiser."""
+    ``plan_joins=False`` leaves the join order to DuckDB's optimiser. ``bindings``: compile
+    the hidden binding columns (each row's evidence), keeping at most that many matches per
+    aggregated row; None compiles none."""
     max_var_length: int = DEFAULT_MAX_VAR_LENGTH
     max_shortest: int = DEFAULT_MAX_SHORTEST
     stats: Stats | None = None
     plan_joins: bool = True
+    bindings: int | None = None

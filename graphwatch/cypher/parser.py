@@ -29,15 +29,117 @@ REFUSED = {
     "YIELD": "procedures are not supported",
     "FOREACH": "FOREACH writes data; graphwatch patterns are read-only",
     "LOAD": "LOAD CSV is not supported; load files with 'graphwatch load'",
-    "UNION": "UNION is not supported; run two patterns",
     "USE": "USE (multiple databases) is not supported",
 }
 
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="earley", lexer="basic",
-                propagate_positions=True, ambiguity="resolve", maybe_placeholders=False)
+    """The LALR(1) parser. Building its tables takes ~0.1 s, so they are kept in a cache
+    file (keyed by the grammar and Lark's version) that later processes load in ~10 ms."""
+    text = GRAMMAR.read_text(encoding="utf-8")
+    opts = dict(parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False,
+                postlex=_Lookahead())
+    cache = _cache_file(text)
+    if cache is not None:
+        try:
+            return Lark(text, cache=str(cache), **opts)
+        except OSError:      # a read-only or full cache folder: build in memory
+            pass
+    return Lark(text, **opts)
+
+
+def _cache_file(grammar: str) -> Path | None:
+    import lark
+
+    from ..cache import cache_file
+
+    return cache_file("cypher-lalr", grammar, lark.__version__)
+
+
+class _Lookahead:
+    """The token filter that decides what LALR(1) cannot (see grammar.lark's header):
+    a "(" opening a node pattern that an arrow follows becomes PAT_OPEN, a function name
+    ``NAME ("." NAME)* "("`` one FUNC_NAME token (``reduce(`` the REDUCE keyword), and
+    ``all`` after UNION the ALL keyword. Tokens are read ahead lazily; a lexer error met
+    while looking ahead is raised only once the tokens before it have been passed on, so
+    the parser reports the first error in the text, as it would without the filter."""
+
+    always_accept = ()
+
+    def process(self, stream):
+        buf: list = []
+        failure: list = []
+        it = iter(stream)
+
+        def peek(i: int):
+            while len(buf) <= i and not failure:
+                try:
+                    buf.append(next(it))
+                except StopIteration:
+                    failure.append(None)
+                except LarkError as exc:
+                    failure.append(exc)
+            return buf[i] if i < len(buf) else None
+
+        def kind(i: int) -> str | None:
+            t = peek(i)
+            return t.type if t is not None else None
+
+        previous = None
+        while True:
+            if not buf and peek(0) is None:
+                if failure and failure[0] is not None:
+                    raise failure[0]
+                return
+            tok = buf.pop(0)
+            if tok.type == "LPAR" and _opens_node_pattern(kind):
+                tok = Token.new_borrow_pos("PAT_OPEN", tok.value, tok)
+            elif tok.type in ("NAME", "QUOTED_NAME"):
+                tok = _function_name(tok, kind, buf) or tok
+                if tok.type == "NAME" and previous == "UNION" and tok.value.lower() == "all":
+                    tok = Token.new_borrow_pos("ALL", tok.value, tok)
+            previous = tok.type
+            yield tok
+
+
+def _opens_node_pattern(kind) -> bool:
+    """Whether the tokens after a "(" (``kind(0)`` is the first) are a node pattern — an
+    optional name, labels, a map — closed and followed by an arrow."""
+    i = 0
+    if kind(i) in ("NAME", "QUOTED_NAME"):
+        i += 1
+    while kind(i) == "COLON" and kind(i + 1) in ("NAME", "QUOTED_NAME"):
+        i += 2
+    if kind(i) == "LBRACE":
+        depth = 0
+        while True:
+            k = kind(i)
+            if k is None:
+                return False
+            depth += (k == "LBRACE") - (k == "RBRACE")
+            i += 1
+            if depth == 0:
+                break
+    if kind(i) != "RPAR":
+        return False
+    a, b = kind(i + 1), kind(i + 2)
+    return (a == "LARR" and b in ("LSQB", "DASH")) or (a == "DASH" and b in ("LSQB", "DASH", "RARR"))
+
+
+def _function_name(tok, kind, buf):
+    """``NAME ("." NAME)* "("`` as one FUNC_NAME token (REDUCE for ``reduce(``), or None."""
+    i = 0
+    while kind(i) == "DOT" and kind(i + 1) in ("NAME", "QUOTED_NAME"):
+        i += 2
+    if kind(i) != "LPAR":
+        return None
+    parts = [tok] + [buf[j] for j in range(1, i, 2)]
+    last = parts[-1]
+    value = ".".join(p.value[1:-1] if p.type == "QUOTED_NAME" else p.value for p in parts)
+    del buf[:i]
+    kind_ = "REDUCE" if len(parts) == 1 and tok.type == "NAME" and value.lower() == "reduce" else "FUNC_NAME"
+    return Token(kind_, value, tok.start_pos, tok.line, tok.column, last.end_line, last.end_column, last.end_pos)
 
 
 def parse(text: str, *, file: str | None = None) -> ir.Query:
@@ -63,7 +165,7 @@ def _parse(text: str, file: str | None) -> ir.Query:
     except LarkError as exc:  # pragma: no cover - other Lark failures
         raise PatternError(f"cannot parse the query: {exc}", file=file) from None
     try:
-        clauses = _Build(text).transform(tree)
+        clauses, unions = _Build(text).transform(tree)
     except VisitError as exc:
         if isinstance(exc.orig_exc, PatternError):
             err = exc.orig_exc
@@ -71,7 +173,7 @@ def _parse(text: str, file: str | None) -> ir.Query:
                 err = PatternError(err.message, file=file, line=err.line, column=err.column)
             raise err from None
         raise
-    q = ir.Query(clauses, text=text, line=1, column=1)
+    q = ir.Query(clauses, text=text, unions=unions, line=1, column=1)
     _check_structure(q, file)
     return q
 
@@ -270,15 +372,17 @@ class _Build(Transformer):
         return ch[0]
 
     def func_call(self, meta, ch):
-        names, args, distinct = [], [], False
-        for c in ch:
-            if isinstance(c, str) and not isinstance(c, Token) and not args:
-                names.append(c)
-            elif isinstance(c, Token) and c.type == "DISTINCT":
+        name, args, distinct = str(ch[0]), [], False
+        for c in ch[1:]:
+            if isinstance(c, Token) and c.type == "DISTINCT":
                 distinct = True
             else:
                 args.append(c)
-        return ir.Func(".".join(names).lower(), args, distinct, **_pos(meta))
+        return ir.Func(name.lower(), args, distinct, **_pos(meta))
+
+    def reduce_expr(self, meta, ch):
+        acc, init, var, source, expr = [c for c in ch if not isinstance(c, Token)]
+        return ir.Reduce(acc, init, var, source, expr, **_pos(meta))
 
     def count_star(self, meta, ch):
         if ch[0].lower() != "count":
@@ -354,6 +458,8 @@ class _Build(Transformer):
     def node_pat(self, meta, ch):
         var, labels, props = None, [], {}
         for c in ch:
+            if isinstance(c, Token):
+                continue            # the opening parenthesis (PAT_OPEN)
             if isinstance(c, str):
                 var = c
             elif isinstance(c, list):
@@ -457,12 +563,11 @@ class _Build(Transformer):
         parts = [c for c in ch if not isinstance(c, Token)]
         expr = parts[0]
         alias = parts[1] if len(parts) > 1 else None
-        text = self.text[meta.start_pos:meta.end_pos]
-        if alias is not None:
-            # the text of the expression alone, without ' AS alias'
-            text = self.text[meta.start_pos:meta.end_pos].rsplit(alias, 1)[0].rstrip()
-            text = text[:-2].rstrip() if text.upper().endswith("AS") else text
-        return ir.ProjItem(expr, alias, text.strip(), **_pos(meta))
+        end = meta.end_pos
+        as_ = next((c for c in ch if isinstance(c, Token) and c.type == "AS"), None)
+        if as_ is not None:
+            end = as_.start_pos       # the text of the expression alone, without ' AS alias'
+        return ir.ProjItem(expr, alias, self.text[meta.start_pos:end].strip(), **_pos(meta))
 
     def proj_items(self, meta, ch):
         return (False, list(ch))
@@ -508,8 +613,26 @@ class _Build(Transformer):
         p.line, p.column = _pos(meta)["line"], _pos(meta)["column"]
         return p
 
+    def single_query(self, meta, ch):
+        return list(ch)
+
+    def union(self, meta, ch):
+        return _Union(any(isinstance(c, Token) and c.type == "ALL" for c in ch), meta)
+
     def start(self, meta, ch):
-        return [c for c in ch if not isinstance(c, Token)]
+        parts = [c for c in ch if not isinstance(c, Token)]
+        first, unions = parts[0], []
+        for u, clauses in zip(parts[1::2], parts[2::2]):
+            unions.append(ir.UnionPart(u.all, clauses, **_pos(u.meta)))
+        return first, unions
+
+
+class _Union:
+    __slots__ = ("all", "meta")
+
+    def __init__(self, all_: bool, meta):
+        self.all = all_
+        self.meta = meta
 
 
 class _Where:
@@ -520,8 +643,18 @@ class _Where:
 
 
 def _check_structure(q: ir.Query, file: str | None) -> None:
-    """Clause order rules of Cypher: a query ends with RETURN, and only there."""
-    cl = q.clauses
+    """Clause order rules of Cypher: each query of a UNION ends with RETURN, and only there;
+    the queries a UNION joins are all UNION or all UNION ALL."""
+    kinds = {u.all for u in q.unions}
+    if len(kinds) > 1:
+        u = next(u for u in q.unions if u.all != q.unions[0].all)
+        raise PatternError("UNION and UNION ALL cannot be mixed in one query (Neo4j refuses it too)",
+                           file=file, line=u.line, column=u.column)
+    for cl in q.parts():
+        _check_clauses(cl, file)
+
+
+def _check_clauses(cl: list, file: str | None) -> None:
     for c in cl[:-1]:
         if isinstance(c, ir.Projection) and c.kind == "RETURN":
             raise PatternError("RETURN must be the last clause (use WITH to chain)",
@@ -536,4 +669,3 @@ def _check_structure(q: ir.Query, file: str | None) -> None:
                     raise PatternError(f"{'shortestPath' if p.kind == 'shortest' else 'allShortestPaths'} "
                                        "takes a pattern with exactly one relationship, e.g. "
                                        "shortestPath((a)-[*..6]-(b))", file=file, line=p.line, column=p.column)
-

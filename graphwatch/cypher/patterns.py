@@ -27,7 +27,7 @@ Types = frozenset | None          # relationship types a pattern allows (None: a
 
 
 def match(cx: Compilation, m: ir.Match, sc: Scope) -> Scope:
-    add_paths(cx, m.paths, sc, where=m.where, bind=True)
+    add_paths(cx, m.paths, sc, where=m.where, bind=cx.opt.bindings is not None)
     return sc
 
 
@@ -37,7 +37,7 @@ def optional_match(cx: Compilation, m: ir.Match, sc: Scope) -> Scope:
     if not prev.froms:
         prev.add("(SELECT 1 AS _one) AS _unit", kind="cte")
     sub = prev.subquery()
-    add_paths(cx, m.paths, sub, where=m.where, bind=True)
+    add_paths(cx, m.paths, sub, where=m.where, bind=cx.opt.bindings is not None)
     new_vars = [v for k, v in sub.vars.items() if k not in prev.vars]
     a = cx.fresh("o")
     cols = [f"{v.sql} AS {_column(v)}" for v in new_vars]

@@ -57,6 +57,50 @@ def final(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[str, list[str],
     return cx.render(out, sel + _sort_columns(order_keys)) + tail, [f"c{i}" for i in range(n)], binds
 
 
+def union(cx: Compilation, finals: list[tuple[str, list[str], list]], all_: bool):
+    """``UNION [ALL]`` of the queries' final SELECTs (:func:`final`). UNION ALL keeps each
+    query's rows in order, one query after the other. With bindings, each query's binding
+    columns become four (node ids, relationship ids, matches, truncated); UNION then merges
+    the bindings of the rows it makes one."""
+    n = len(finals[0][1])
+    cols = [f"c{i}" for i in range(n)]
+    with_b = cx.opt.bindings is not None
+    subs = []
+    for k, (text, part_cols, binds) in enumerate(finals):
+        sel = [f"u{k}.{c} AS c{i}" for i, c in enumerate(part_cols)]
+        if with_b:
+            sel += [f"{x} AS b{j}" for j, x in enumerate(_flat_bindings(binds, f"u{k}."))]
+        if all_:
+            sel += [f"{k} AS _u", "row_number() OVER () AS _r"]
+        subs.append(f"SELECT {', '.join(sel)} FROM ({text}) AS u{k}")
+    bind_cols = [("b0", "node", True), ("b1", "rel", True), ("b2", "count", False), ("b3", "truncated", False)]
+    out = ", ".join(cols + ([b for b, *_ in bind_cols] if with_b else []))
+    if all_:
+        body = "\nUNION ALL\n".join(subs)
+        return f"SELECT {out} FROM ({body}) AS _union ORDER BY _u, _r", cols, bind_cols if with_b else []
+    if not with_b:
+        return "\nUNION\n".join(f"SELECT {out} FROM ({s})" for s in subs), cols, []
+    body = "\nUNION ALL\n".join(subs)
+    merged = (", list_distinct(flatten(list(b0))) AS b0, list_distinct(flatten(list(b1))) AS b1, "
+              "CAST(sum(b2) AS BIGINT) AS b2, bool_or(b3) AS b3")
+    group = ", ".join(str(i + 1) for i in range(n))
+    return f"SELECT {', '.join(cols)}{merged} FROM ({body}) AS _union GROUP BY {group}", cols, bind_cols
+
+
+def _flat_bindings(binds: list[tuple[str, str, bool]], prefix: str) -> list[str]:
+    """A row's binding columns as four: node ids, relationship ids, matches, truncated."""
+    def ids(kind: str) -> str:
+        parts = [(f"coalesce({prefix}{c}, [])" if is_list_ else f"[{prefix}{c}]")
+                 for c, k, is_list_ in binds if k == kind]
+        if not parts:
+            return "CAST([] AS BIGINT[])"
+        return f"list_filter({' || '.join(parts)}, lambda _x: _x IS NOT NULL)"
+
+    count = next((f"{prefix}{c}" for c, k, _ in binds if k == "count"), "CAST(1 AS BIGINT)")
+    truncated = next((f"{prefix}{c}" for c, k, _ in binds if k == "truncated"), "false")
+    return [ids("node"), ids("rel"), count, truncated]
+
+
 def _sort_columns(order_keys: list[tuple[str, str]]) -> list[str]:
     """The sort keys selected by name (_o0 …): a planned join chain renames the tables the
     keys read, which an ORDER BY outside the select list could not follow."""
@@ -97,14 +141,8 @@ def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[
     if grouped:
         # by position: an alias such as c1 could also name a column of the input
         keys = [str(i + 1) for i, c in enumerate(compiled) if not c[3]]
-        for kind in ("node", "rel"):
-            # an OPTIONAL MATCH that matched nothing leaves its lists NULL, and
-            # list || NULL is NULL: it would wipe the group's other bindings
-            parts = [(f"coalesce({s}, [])" if is_list_ else f"[{s}]") for s, k, is_list_ in sc.binds if k == kind]
-            if parts:
-                k = len(cols)
-                cols.append(f"list_distinct(flatten(list({' || '.join(parts)}))) AS c{k}")
-                bind_out.append((f"c{k}", kind, True))
+        if cx.opt.bindings is not None:
+            bind_out = _group_bindings(cx, sc, cols)
         if keys:
             group_by = " GROUP BY " + ", ".join(keys)
     else:
@@ -122,7 +160,7 @@ def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[
     out.add(name, kind="cte")
     for i, (col_name, _s, t, _agg) in enumerate(compiled):
         out.vars[col_name] = Var(col_name, t, f"{name}.c{i}", nullable=nullable[i])
-    out.binds = [(f"{name}.{c}", k, lst) for c, k, lst in bind_out]
+    out.binds = [(c.format(col=f"{name}.") if "{col}" in c else f"{name}.{c}", k, lst) for c, k, lst in bind_out]
     order_keys = [(f"{name}.{c}", _direction(desc)) for c, desc in sort_cols]
     order_keys += [(cx.sql(si.expr, out), _direction(si.descending)) for si in after]
     tail = ""
@@ -133,6 +171,33 @@ def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[
     if p.skip is not None:
         tail += f" OFFSET {_row_count(cx, p.skip)}"
     return out, order_keys, tail
+
+
+def _group_bindings(cx: Compilation, sc: Scope, cols: list[str]) -> list[tuple[str, str, bool]]:
+    """The binding columns of a grouped projection: the ids of the group's first N matches
+    (N = ``Options.bindings``; the smallest by their ids, so a run picks the same ones every
+    time), how many matches the group has, and whether some were left out."""
+    def ids(kind: str) -> str:
+        # an OPTIONAL MATCH that matched nothing leaves its lists NULL, and
+        # list || NULL is NULL: it would wipe the group's other bindings
+        parts = [(f"coalesce({s}, [])" if is_list_ else f"[{s}]") for s, k, is_list_ in sc.binds if k == kind]
+        return " || ".join(parts) if parts else "CAST([] AS BIGINT[])"
+
+    count = next((s for s, k, _ in sc.binds if k == "count"), None)
+    truncated = next((s for s, k, _ in sc.binds if k == "truncated"), None)
+    n = int(cx.opt.bindings)
+    match = f"{{'n': {ids('node')}, 'r': {ids('rel')}}}"
+    k = len(cols)
+    if n < 1_000_000:       # DuckDB's min_by keeps at most 999 999
+        cols.append(f"min_by({match}, {match}, {n}) AS c{k}")
+    else:
+        cols.append(f"list({match} ORDER BY {match})[1:{n}] AS c{k}")
+    cols.append(f"{'count(*)' if count is None else f'sum({count})'} AS c{k + 1}")
+    over = f"count(*) > {n}" + (f" OR bool_or({truncated})" if truncated else "")
+    cols.append(f"({over}) AS c{k + 2}")
+    return [(f"list_distinct(flatten(list_transform({{col}}c{k}, lambda _m: _m.n)))", "node", True),
+            (f"list_distinct(flatten(list_transform({{col}}c{k}, lambda _m: _m.r)))", "rel", True),
+            (f"{{col}}c{k + 1}", "count", False), (f"{{col}}c{k + 2}", "truncated", False)]
 
 
 def _may_be_null(e: ir.Expr, sc: Scope) -> bool:

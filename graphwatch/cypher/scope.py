@@ -47,7 +47,9 @@ class Scope:
     froms: list[tuple] = field(default_factory=list)   # (kind, sql, on, planner meta)
     conds: list[str] = field(default_factory=list)
     vars: dict[str, Var] = field(default_factory=dict)
-    binds: list[tuple[str, str, bool]] = field(default_factory=list)   # (sql, 'node'|'rel', is a list)
+    # (sql, kind, is a list): kind 'node' / 'rel' — ids of the row's evidence; 'count' — how many
+    # matches an aggregated row stands for; 'truncated' — whether some of their ids were left out
+    binds: list[tuple[str, str, bool]] = field(default_factory=list)
     order_col: str | None = None     # the row order a WITH … ORDER BY left (for collect())
     sub: bool = False                # a correlated subquery (EXISTS, OPTIONAL MATCH)
 
@@ -91,3 +93,11 @@ def connected_part(sc: Scope, sql: str) -> Scope:
     cross product)."""
     froms, conds = connected_part_items(sc.froms, sc.conds, sql)
     return Scope(froms=froms, conds=conds, vars=sc.vars, sub=sc.sub)
+
+
+def used_params(sql: str, params: dict) -> dict:
+    """The parameters one statement uses (DuckDB refuses unused named parameters)."""
+    import re
+
+    names = set(re.findall(r"\$(\w+)", sql))
+    return {k: v for k, v in params.items() if k in names}

@@ -11,13 +11,14 @@ variable-length hop.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+import numpy as np
 from typing import TYPE_CHECKING
 
 from . import ir, patterns
 from .checker import shortest_max_hops
-from .scope import NodeRef, Scope, Var
+from .scope import NodeRef, Scope, Var, used_params
 from .varlength import REVERSED
 
 if TYPE_CHECKING:
@@ -34,6 +35,9 @@ class ShortestStep:
     max_hops: int
     min_hops: int
     all_paths: bool
+    types: frozenset | None = None      # for the indexed search (:mod:`.bfs`): the types allowed,
+    direction: str = "both"             # the direction from start to target,
+    indexable: bool = False             # and whether the index can answer (no hop properties)
 
     def describe(self) -> str:
         kind = "allShortestPaths" if self.all_paths else "shortestPath"
@@ -48,7 +52,41 @@ class ShortestStep:
         return {"targets": f"{n}_targets", "reached": f"{n}_reached", "frontier": f"{n}_frontier",
                 "next": f"{n}_next"}
 
-    def run(self, con, params: dict) -> None:
+    def run(self, con, params: dict, adjacency=None) -> None:
+        """The search: over the adjacency index when there is one and the start and target
+        sets are small (:meth:`run_indexed`), else :meth:`run_sql`."""
+        if adjacency is not None and self.indexable and self.run_indexed(con, params, adjacency):
+            return
+        self.run_sql(con, params)
+
+    def run_indexed(self, con, params: dict, adj) -> bool:
+        """A bidirectional search (:mod:`.bfs`) per (start, target) pair, when there are at
+        most :data:`INDEXED_PAIRS` pairs; returns False (nothing done) otherwise."""
+        from .bfs import PairSearch
+
+        starts = [x for (x,) in con.execute(f"SELECT DISTINCT x FROM ({self.start_sql}) ss",
+                                            used_params(self.start_sql, params)).fetchall() if x is not None]
+        if len(starts) > INDEXED_PAIRS:
+            return False
+        targets = [x for (x,) in con.execute(f"SELECT DISTINCT x FROM ({self.target_sql}) tt",
+                                             used_params(self.target_sql, params)).fetchall() if x is not None]
+        if len(starts) * len(targets) > INDEXED_PAIRS:
+            return False
+        search = PairSearch(adj, self.direction, self.types, self.max_hops, self.min_hops, self.all_paths)
+        s_pos, t_pos = adj.index_of(starts).tolist(), adj.index_of(targets).tolist()
+        blocks = []        # (s, t, rids matrix, nids matrix): every path of a block has one length
+        for s, sp in zip(starts, s_pos):
+            for t, tp in zip(targets, t_pos):
+                if s == t:
+                    if self.min_hops == 0:
+                        blocks.append((s, t, np.empty((1, 0), np.int64), np.array([[s]], np.int64)))
+                    continue
+                for rids, path in search.paths(sp, tp):
+                    blocks.append((s, t, rids, adj.nodes[path]))
+        _write(con, self.name, blocks)
+        return True
+
+    def run_sql(self, con, params: dict) -> None:
         """Breadth-first search, one statement per level, on temporary tables.
 
         ``_reached`` holds every (start, node) reached with its depth and the relationships
@@ -101,10 +139,31 @@ class ShortestStep:
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def used_params(sql: str, params: dict) -> dict:
-    """The parameters one statement uses (DuckDB refuses unused named parameters)."""
-    names = set(re.findall(r"\$(\w+)", sql))
-    return {k: v for k, v in params.items() if k in names}
+#: the most (start, target) pairs searched one by one over the index; more go to SQL
+INDEXED_PAIRS = 2_000
+
+
+def _write(con, name: str, blocks: list[tuple]) -> None:
+    """The paths as the temporary table ``name`` (s, t, rids, nids), through Arrow (an
+    INSERT per row took minutes for the 500 000 paths of one allShortestPaths)."""
+    import pyarrow as pa
+
+    def lists(m: np.ndarray):
+        n, k = m.shape
+        return pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32) * k),
+                                        pa.array(m.reshape(-1).astype(np.int64)))
+
+    tables = [pa.table({"s": pa.array(np.full(len(r), s, np.int64)), "t": pa.array(np.full(len(r), t, np.int64)),
+                        "rids": lists(r), "nids": lists(n)}) for s, t, r, n in blocks]
+    schema = pa.schema([("s", pa.int64()), ("t", pa.int64()), ("rids", pa.list_(pa.int64())),
+                        ("nids", pa.list_(pa.int64()))])
+    table = pa.concat_tables([t.cast(schema) for t in tables]) if tables else schema.empty_table()
+    view = f"{name}_arrow"
+    con.register(view, table)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}")
+    finally:
+        con.unregister(view)
 
 
 def shortest_rel(cx: Compilation, path: ir.PathPattern, rp: ir.RelPattern, left: NodeRef, right: NodeRef,
@@ -119,7 +178,8 @@ def shortest_rel(cx: Compilation, path: ir.PathPattern, rp: ir.RelPattern, left:
     res = cx.fresh("sp")
     prefix = cx.with_prefix(list(cx.ctes))
     cx.steps.append(ShortestStep(res, prefix + src_set, prefix + dst_set, edges, int(shortest_max_hops(rp, cx.opt)),
-                                 int(rp.min_hops), path.kind == "all_shortest"))
+                                 int(rp.min_hops), path.kind == "all_shortest", types=types, direction=direction,
+                                 indexable=not rp.props))
     a = cx.fresh("sp")
     sc.add(f"{res} AS {a}", kind="trav", alias=a)
     sc.conds.append(f"{a}.s = {start.sql}")

@@ -1,9 +1,10 @@
-"""Variable-length relationships (``-[:T*1..3]-``) as recursive CTEs.
+"""Variable-length relationships (``-[:T*1..3]-``): walks computed before the statement.
 
 The walk starts from the more selective end of the pattern (a node bound before, then one
 matched on a property, then one with a label) and only from the start nodes the rest of
 the pattern allows; each step appends one relationship not yet on the walk (relationship
-uniqueness inside the hop) until the upper bound. The hop's value is its list of
+uniqueness inside the hop) until the upper bound. The walks are a :class:`~.walks.WalkStep`
+(over the adjacency index, or a recursive query) whose table the statement joins. The hop's value is its list of
 relationship ids (in the pattern's direction) plus the list of intermediate node ids, both
 carried as bindings.
 """
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from . import ir, patterns
 from .scope import NodeRef, Scope, Var
+from .walks import WalkStep
 
 if TYPE_CHECKING:
     from .compiler import Compilation
@@ -30,13 +32,10 @@ def var_length_rel(cx: Compilation, rp: ir.RelPattern, left: NodeRef, right: Nod
     direction = REVERSED[rp.direction] if reverse else rp.direction
     edges = patterns.edges_sql(types, direction, patterns.hop_property_conds(cx, rp))
     name = cx.fresh("vl")
-    cx.recursive = True
-    cx.add_cte(name, f"""SELECT x AS s, x AS cur, CAST([] AS BIGINT[]) AS rids, CAST([] AS BIGINT[]) AS nids
-  FROM ({patterns.start_set(cx, start, sc)}) st
-  UNION ALL
-  SELECT p.s, e._d, list_append(p.rids, e.rid), list_append(p.nids, e._d)
-  FROM {name} p JOIN ({edges}) e ON e._s = p.cur
-  WHERE len(p.rids) < {int(rp.max_hops)} AND NOT list_contains(p.rids, e.rid)""")
+    start_sql = patterns.start_set(cx, start, sc)        # may add the CTEs it reads
+    prefix = cx.with_prefix(list(cx.ctes))
+    cx.steps.append(WalkStep(name, prefix + start_sql, edges, int(rp.max_hops), types, direction,
+                             indexable=not rp.props))
     a = cx.fresh("v")
     sc.add(f"{name} AS {a}", kind="trav", alias=a)
     sc.conds.append(f"{a}.s = {start.sql}")

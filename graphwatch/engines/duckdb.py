@@ -15,7 +15,7 @@ from ..cypher.shortest import used_params
 from ..exc import EngineError, PatternError
 from ..store import Workspace
 from ..neo4j.values import to_neo4j
-from .base import Binding, Engine, GNode, GPath, GRel, Result
+from .base import Binding, Engine, GNode, GPath, GRel, Result, bindings_per_group
 
 _NODE_META = {"nid", "key", "labels", "datasets"}
 _REL_META = {"rid", "type", "src", "dst"}
@@ -37,6 +37,24 @@ class DuckDBEngine(Engine):
         self.ws = Workspace(workspace, read_only=True) if self._own else workspace
         self.options = options or Options()
 
+    _adjacency = None
+
+    def adjacency(self):
+        """The workspace's adjacency index (:mod:`graphwatch.adjacency`), or None when it
+        cannot be had (the searches then run in SQL). A workspace opened read-only cannot
+        change under this engine, so its index is checked once; a writable one before each
+        use. ``GRAPHWATCH_ADJACENCY=0`` turns the index off."""
+        if os.environ.get("GRAPHWATCH_ADJACENCY") == "0":
+            return None
+        if self._adjacency is not None and self.ws.read_only:
+            return self._adjacency
+        from ..adjacency import fingerprint, open_index
+
+        fp = fingerprint(self.ws.con)
+        if self._adjacency is None or self._adjacency.fingerprint != fp:
+            self._adjacency = open_index(self.ws.con, self.ws.path, fp=fp)
+        return self._adjacency
+
     def close(self) -> None:
         if self._own:
             self.ws.close()
@@ -45,25 +63,27 @@ class DuckDBEngine(Engine):
         """Parse and check the query (the same check every engine runs)."""
         return check(parse(cypher), schema=self.ws.schema, params=params or {}, options=self.options)
 
-    def compile(self, cypher: str, params: dict | None = None) -> Compiled:
+    def compile(self, cypher: str, params: dict | None = None, *, bindings: bool | int = False) -> Compiled:
         checked = self.check(cypher, params)
         if self.options.plan_joins and self.options.stats is None:
             # label and relationship-type counts for the join planner, once per engine
             self.options = dataclasses.replace(self.options, stats=Stats.of(self.ws.con))
-        return compile_query(checked, schema=self.ws.schema, params=params or {}, options=self.options)
+        opts = dataclasses.replace(self.options, bindings=bindings_per_group(bindings))
+        return compile_query(checked, schema=self.ws.schema, params=params or {}, options=opts)
 
-    def explain(self, cypher: str, params: dict | None = None) -> str:
-        c = self.compile(cypher, params)
+    def explain(self, cypher: str, params: dict | None = None, *, bindings: bool | int = False) -> str:
+        c = self.compile(cypher, params, bindings=bindings)
         shown = {k: v for k, v in c.params.items()}
         steps = "".join(st.describe() + "\n" for st in c.steps)
         return steps + c.sql + "\n-- parameters: " + repr(shown)
 
-    def run(self, cypher: str, params: dict | None = None) -> Result:
-        c = self.compile(cypher, params)
+    def run(self, cypher: str, params: dict | None = None, *, bindings: bool | int = False) -> Result:
+        c = self.compile(cypher, params, bindings=bindings)
         con = self.ws.con
         try:
+            adjacency = self.adjacency() if any(st.indexable for st in c.steps) else None
             for step in c.steps:
-                step.run(con, c.params)
+                step.run(con, c.params, adjacency)
             raw = con.execute(c.sql, used_params(c.sql, c.params)).fetchall()
         except duckdb.Error as exc:
             raise EngineError(f"DuckDB could not run the compiled query: {exc}".strip()) from None
@@ -71,7 +91,6 @@ class DuckDBEngine(Engine):
             for step in c.steps:
                 step.drop(con)
         ncols = len(c.columns)
-        bind_idx = [(ncols + j, kind, is_list) for j, (_, kind, is_list) in enumerate(c.bind_columns)]
         # every node / relationship id the returned values mention, fetched once
         node_ids, rel_ids = set(), set()
         for row in raw:
@@ -79,21 +98,11 @@ class DuckDBEngine(Engine):
                 _collect_ids(row[i], t, node_ids, rel_ids)
         nodes = self._nodes(node_ids)
         rels = self._rels(rel_ids)
-        rows, bindings = [], []
-        for row in raw:
-            rows.append(tuple(_convert(row[i], t, nodes, rels) for i, t in enumerate(c.types)))
-            bn, br = set(), set()
-            for i, kind, is_list in bind_idx:
-                v = row[i]
-                target = bn if kind == "node" else br
-                if v is None:
-                    continue
-                if is_list:
-                    target.update(x for x in v if x is not None)
-                else:
-                    target.add(v)
-            bindings.append(Binding(tuple(sorted(bn)), tuple(sorted(br))))
-        return Result(c.columns, rows, bindings, engine=self.name, query=cypher, statement=c.sql)
+        rows = [tuple(_convert(row[i], t, nodes, rels) for i, t in enumerate(c.types)) for row in raw]
+        out = None
+        if bindings_per_group(bindings) is not None:
+            out = [_binding(row, ncols, c.bind_columns) for row in raw]
+        return Result(c.columns, rows, out, engine=self.name, query=cypher, statement=c.sql)
 
     def _nodes(self, ids: set) -> dict:
         return read_nodes(self.ws.con, ids)
@@ -129,6 +138,27 @@ def read_rels(con, ids) -> dict[int, GRel]:
         props = {k: to_neo4j(v) for k, v in rec.items() if k not in _REL_META and v is not None}
         out[rec["rid"]] = GRel(rec["rid"], rec["type"], rec["src"], rec["dst"], props)
     return out
+
+
+def _binding(row, ncols: int, bind_columns) -> Binding:
+    """A row's :class:`Binding` from its hidden columns (after the ``ncols`` value columns)."""
+    bn, br = set(), set()
+    matches, truncated = 1, False
+    for j, (_, kind, is_list) in enumerate(bind_columns):
+        v = row[ncols + j]
+        if v is None:
+            continue
+        if kind == "count":
+            matches = int(v)
+        elif kind == "truncated":
+            truncated = bool(v)
+        else:
+            target = bn if kind == "node" else br
+            if is_list:
+                target.update(x for x in v if x is not None)
+            else:
+                target.add(v)
+    return Binding(tuple(sorted(bn)), tuple(sorted(br)), matches, truncated)
 
 
 def _collect_ids(v, t: str, nodes: set, rels: set) -> None:

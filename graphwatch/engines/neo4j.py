@@ -16,7 +16,7 @@ from pathlib import Path
 from ..exc import EngineError
 from ..neo4j.connection import Neo4jTarget
 from ..neo4j.values import NODE_ID, REL_ID, to_neo4j
-from .base import Binding, Engine, GNode, GPath, GRel, Result
+from .base import Binding, Engine, GNode, GPath, GRel, Result, bindings_per_group
 
 try:  # the driver is an optional dependency: pip install 'graphwatch[neo4j]'
     import neo4j
@@ -76,9 +76,14 @@ class Neo4jEngine(Engine):
             raise self.target.error(exc, "explaining a query") from None
         return cypher + "\n-- Neo4j plan:\n" + _plan_text(summary.plan)
 
-    def run(self, cypher: str, params: dict | None = None) -> Result:
+    def run(self, cypher: str, params: dict | None = None, *, bindings: bool | int = False) -> Result:
         params = params or {}
-        statement, hidden = _with_bindings(self._check(cypher, params))
+        per_group = bindings_per_group(bindings)
+        checked = self._check(cypher, params)
+        if per_group is None:
+            statement, hidden = cypher, set()        # the user's Cypher, unchanged
+        else:
+            statement, hidden = _with_bindings(checked, per_group)
 
         @neo4j.unit_of_work(timeout=self.timeout)
         def work(tx):
@@ -101,17 +106,23 @@ class Neo4jEngine(Engine):
         # the columns are Neo4j's, as Neo4j names and orders them, without the hidden binding
         # columns (and, after RETURN *, the names given to anonymous elements)
         shown = [i for i, k in enumerate(keys) if k not in hidden]
-        last = max(int(k[len(BIND_NODES):]) for k in keys if k.startswith(BIND_NODES))
-        bn_i, br_i = keys.index(f"{BIND_NODES}{last}"), keys.index(f"{BIND_RELS}{last}")
         columns = [keys[i] for i in shown]
-        rows, bindings = [], []
-        for r in raw:
-            conv = _Convert(nids)
-            rows.append(tuple(conv(r[i]) for i in shown))
-            bn = conv.nodes | {x for x in r[bn_i] or [] if x is not None}
-            br = conv.rels | {x for x in r[br_i] or [] if x is not None}
-            bindings.append(Binding(tuple(sorted(bn)), tuple(sorted(br))))
-        return Result(columns, rows, bindings, engine=self.name, query=cypher, statement=statement)
+        rows, out = [], None
+        if per_group is None:
+            for r in raw:
+                conv = _Convert(nids)
+                rows.append(tuple(conv(r[i]) for i in shown))
+        else:
+            out = []
+            at = {k: keys.index(k) for k in (BIND_NODES, BIND_RELS, BIND_COUNT, BIND_TRUNC)}
+            for r in raw:
+                conv = _Convert(nids)
+                rows.append(tuple(conv(r[i]) for i in shown))
+                bn = conv.nodes | {x for x in r[at[BIND_NODES]] or [] if x is not None}
+                br = conv.rels | {x for x in r[at[BIND_RELS]] or [] if x is not None}
+                out.append(Binding(tuple(sorted(bn)), tuple(sorted(br)), int(r[at[BIND_COUNT]]),
+                                   bool(r[at[BIND_TRUNC]])))
+        return Result(columns, rows, out, engine=self.name, query=cypher, statement=statement)
 
 
 def _walk_rels(values):
@@ -128,21 +139,24 @@ def _walk_rels(values):
             yield from _walk_rels(list(v.values()))
 
 
-BIND_NODES, BIND_RELS = "__gw_bind_nodes", "__gw_bind_rels"
+BIND_NODES, BIND_RELS, BIND_COUNT, BIND_TRUNC = "__gw_bind_nodes", "__gw_bind_rels", "__gw_bind_count", \
+    "__gw_bind_trunc"
 
 
-def _with_bindings(checked) -> tuple[str, set[str]]:
-    """The query text with every pattern element named and two hidden columns added to each
+def _with_bindings(checked, per_group: int) -> tuple[str, set[str]]:
+    """The query text with every pattern element named and hidden columns added to each
     WITH / RETURN: the workspace ids of the nodes and relationships the row was built from,
-    carried through WITH stages and collected over a group where a projection aggregates
-    or is DISTINCT (the embedded engine's bindings, computed by Neo4j). Pattern predicates
-    are left alone: they bind nothing, as on the embedded engine. Returns the statement and
+    carried through WITH stages; where a projection aggregates or is DISTINCT, the ids of at
+    most ``per_group`` of the group's matches, how many matches it has and whether some were
+    left out (the embedded engine's bindings, computed by Neo4j). Pattern predicates are left
+    alone: they bind nothing, as on the embedded engine. The last stage's columns are named
+    without a number (UNION needs the same names in every query). Returns the statement and
     the names it added (hidden from the result)."""
     from ..cypher import ir
 
     text = checked.query.text
     edits: list[tuple[int, int, str]] = []      # (start, end, replacement) on the original text
-    added: set[str] = set()
+    added: set[str] = {BIND_NODES, BIND_RELS, BIND_COUNT, BIND_TRUNC}
 
     def quoted(name: str) -> str:
         return "`" + name.replace("`", "``") + "`"
@@ -152,63 +166,86 @@ def _with_bindings(checked) -> tuple[str, set[str]]:
         added.add(name)
         return name
 
-    carried = 0                  # the stage whose binding columns are in scope (0: none)
-    singles_n: list[str] = []
-    singles_r: list[str] = []
-    lists_r: list[str] = []      # relationship lists (variable length, shortest paths)
-    for clause in checked.query.clauses:
-        if isinstance(clause, ir.Match):
-            for path in clause.paths:
-                for n in path.nodes:
-                    if n.var is None:
-                        v = fresh("n")
-                        edits.append((n.src_start + 1, n.src_start + 1, v))
-                    else:
-                        v = n.var
-                    singles_n.append(v)
-                for r in path.rels:
-                    is_list = r.var_length or path.kind != "plain"
-                    if r.var is None:
-                        v = fresh("r")
-                        span = text[r.src_start:r.src_end]
-                        if "[" in span:
-                            at = r.src_start + span.index("[") + 1
-                            edits.append((at, at, v))
+    for part in checked.query.parts():
+        carried = 0                  # the stage whose binding columns are in scope (0: none)
+        singles_n: list[str] = []
+        singles_r: list[str] = []
+        lists_r: list[str] = []      # relationship lists (variable length, shortest paths)
+        for clause in part:
+            if isinstance(clause, ir.Match):
+                for path in clause.paths:
+                    for n in path.nodes:
+                        if n.var is None:
+                            v = fresh("n")
+                            edits.append((n.src_start + 1, n.src_start + 1, v))
                         else:
-                            arrow = {"in": f"<-[{v}]-", "out": f"-[{v}]->", "both": f"-[{v}]-"}[r.direction]
-                            edits.append((r.src_start, r.src_end, arrow))
-                    else:
-                        v = r.var
-                    (lists_r if is_list else singles_r).append(v)
-        elif isinstance(clause, ir.Projection):
-            # each stage names its own columns: WITH * keeps the previous ones in scope
-            parts_n = [f"{BIND_NODES}{carried}"] if carried else []
-            parts_r = [f"{BIND_RELS}{carried}"] if carried else []
-            if singles_n:
-                parts_n.append(f"[x IN [{', '.join(map(quoted, singles_n))}] WHERE x IS NOT NULL | x.nid]")
-            if singles_r:
-                parts_r.append(f"[x IN [{', '.join(map(quoted, singles_r))}] WHERE x IS NOT NULL | x.rid]")
-            for lr in map(quoted, lists_r):
-                parts_r.append(f"[x IN coalesce({lr}, []) | x.rid]")
-                parts_n.append(f"[x IN coalesce({lr}, []) | startNode(x).nid] + "
-                               f"[x IN coalesce({lr}, []) | endNode(x).nid]")
-            en = " + ".join(parts_n) or "[]"
-            er = " + ".join(parts_r) or "[]"
-            if checked.is_grouped(clause):
-                en = f"reduce(a = [], b IN collect({en}) | a + b)"
-                er = f"reduce(a = [], b IN collect({er}) | a + b)"
-            added |= {f"{BIND_NODES}{carried + 1}", f"{BIND_RELS}{carried + 1}"}
-            extra = f"{en} AS {BIND_NODES}{carried + 1}, {er} AS {BIND_RELS}{carried + 1}"
-            if clause.items:
-                at = clause.items[-1].src_end
-            else:                                   # WITH * / RETURN * alone: after the star
-                at = text.index("*", clause.src_start) + 1
-            edits.append((at, at, ", " + extra))
-            carried += 1
-            singles_n, singles_r, lists_r = [], [], []
+                            v = n.var
+                        singles_n.append(v)
+                    for r in path.rels:
+                        is_list = r.var_length or path.kind != "plain"
+                        if r.var is None:
+                            v = fresh("r")
+                            span = text[r.src_start:r.src_end]
+                            if "[" in span:
+                                at = r.src_start + span.index("[") + 1
+                                edits.append((at, at, v))
+                            else:
+                                arrow = {"in": f"<-[{v}]-", "out": f"-[{v}]->", "both": f"-[{v}]-"}[r.direction]
+                                edits.append((r.src_start, r.src_end, arrow))
+                        else:
+                            v = r.var
+                        (lists_r if is_list else singles_r).append(v)
+            elif isinstance(clause, ir.Projection):
+                # each stage names its own columns: WITH * keeps the previous ones in scope
+                prev = (lambda base: f"{base}{carried}") if carried else None
+                parts_n = [prev(BIND_NODES)] if prev else []
+                parts_r = [prev(BIND_RELS)] if prev else []
+                if singles_n:
+                    parts_n.append(f"[x IN [{', '.join(map(quoted, singles_n))}] WHERE x IS NOT NULL | x.nid]")
+                if singles_r:
+                    parts_r.append(f"[x IN [{', '.join(map(quoted, singles_r))}] WHERE x IS NOT NULL | x.rid]")
+                for lr in map(quoted, lists_r):
+                    parts_r.append(f"[x IN coalesce({lr}, []) | x.rid]")
+                    parts_n.append(f"[x IN coalesce({lr}, []) | startNode(x).nid] + "
+                                   f"[x IN coalesce({lr}, []) | endNode(x).nid]")
+                en = " + ".join(parts_n) or "[]"
+                er = " + ".join(parts_r) or "[]"
+                count = prev(BIND_COUNT) if prev else "1"
+                trunc = prev(BIND_TRUNC) if prev else "false"
+                if checked.is_grouped(clause):
+                    en = f"reduce(a = [], b IN collect({en})[..{int(per_group)}] | a + b)"
+                    er = f"reduce(a = [], b IN collect({er})[..{int(per_group)}] | a + b)"
+                    over = f"count(*) > {int(per_group)}"
+                    if prev:
+                        over += f" OR any(t IN collect({trunc}) WHERE t)"
+                    count, trunc = (f"sum({count})" if prev else "count(*)"), f"({over})"
+                last = clause is part[-1]
+                names = [b if last else f"{b}{carried + 1}" for b in (BIND_NODES, BIND_RELS, BIND_COUNT, BIND_TRUNC)]
+                added.update(names)
+                extra = ", ".join(f"{v} AS {k}" for v, k in zip((en, er, count, trunc), names))
+                if clause.items:
+                    at = clause.items[-1].src_end
+                else:                                   # WITH * / RETURN * alone: after the star
+                    at = text.index("*", clause.src_start) + 1
+                edits.append((at, at, ", " + extra))
+                carried += 1
+                singles_n, singles_r, lists_r = [], [], []
+    distinct_union = bool(checked.query.unions) and not checked.query.unions[0].all
+    if distinct_union:
+        # UNION would keep rows that differ only in their bindings apart: the queries are
+        # joined with UNION ALL in a subquery, and rows equal in their values made one
+        for u in checked.query.unions:
+            edits.append((u.src_start, u.src_end, "UNION ALL"))
     out = text
     for start, end, repl in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
         out = out[:start] + repl + out[end:]
+    if distinct_union:
+        body = out.rstrip().rstrip(";")
+        keys = ", ".join(quoted(c) for c in checked.columns)
+        out = (f"CALL {{\n{body}\n}}\nRETURN {keys}, "
+               f"reduce(a = [], b IN collect({BIND_NODES}) | a + b) AS {BIND_NODES}, "
+               f"reduce(a = [], b IN collect({BIND_RELS}) | a + b) AS {BIND_RELS}, "
+               f"sum({BIND_COUNT}) AS {BIND_COUNT}, any(t IN collect({BIND_TRUNC}) WHERE t) AS {BIND_TRUNC}")
     return out, added
 
 

@@ -163,7 +163,7 @@ def from_cypher(workspace, query: str, params: dict | None = None, *, engine: st
     from ..engines import open_engine
 
     with open_engine(engine, workspace, connection=connection or {}) as eng:
-        res = eng.run(query, params or {})
+        res = eng.run(query, params or {}, bindings=True)
     nodes = {n for b in res.bindings for n in b.nodes}
     rels = {r for b in res.bindings for r in b.rels}
     if not nodes:

@@ -74,7 +74,7 @@ if action in ("validate", "sql", "run"):
             else:
                 limited = text if re.search(r"\bLIMIT\s+\S+\s*$", text, re.I) else text + "\nLIMIT $_row_limit"
                 with st.spinner(tr("run")):
-                    res = eng.run(limited, {**params, "_row_limit": int(limit)})
+                    res = eng.run(limited, {**params, "_row_limit": int(limit)}, bindings=True)   # the evidence drawn below
                 st.session_state["w_result"] = res
 elif action == "fixtures":
     from graphwatch.alerts.fixtures import test_patterns

@@ -1,0 +1,113 @@
+"""The walks of a variable-length relationship, computed before the statement.
+
+A :class:`WalkStep` leaves in the temporary table ``step.name`` one row (s, cur, rids,
+nids) per walk of at most ``max_hops`` relationships from each start node, no relationship
+twice (Cypher's relationship uniqueness), the empty walk included: ``rids`` in walking
+order, ``nids`` the nodes after each step. The statement joins it like a table and keeps
+the walks of the right length that end where the pattern says.
+
+With the adjacency index and at most :data:`INDEXED_STARTS` start nodes the walks are
+enumerated level by level with array operations over the index (the walks of a level are a
+matrix: one row per walk, one column per step); otherwise, or with inline relationship
+properties, by the recursive query that scans the relationships each level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .scope import used_params
+
+#: the most start nodes walked over the index (more go to SQL)
+INDEXED_STARTS = 10_000
+#: the most walks kept in memory over the index; past it the SQL search takes over
+INDEXED_WALKS = 5_000_000
+
+
+@dataclass
+class WalkStep:
+    name: str
+    start_sql: str            # SELECT x: the start node ids
+    edges_sql: str            # rid, _s, _d: relationships oriented for the walk
+    max_hops: int
+    types: frozenset | None
+    direction: str
+    indexable: bool           # no inline relationship properties
+    target_sql: str = ""      # (a shortest-path step's field; a walk has no target set)
+
+    def describe(self) -> str:
+        return (f"-- step: variable-length walks into temporary table {self.name} (at most {self.max_hops} "
+                f"relationships)\n--   start:   {self.start_sql}\n--   edges:   {self.edges_sql}")
+
+    def run(self, con, params: dict, adjacency=None) -> None:
+        starts = f"{self.name}_starts"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {starts} AS SELECT DISTINCT x FROM ({self.start_sql}) st "
+                    "WHERE x IS NOT NULL", used_params(self.start_sql, params))
+        if adjacency is not None and self.indexable and self.run_indexed(con, adjacency):
+            return
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {self.name} AS WITH RECURSIVE w AS (
+              SELECT x AS s, x AS cur, CAST([] AS BIGINT[]) AS rids, CAST([] AS BIGINT[]) AS nids FROM {starts}
+              UNION ALL
+              SELECT p.s, e._d, list_append(p.rids, e.rid), list_append(p.nids, e._d)
+              FROM w p JOIN ({self.edges_sql}) e ON e._s = p.cur
+              WHERE len(p.rids) < {int(self.max_hops)} AND NOT list_contains(p.rids, e.rid))
+            SELECT * FROM w""", used_params(self.edges_sql, params))
+
+    def run_indexed(self, con, adj) -> bool:
+        import pyarrow as pa
+
+        starts = np.array([x for (x,) in con.execute(f"SELECT x FROM {self.name}_starts").fetchall()],
+                          dtype=np.int64)
+        if len(starts) > INDEXED_STARTS:
+            return False
+        mask = adj.type_mask(self.types)
+        pos = adj.index_of(starts)
+        tables = [_level(starts, starts, np.empty((len(starts), 0), np.int64), np.empty((len(starts), 0), np.int64))]
+        walk_start = starts[pos >= 0]
+        cur = pos[pos >= 0]
+        rids = np.empty((len(cur), 0), dtype=np.int64)
+        nodes = np.empty((len(cur), 0), dtype=np.int64)
+        kept = len(starts)
+        for _ in range(self.max_hops):
+            if not len(cur):
+                break
+            at, dst, rid = adj.steps(cur, self.direction, mask)
+            prev = rids[at]
+            fresh = (prev != rid[:, None]).all(axis=1) if prev.shape[1] else np.ones(len(rid), dtype=bool)
+            at, dst, rid = at[fresh], dst[fresh], rid[fresh]
+            kept += len(at)
+            if kept > INDEXED_WALKS:
+                return False
+            walk_start, cur = walk_start[at], dst
+            rids = np.hstack([rids[at], rid[:, None]])
+            nodes = np.hstack([nodes[at], dst[:, None]])
+            tables.append(_level(walk_start, adj.nodes[cur], rids, adj.nodes[nodes]))
+        table = pa.concat_tables(tables)
+        view = f"{self.name}_arrow"
+        con.register(view, table)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {self.name} AS SELECT * FROM {view}")
+        finally:
+            con.unregister(view)
+        return True
+
+    def drop(self, con) -> None:
+        for table in (self.name, f"{self.name}_starts"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _level(s: np.ndarray, cur: np.ndarray, rids: np.ndarray, nids: np.ndarray):
+    """The walks of one length as an Arrow table (s, cur, rids, nids)."""
+    import pyarrow as pa
+
+    n, k = rids.shape
+    offsets = pa.array(np.arange(0, n * k + 1, k if k else 1)[: n + 1] if k else np.zeros(n + 1, np.int32),
+                       type=pa.int32())
+
+    def lists(m):
+        return pa.ListArray.from_arrays(offsets, pa.array(m.reshape(-1).astype(np.int64), type=pa.int64()))
+
+    return pa.table({"s": pa.array(s.astype(np.int64)), "cur": pa.array(np.asarray(cur).astype(np.int64)),
+                     "rids": lists(rids), "nids": lists(nids)})
