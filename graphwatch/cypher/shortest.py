@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 from typing import TYPE_CHECKING
 
 from . import ir, patterns
@@ -60,6 +59,8 @@ class ShortestStep:
         self.run_sql(con, params)
 
     def run_indexed(self, con, params: dict, adj) -> bool:
+        import numpy as np       # here: numpy takes ~0.1 s to import, and most queries need none
+
         """A bidirectional search (:mod:`.bfs`) per (start, target) pair, when there are at
         most :data:`INDEXED_PAIRS` pairs; returns False (nothing done) otherwise."""
         from .bfs import PairSearch
@@ -146,9 +147,10 @@ INDEXED_PAIRS = 2_000
 def _write(con, name: str, blocks: list[tuple]) -> None:
     """The paths as the temporary table ``name`` (s, t, rids, nids), through Arrow (an
     INSERT per row took minutes for the 500 000 paths of one allShortestPaths)."""
+    import numpy as np
     import pyarrow as pa
 
-    def lists(m: np.ndarray):
+    def lists(m):
         n, k = m.shape
         return pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32) * k),
                                         pa.array(m.reshape(-1).astype(np.int64)))

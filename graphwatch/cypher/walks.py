@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 
 from .scope import used_params
 
@@ -56,6 +55,7 @@ class WalkStep:
             SELECT * FROM w""", used_params(self.edges_sql, params))
 
     def run_indexed(self, con, adj) -> bool:
+        import numpy as np       # here: numpy takes ~0.1 s to import, and most queries need none
         import pyarrow as pa
 
         starts = np.array([x for (x,) in con.execute(f"SELECT x FROM {self.name}_starts").fetchall()],
@@ -98,8 +98,10 @@ class WalkStep:
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def _level(s: np.ndarray, cur: np.ndarray, rids: np.ndarray, nids: np.ndarray):
-    """The walks of one length as an Arrow table (s, cur, rids, nids)."""
+def _level(s, cur, rids, nids):
+    """The walks of one length as an Arrow table (s, cur, rids, nids): numpy arrays, the
+    lists as matrices (one row per walk)."""
+    import numpy as np
     import pyarrow as pa
 
     n, k = rids.shape
