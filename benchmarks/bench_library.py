@@ -143,12 +143,11 @@ def neo4j_up(ws_path: Path, heap: str, pagecache: int, log) -> dict:
     return {"push": f"{t:.0f} s (`graphwatch neo4j push`)", "target": target}
 
 
-def bench_neo4j(ws_path: Path, library, duck: dict, runs: int, timeout: float, log) -> dict:
+def bench_neo4j(target, library, duck: dict, runs: int, timeout: float, log) -> dict:
     import neo4j
 
     from graphwatch.neo4j.values import to_neo4j
 
-    target = neo4j_up.target      # set by the caller
     auth = (target.user, target.password) if target.password else None
     out = {}
     with neo4j.GraphDatabase.driver(target.uri, auth=auth) as driver:
@@ -259,8 +258,8 @@ def main(argv=None) -> int:
         if a.neo4j:
             try:
                 up = neo4j_up(ws, a.heap, a.pagecache, log)
-                neo4j_up.target, push = up["target"], up["push"]
-                neo = bench_neo4j(ws, library, duck, a.runs, a.timeout, log)
+                push = up["push"]
+                neo = bench_neo4j(up["target"], library, duck, a.runs, a.timeout, log)
             finally:
                 cli("neo4j", "stop", "-w", str(ws), check=False)
                 log("  neo4j stopped")
