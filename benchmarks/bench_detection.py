@@ -148,9 +148,10 @@ def commit() -> str:
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True,
                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=HERE,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ":/",
+                                ":(top,exclude)benchmarks/RESULTS.md"], cwd=HERE,
                                capture_output=True, text=True).stdout.strip()
-        return rev + (" with uncommitted changes" if dirty else "")
+        return rev + (" with uncommitted changes to the code" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
