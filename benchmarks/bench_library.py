@@ -90,7 +90,30 @@ def timed(fn):
     return time.perf_counter() - t, out
 
 
-def bench_duckdb(ws_path: Path, library, runs: int, log) -> tuple[dict, dict]:
+def capped(con, cap: float, fn):
+    """``fn()`` with DuckDB interrupted after ``cap`` seconds: (seconds, result or None if interrupted)."""
+    import threading
+
+    fired = threading.Event()
+
+    def stop():
+        fired.set()
+        con.interrupt()
+    timer = threading.Timer(cap, stop)
+    timer.start()
+    t = time.perf_counter()
+    try:
+        out = fn()
+    except Exception:
+        if fired.is_set():
+            return time.perf_counter() - t, None
+        raise
+    finally:
+        timer.cancel()
+    return time.perf_counter() - t, out
+
+
+def bench_duckdb(ws_path: Path, library, runs: int, timeout: float, log) -> tuple[dict, dict]:
     from graphwatch.alerts.algorithms import ALGORITHMS
     from graphwatch.alerts.runner import missing_data
     from graphwatch.engines.duckdb import DuckDBEngine
@@ -112,10 +135,14 @@ def bench_duckdb(ws_path: Path, library, runs: int, log) -> tuple[dict, dict]:
                 fn = lambda p=p, params=params: ALGORITHMS[p.function].run(eng.ws, **params)  # noqa: E731
             else:
                 fn = lambda p=p, params=params: eng.run(p.cypher, params)  # noqa: E731
-            first, res = timed(fn)
-            times = [timed(fn)[0] for _ in range(runs)] if first < 60 else []
+            first, res = capped(con, timeout, fn)
+            if res is None:
+                out[p.id] = {"status": "timeout", "kind": p.kind}
+                log(f"  duckdb {p.id}: timeout after {timeout:.0f} s")
+                continue
+            times = [capped(con, timeout, fn)[0] for _ in range(runs if first <= 30 else 1)]
             out[p.id] = {"status": "ok", "kind": p.kind, "rows": len(res.rows), "first": first,
-                         "median": statistics.median(times) if times else first, "runs": len(times)}
+                         "median": statistics.median(times), "runs": len(times)}
             log(f"  duckdb {p.id}: {len(res.rows)} rows, first {first:.3f} s, median {out[p.id]['median']:.3f} s")
     return out, info
 
@@ -163,7 +190,7 @@ def bench_neo4j(target, library, duck: dict, runs: int, timeout: float, log) -> 
             log(f"  indexes ready in {out['_indexes_s']:.0f} s")
         for p in library.values():
             d = duck.get(p.id, {})
-            if p.kind == "algorithm" or d.get("status") != "ok":
+            if p.kind == "algorithm" or d.get("status") not in ("ok", "timeout"):
                 out[p.id] = {"status": "not run (algorithm on igraph: no Cypher)" if p.kind == "algorithm"
                              else d.get("status", "not run")}
                 continue
@@ -190,37 +217,51 @@ def bench_neo4j(target, library, duck: dict, runs: int, timeout: float, log) -> 
 
 
 def table(name: str, info: dict, duck: dict, neo: dict | None, timeout: float) -> str:
+    """Per model: rows and times on both engines; a query stopped by the cap counts as the cap in the
+    sums, which are then lower bounds (≥)."""
     lines = [f"\n### {name} — {info['persons']:,} persons, {info['nodes']:,} nodes, {info['rels']:,} relationships\n",
              "| model | kind | rows | DuckDB first run (s) | DuckDB warm, median (s) | Neo4j rows | Neo4j warm, median (s) "
              "| Neo4j / DuckDB (warm) |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
-    tot_d = tot_n = 0.0
-    n_timeouts = 0
+    cap = f"timeout (> {timeout:.0f})"
+    sums = {"d_first": 0.0, "d": 0.0, "d_cy": 0.0, "n": 0.0}
+    capped_d = capped_n = False
     for model, d in duck.items():
-        if d.get("status") != "ok":
+        if d.get("status") not in ("ok", "timeout"):
             lines.append(f"| {model} | | {d['status']} | | | | | |")
             continue
-        tot_d += d["median"]
+        if d["status"] == "ok":
+            dr, df, dm, dsec = f"{d['rows']:,}", f"{d['first']:.3f}", f"{d['median']:.3f}", d["median"]
+            sums["d_first"] += d["first"]
+        else:
+            dr, df, dm, dsec, capped_d = "—", cap, cap, timeout, True
+            sums["d_first"] += timeout
+        sums["d"] += dsec
         n = (neo or {}).get(model)
         if neo is None:
             nr, nt, ratio = "not measured", "not measured", "—"
-        elif n["status"] == "ok":
-            tot_n += n["median"]
-            nr, nt = f"{n['rows']:,}" + ("" if n["rows"] == d["rows"] else " (**differs**)"), f"{n['median']:.3f}"
-            ratio = f"{n['median'] / d['median']:.2g}×"
-        elif n["status"] == "timeout":
-            n_timeouts += 1
-            tot_n += timeout
-            nr, nt, ratio = "—", f"timeout (> {timeout:.0f})", f"> {timeout / d['median']:.0f}×"
+        elif n["status"] in ("ok", "timeout"):
+            sums["d_cy"] += dsec
+            if n["status"] == "ok":
+                sums["n"] += n["median"]
+                same = d["status"] != "ok" or n["rows"] == d["rows"]
+                nr, nt = f"{n['rows']:,}" + ("" if same else " (**differs**)"), f"{n['median']:.3f}"
+                ratio = f"{n['median'] / dsec:.2g}×" if d["status"] == "ok" else f"< {n['median'] / dsec:.2g}×"
+            else:
+                sums["n"] += timeout
+                capped_n = True
+                nr, nt = "—", cap
+                ratio = f"> {timeout / dsec:.2g}×" if d["status"] == "ok" else "both capped"
         else:
             nr, nt, ratio = "—", n["status"], "—"
-        lines.append(f"| {model} | {d['kind']} | {d['rows']:,} | {d['first']:.3f} | {d['median']:.3f} | {nr} | {nt} "
-                     f"| {ratio} |")
-    cy = sum(d["median"] for d in duck.values() if d.get("status") == "ok" and d["kind"] == "cypher")
-    lines.append(f"| **whole library** | | | {sum(d['first'] for d in duck.values() if d.get('status') == 'ok'):.2f} "
-                 f"| **{tot_d:.2f}** | | "
-                 + (f"{'≥ ' if n_timeouts else ''}{tot_n:.2f} (Cypher models only)" if neo is not None else "not measured")
-                 + " | " + (f"{'≥ ' if n_timeouts else ''}{tot_n / cy:.2g}× (Cypher models)" if neo is not None and cy else "—")
+        lines.append(f"| {model} | {d['kind']} | {dr} | {df} | {dm} | {nr} | {nt} | {ratio} |")
+    ge_d = "≥ " if capped_d else ""
+    ge_n = "≥ " if capped_n else ""
+    lines.append(f"| **whole library** | | | {ge_d}{sums['d_first']:.2f} | **{ge_d}{sums['d']:.2f}** | | "
+                 + (f"{ge_n}{sums['n']:.2f} (Cypher models; DuckDB on them: {ge_d}{sums['d_cy']:.2f})"
+                    if neo is not None else "not measured")
+                 + " | " + (f"{sums['n'] / sums['d_cy']:.2g}× (Cypher models{', caps counted as the cap' if capped_d or capped_n else ''})"
+                            if neo is not None and sums["d_cy"] else "—")
                  + " |")
     return "\n".join(lines)
 
@@ -242,7 +283,8 @@ def main(argv=None) -> int:
     ap.add_argument("workspaces", nargs="+", type=Path)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--neo4j", action="store_true", help="also time the raw Cypher on graphwatch's Neo4j server")
-    ap.add_argument("--timeout", type=float, default=120.0, help="Neo4j transaction timeout per query (s)")
+    ap.add_argument("--timeout", type=float, default=120.0,
+                    help="cap per query (s): a Neo4j transaction timeout, a DuckDB interrupt")
     ap.add_argument("--heap", default="4g")
     ap.add_argument("--pagecache", type=int, default=2048, help="Neo4j page cache, MB")
     ap.add_argument("--record", action="store_true", help="replace this benchmark's block of benchmarks/RESULTS.md")
@@ -254,7 +296,7 @@ def main(argv=None) -> int:
     sections = []
     for ws in a.workspaces:
         log(f"== {ws}")
-        duck, info = bench_duckdb(ws, library, a.runs, log)
+        duck, info = bench_duckdb(ws, library, a.runs, a.timeout, log)
         neo, push = None, None
         if a.neo4j:
             try:
