@@ -260,7 +260,8 @@ def table(name: str, info: dict, duck: dict, neo: dict | None, timeout: float) -
     lines.append(f"| **whole library** | | | {ge_d}{sums['d_first']:.2f} | **{ge_d}{sums['d']:.2f}** | | "
                  + (f"{ge_n}{sums['n']:.2f} (Cypher models; DuckDB on them: {ge_d}{sums['d_cy']:.2f})"
                     if neo is not None else "not measured")
-                 + " | " + (f"{sums['n'] / sums['d_cy']:.2g}× (Cypher models{', caps counted as the cap' if capped_d or capped_n else ''})"
+                 + " | " + (f"{'≤ ' if capped_d and not capped_n else '≥ ' if capped_n and not capped_d else ''}"
+                            f"{sums['n'] / sums['d_cy']:.2g}× (Cypher models{', caps counted as the cap' if capped_d or capped_n else ''})"
                             if neo is not None and sums["d_cy"] else "—")
                  + " |")
     return "\n".join(lines)
