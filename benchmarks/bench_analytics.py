@@ -249,6 +249,19 @@ def record(text: str) -> None:
     RESULTS.write_text(new, encoding="utf-8")
 
 
+def commit() -> str:
+    """The checked-out commit (and whether tracked files differ from it)."""
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ":/",
+                                ":(top,exclude)benchmarks/RESULTS.md"], cwd=HERE,
+                               capture_output=True, text=True).stdout.strip()
+        return rev + (" with uncommitted changes to the code" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("workspaces", nargs="+", type=Path)
@@ -256,6 +269,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--record", action="store_true", help="write the block in benchmarks/RESULTS.md")
     args = ap.parse_args()
+    load_start, rev = os.getloadavg()[0], commit()
     results = []
     for ws in args.workspaces:
         print(f"== {ws}", flush=True)
@@ -269,8 +283,8 @@ def main() -> None:
     text = (f"## Graph analytics and evidence diagrams — {dt.date.today().isoformat()} (`benchmarks/bench_analytics.py`)\n\n"
             f"Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
             f"{psutil.virtual_memory().total / 2**30:.0f} GiB RAM, Python {platform.python_version()}, "
-            f"DuckDB {duckdb.__version__}, igraph {igraph.__version__}; load average {load:.1f} at the end "
-            f"(other work was not stopped). {args.runs} queries per row, median / p90.\n\n" + table(results))
+            f"DuckDB {duckdb.__version__}, igraph {igraph.__version__}; load average {load_start:.1f} at the start, "
+            f"{load:.1f} at the end (other work was not stopped). Commit {rev}. {args.runs} queries per row, median / p90.\n\n" + table(results))
     print(text)
     if args.record:
         record(text)

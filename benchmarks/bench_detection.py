@@ -141,6 +141,21 @@ def machine() -> str:
             f"{load}")
 
 
+def commit() -> str:
+    """The checked-out commit (and whether tracked files differ from it)."""
+    import subprocess
+
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ":/",
+                                ":(top,exclude)benchmarks/RESULTS.md"], cwd=HERE,
+                               capture_output=True, text=True).stdout.strip()
+        return rev + (" with uncommitted changes to the code" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def markdown(rows: list[list[str]]) -> str:
     head = "| " + " | ".join(TABLE_HEADER) + " |\n|" + "|".join(["---"] + ["---:"] * (len(TABLE_HEADER) - 1)) + "|\n"
     return head + "".join("| " + " | ".join(r) + " |\n" for r in rows)
@@ -201,6 +216,7 @@ def main(argv=None) -> int:
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     started = dt.date.today().isoformat()
     where = machine()
+    rev = commit()
     sections, dump = [], {}
     pooled: dict[str, dict[str, list]] = {v: {} for v in VARIANTS}    # out of sample, per model
     for i, seed in enumerate(seeds):
@@ -234,7 +250,7 @@ def main(argv=None) -> int:
     if len(seeds) > 1:
         sections.insert(0, pooled_section(pooled, seeds[1:], args.persons))
     text = (f"\n## Detection quality of the model library — {started} (`benchmarks/bench_detection.py`)\n\n"
-            f"Machine: {where}. Command: `PYTHONPATH=. python benchmarks/bench_detection.py --persons "
+            f"Machine: {where}. Commit {rev}. Command: `PYTHONPATH=. python benchmarks/bench_detection.py --persons "
             f"{args.persons} " + " ".join(f"--seed {s}" for s in seeds) + " --results`. Definitions of *found*, "
             "*true alert* and *near-miss reported*: `graphwatch/alerts/evaluate.py`. Times are the model runs plus "
             "evaluation on DuckDB, on a shared machine.\n" + "".join(sections))
