@@ -32,11 +32,11 @@ import statistics
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import psutil
+from common import commit, timed  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -62,12 +62,6 @@ def ms(values) -> str:
         return "—"
     p90 = values[min(len(values) - 1, int(0.9 * len(values)))]
     return f"{statistics.median(values) * 1000:.1f} / {p90 * 1000:.1f}"
-
-
-def timed(fn):
-    t = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t, out
 
 
 def persons_of(g) -> np.ndarray:
@@ -247,19 +241,6 @@ def record(text: str) -> None:
     else:
         new = old.rstrip("\n") + "\n\n" + block + "\n"
     RESULTS.write_text(new, encoding="utf-8")
-
-
-def commit() -> str:
-    """The checked-out commit (and whether tracked files differ from it)."""
-    try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True,
-                             check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ":/",
-                                ":(top,exclude)benchmarks/RESULTS.md"], cwd=HERE,
-                               capture_output=True, text=True).stdout.strip()
-        return rev + (" with uncommitted changes to the code" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def main() -> None:

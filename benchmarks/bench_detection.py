@@ -28,7 +28,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import re
 import shutil
 import sys
@@ -37,6 +36,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+import common  # noqa: E402
+from common import commit  # noqa: E402
 
 from graphwatch.alerts.evaluate import TABLE_HEADER, evaluate, table_rows  # noqa: E402
 
@@ -120,40 +121,8 @@ def build(work: Path, persons: int, seed: int, log) -> dict[str, Path]:
 
 
 def machine() -> str:
-    import duckdb
-
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        kb = int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1])
-        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
-    except (OSError, StopIteration):
-        pass
     load = f"; load average at start {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
-    return (f"{os.cpu_count()} cores ({cpu}){mem}, Python {platform.python_version()}, DuckDB {duckdb.__version__}"
-            f"{load}")
-
-
-def commit() -> str:
-    """The checked-out commit (and whether tracked files differ from it)."""
-    import subprocess
-
-    try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True,
-                             check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ":/",
-                                ":(top,exclude)benchmarks/RESULTS.md"], cwd=HERE,
-                               capture_output=True, text=True).stdout.strip()
-        return rev + (" with uncommitted changes to the code" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+    return common.machine() + load
 
 
 def markdown(rows: list[list[str]]) -> str:

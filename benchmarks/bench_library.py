@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+import common  # noqa: E402
+from common import commit, timed  # noqa: E402
 RESULTS = HERE / "RESULTS.md"
 BEGIN, END = "<!-- BEGIN library (bench_library.py) -->", "<!-- END library -->"
 INDEXES = [("Person", "id_number"), ("Company", "uscc"), ("Contract", "amount"), ("Contract", "signed"),
@@ -57,37 +58,8 @@ def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
                           text=True, check=check)
 
 
-def commit() -> str:
-    try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True,
-                             check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ":/",
-                                ":(top,exclude)benchmarks/RESULTS.md"], cwd=HERE,
-                               capture_output=True, text=True).stdout.strip()
-        return rev + (" with uncommitted changes to the code" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def machine() -> str:
-    import duckdb
-    import psutil
-
-    cpu = ""
-    try:
-        cpu = next(x.split(":", 1)[1].strip() for x in Path("/proc/cpuinfo").read_text().splitlines()
-                   if x.startswith("model name"))
-    except (OSError, StopIteration):
-        cpu = platform.processor() or platform.machine()
-    return (f"{os.cpu_count()} cores ({cpu}), {psutil.virtual_memory().total / 2**30:.0f} GiB RAM, "
-            f"Python {platform.python_version()}, DuckDB {duckdb.__version__} (GRAPHWATCH_MEMORY_LIMIT "
-            f"{os.environ.get('GRAPHWATCH_MEMORY_LIMIT', 'default 3GB')})")
-
-
-def timed(fn):
-    t = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t, out
+    return f"{common.machine()} (GRAPHWATCH_MEMORY_LIMIT {os.environ.get('GRAPHWATCH_MEMORY_LIMIT', 'default 3GB')})"
 
 
 def capped(con, cap: float, fn):

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -26,6 +24,8 @@ import time
 from pathlib import Path
 
 import psutil
+
+from common import machine
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
@@ -81,20 +81,6 @@ def run(cmd: list[str], *, env=None) -> tuple[float, float]:
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.decode()[-3000:]}")
     return secs, peak / 1e9
-
-
-def machine() -> str:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import duckdb
-    return (f"{os.cpu_count()} cores ({cpu}), {psutil.virtual_memory().total / 2**30:.0f} GiB RAM, "
-            f"Python {platform.python_version()}, DuckDB {duckdb.__version__}")
 
 
 def counts(ws: Path) -> tuple[int, int, int, int, int]:
