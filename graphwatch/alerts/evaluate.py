@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from ..exc import GraphwatchError, InvalidPattern
+from ..exc import GraphwatchError
 from .library import Pattern
 
 TRUTH_COLUMNS = ("model_id", "violation_id", "kind", "entity_kind", "entity_key")
@@ -215,22 +215,14 @@ def evaluate(workspace: str | Path, truth_csv: str | Path, *, models: Iterable[s
     shipped mappings key it, e.g. by raw ID text); the graph itself is not changed.
     """
     from ..engines import open_engine
-    from ..schema import workspace_schema
     from ..store import Workspace
-    from .library import load_library
-    from .runner import missing_data, select
+    from .runner import bind_models, missing_data
 
     workspace = Path(workspace)
     if not (workspace / "graph.duckdb").is_file():
         raise GraphwatchError(f"{workspace}: no workspace here (create one with 'graphwatch load')")
     truth = read_truth(truth_csv)
-    library = load_library(pattern_dirs, shipped=shipped, schema=workspace_schema(workspace))
-    chosen = select(library, models)
-    params = params or {}
-    for m in params:
-        if m not in library:
-            raise InvalidPattern(f"--param names no model {m!r}")
-    bound = {p.id: p.bind(params.get(p.id)) for p in chosen}
+    chosen, bound = bind_models(workspace, models, params, pattern_dirs=pattern_dirs, shipped=shipped)
     out = []
     with Workspace(workspace, read_only=True) as ws:
         counts = ws.counts()

@@ -78,6 +78,19 @@ def parse_params(items: Iterable[str]) -> dict[str, dict]:
     return out
 
 
+def bind_models(workspace: Path, models: Iterable[str] | None, params: dict[str, dict] | None, *,
+                pattern_dirs: Iterable[str | Path] = (), shipped: bool = True) -> tuple[list[Pattern], dict[str, dict]]:
+    """The chosen models of the library (checked against the workspace's schema) and each one's
+    parameter values: its defaults, overridden by ``params`` ({model: {name: value}})."""
+    library = load_library(pattern_dirs, shipped=shipped, schema=workspace_schema(workspace))
+    chosen = select(library, models)
+    params = params or {}
+    for m in params:
+        if m not in library:
+            raise InvalidPattern(f"--param names no model {m!r}{did_you_mean(m, library)}")
+    return chosen, {p.id: p.bind(params.get(p.id)) for p in chosen}
+
+
 def run_models(workspace: str | Path, models: Iterable[str] | None = None, *, engine: str = "duckdb",
                params: dict[str, dict] | None = None, pattern_dirs: Iterable[str | Path] = (),
                shipped: bool = True, connection: dict | None = None,
@@ -87,13 +100,7 @@ def run_models(workspace: str | Path, models: Iterable[str] | None = None, *, en
     from ..store import Workspace
 
     workspace = Path(workspace)
-    library = load_library(pattern_dirs, shipped=shipped, schema=workspace_schema(workspace))
-    chosen = select(library, models)
-    params = params or {}
-    for m in params:
-        if m not in library:
-            raise InvalidPattern(f"--param names no model {m!r}{did_you_mean(m, library)}")
-    bound = {p.id: p.bind(params.get(p.id)) for p in chosen}
+    chosen, bound = bind_models(workspace, models, params, pattern_dirs=pattern_dirs, shipped=shipped)
     out = []
     with Workspace(workspace, read_only=True) as ws, AlertStore(workspace) as store:
         counts = ws.counts()
