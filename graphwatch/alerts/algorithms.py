@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..engines.base import Binding, GNode, Result
+from ..engines.base import Binding, Result
+from ..engines.duckdb import read_nodes
 
 KINSHIP = ("SPOUSE_OF", "PARENT_OF", "SIBLING_OF", "IN_LAW_OF", "GRANDPARENT_OF")
 COMPANY_TIES = ("LEGAL_REP_OF", "SHAREHOLDER_OF", "EXECUTIVE_OF")
@@ -35,12 +36,6 @@ def register(name: str, *, columns: tuple[str, ...], params: tuple[str, ...] = (
         ALGORITHMS[name] = Algorithm(name, columns, params, fn)
         return fn
     return wrap
-
-
-def _nodes(con, ids) -> dict[int, GNode]:
-    from ..engines.duckdb import read_nodes
-
-    return read_nodes(con, ids)
 
 
 @register("official_near_winner", columns=("official", "contract", "company", "organisation", "hops", "signed"),
@@ -106,7 +101,7 @@ def official_near_winner(ws, *, max_hops: int = 3, kinship: list | None = None,
             found.append((official, contract, company, org, len(ep),
                           [back[v] for v in vp] + [contract, org],
                           [g.es[e]["rid"] for e in ep] + [awarded, issued, post]))
-    nodes = _nodes(con, {x for f in found for x in (f[0], f[1], f[2], f[3])})
+    nodes = read_nodes(con, {x for f in found for x in (f[0], f[1], f[2], f[3])})
     seen, rows, bindings = set(), [], []
     for official, contract, company, org, hops, bn, br in sorted(found, key=lambda f: (f[1], f[0], f[4])):
         if (official, contract) in seen:

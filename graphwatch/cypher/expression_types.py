@@ -73,16 +73,9 @@ class ExpressionTypes:
 
     # ------------------------------------------------------------------ leaves
     def t_Literal(self, e, scope, agg_ok):
-        v = e.value
-        if v is None:
-            return "null"
-        if isinstance(v, bool):
-            return "bool"
-        if isinstance(v, int):
-            return "int"
-        if isinstance(v, float):
-            return "float"
-        return "str"
+        # a literal is null, a boolean, a number or text: typed as a parameter value is,
+        # except that a literal null is known to be null
+        return "null" if e.value is None else of_python(e.value)
 
     def t_Param(self, e, scope, agg_ok):
         if e.name not in self.parameters:
