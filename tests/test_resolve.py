@@ -307,6 +307,53 @@ def test_name_and_village_alone_link_only_the_sole_holder(tmp_path):
     assert rep.merged_by_village == 1
 
 
+
+
+def _homophones(tmp_path, *, with_yu: bool = True) -> dict:
+    """李佳雨 (F, a) and — if ``with_yu`` — 李佳宇 (M, b: the same pinyin, li jia yu) registered
+    in village V1; an ID-less 李佳雨 on the roll there (B1, the seed-11 detection false
+    positive: truly 李佳宇's, typed as a homophone); 孙桂英 (c) alone with her name and
+    no homophone in V1, and her ID-less roll record (B2)."""
+    a, b, c = pid(dt.date(1996, 10, 25), 62), pid(dt.date(1992, 1, 27), 39), pid(dt.date(1950, 6, 6), 52)
+    household = [("H1", "李佳雨", a, "女", "1996-10-25", V1), ("H3", "孙桂英", c, "女", "1950-06-06", V1)]
+    if with_yu:
+        household.append(("H2", "李佳宇", b, "男", "1992-01-27", V1))
+    return dict(files=dict(household=household, benefits=[("B1", "李佳雨", "", V1), ("B2", "孙桂英", "", V1)]),
+                a=a, b=b, c=c)
+
+
+def test_a_homophone_holder_in_the_village_leaves_the_sole_holder_in_doubt(tmp_path):
+    h = _homophones(tmp_path)
+    ws = loaded(tmp_path, **h["files"])
+    rep = resolve(ws)
+    b1 = entity_of(ws, BENREF.format("B1"))
+    # 李佳雨 is the only holder of that spelling in V1, but 李佳宇 sounds the same: the roll
+    # record may be either, so it joins neither and both links go to review (SAME_AS)
+    assert b1 not in (f"Person:{h['a']}", f"Person:{h['b']}")
+    assert (rep.village_doubt, rep.merged_by_village) == (1, 1)
+    assert entity_of(ws, BENREF.format("B2")) == f"Person:{h['c']}"    # no homophone: still the holder's
+    same_as = {tuple(sorted(r)) for r in ws.con.execute("SELECT entity_a, entity_b FROM er_review").fetchall()}
+    assert {tuple(sorted((b1, f"Person:{h['a']}"))), tuple(sorted((b1, f"Person:{h['b']}")))} <= same_as
+    assert ws.con.execute("""SELECT count(*) FROM rel r JOIN node n ON n.nid IN (r.src, r.dst)
+                             WHERE r.type = 'SAME_AS' AND n.key = ?""", [b1]).fetchone()[0] == 2
+    # a reviewer's "same" settles it
+    judge(ws, BENREF.format("B1"), HHREF.format(4), "same", who="test")     # H2 is line 4
+    assert entity_of(ws, BENREF.format("B1")) == f"Person:{h['b']}"
+
+
+def test_a_load_that_registers_a_homophone_puts_the_village_link_in_doubt(tmp_path):
+    before = _homophones(tmp_path, with_yu=False)
+    ws = loaded(tmp_path, **before["files"])
+    resolve(ws)
+    assert entity_of(ws, BENREF.format("B1")) == f"Person:{before['a']}"   # sole holder, nobody else
+    after = _homophones(tmp_path)
+    load(ws, [county(tmp_path, **after["files"])])                       # 李佳宇 registered in V1
+    assert entity_of(ws, BENREF.format("B1")) not in (f"Person:{after['a']}", f"Person:{after['b']}")
+    assert entity_of(ws, BENREF.format("B2")) == f"Person:{after['c']}"
+    fresh = Workspace(tmp_path / "fresh", create=True)                  # what a full resolve decides
+    load(fresh, [county(tmp_path, **after["files"])])
+    resolve(fresh)
+    assert _person_graph(fresh) == _person_graph(ws)
 # -- judgements, un-merge, provenance, stability --------------------------------------------------
 
 def test_not_same_judgement_survives_reruns_and_reloads(tmp_path):

@@ -22,6 +22,7 @@ def print_resolve_report(rep) -> None:
     for label, n in (("source statements (units)", rep.units),
                      ("merged on a valid ID · 身份证号一致", rep.merged_by_id),
                      ("merged as sole holder of the name in the village · 同村唯一同名", rep.merged_by_village),
+                     ("sole holder, but another holder matches too (review) · 同村同音待核", rep.village_doubt),
                      ("merged by the model · 模型判定", rep.merged_by_model),
                      ("review queue (SAME_AS) · 待人工复核", rep.review_pairs),
                      ("ambiguous (matches two ID holders) · 多人可对应", rep.ambiguous),

@@ -7,6 +7,13 @@ valid IDs or any "not same" judgement between their records, so a chain A~B~C ca
 A and C that way. A record without a valid ID that matches records of two different ID
 holders is *ambiguous*: its pairs go to review instead.
 
+The sole holder of a name in a village is the record's person only if nobody else could
+be: a record whose scored pairs (all at or above the review threshold) reach a record of
+*another* ID holder — a homophone or one-character typo of the name in the same village
+(李佳雨 on a roll, 李佳宇 and 李佳雨 both registered there) — is *in doubt*: the village rule
+does not join it; the model still may, at or above the merge threshold, and its pairs
+stay review pairs (``SAME_AS``) otherwise.
+
 "Same" judgements come last so that they join *entities* as the reviewer saw them: a
 record the village's registry or the model tied to one ID holder is that person's, and a
 "same" between it and a record of another ID holder's entity is kept but joins nothing
@@ -37,6 +44,7 @@ class ClusterCounts:
     entities: int = 0
     merged_by_id: int = 0
     merged_by_village: int = 0
+    village_doubt: int = 0       # sole holder of the name, but another ID holder matches too
     merged_by_model: int = 0
     ambiguous: int = 0
     blocked_by_ids: int = 0
@@ -105,6 +113,19 @@ def ambiguous_units_sql(merge_param: str = "$m") -> str:
         SELECT u FROM side GROUP BY u HAVING count(DISTINCT other) > 1"""
 
 
+def village_doubt_sql() -> str:
+    """A SELECT of the person units the village rule must not join (column ``u``): units
+    with a sole holder of their name in their village, a stored pair of which reaches a
+    record of another ID holder — its own valid ID, or the sole holder of *its* name in
+    its village. Every stored pair is at or above the review threshold it was scored with
+    (:func:`graphwatch.resolve.score.score_pairs`): the model finds the other holder
+    plausible, so the name in the village no longer tells who the record is."""
+    return """WITH side AS (SELECT a AS u, b AS o FROM er_pair UNION ALL SELECT b, a FROM er_pair)
+        SELECT DISTINCT s.u FROM side s JOIN er_unit uu ON uu.unit = s.u JOIN er_unit uo ON uo.unit = s.o
+        WHERE uu.label = 'Person' AND uo.label = 'Person' AND uu.sole_in_village IS NOT NULL
+          AND coalesce(uo.id_usable, uo.sole_in_village) <> uu.sole_in_village"""
+
+
 def cluster(con, label: str, merge: float, *, dirty: str | None = None) -> ClusterCounts:
     """Assign units of ``label`` to entities (``er_member``); marks ``er_pair`` rows
     ``ambiguous`` or ``blocked`` where a constraint kept a model pair apart.
@@ -164,13 +185,17 @@ def cluster(con, label: str, merge: float, *, dirty: str | None = None) -> Clust
         counts.blocked_by_judgement += r == NOT_SAME_JUDGEMENT
     counts.merged_by_id += merged_by_id
     if label == "Person":
-        # the sole holder of the name in the village: join the holder's first record
+        # the sole holder of the name in the village: join the holder's first record, unless
+        # the model finds another ID holder plausible for the record too (in doubt)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _er_village_doubt AS {village_doubt_sql()}")
+        counts.village_doubt = con.execute("SELECT count(*) FROM _er_village_doubt").fetchone()[0]
         for r, *_ in unions(edge.format("""SELECT o.owner AS a, u.unit AS b, u.rank AS ord FROM er_unit u
                 JOIN (SELECT id_usable, arg_min(unit, rank) AS owner FROM _er_id_groups
                       WHERE id_usable IS NOT NULL GROUP BY ALL) o ON o.id_usable = u.sole_in_village
-                WHERE u.label = 'Person'""")):
+                WHERE u.label = 'Person' AND u.unit NOT IN (SELECT u FROM _er_village_doubt)""")):
             counts.merged_by_village += r == MERGED
             counts.blocked_by_judgement += r == NOT_SAME_JUDGEMENT
+        con.execute("DROP TABLE _er_village_doubt")
         # ambiguous: a record without a valid ID that matches holders of two different IDs
         touching = "" if dirty is None else f"""AND (status = 'ambiguous' OR a IN (SELECT unit FROM {dirty})
                                                      OR b IN (SELECT unit FROM {dirty}))"""

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from ..store import LoadResult, Workspace
 from .apply import add_branches, apply_entities
-from .cluster import ambiguous_units_sql, cluster
+from .cluster import ambiguous_units_sql, cluster, village_doubt_sql
 from .prepare import (LINK_COLUMNS, PERSON_TABLE, STATED, derived_sql, link_input, overshared_ids,
                       person_statements, person_unit_rows_sql, place_datasets, prepare_companies, sole_holders_sql)
 from .resolver import MAX_NAMES_PER_ID, MERGE_THRESHOLD, REVIEW_THRESHOLD, _er_tables, ensure_tables, last_thresholds
@@ -94,8 +94,9 @@ def resolve_load(ws: Workspace, datasets: list[str]) -> ResolutionResult:
     model, out.model, prior, max_names = _stored_model(ws)
     out.prior = {"prior": prior}
     out.entities_before = _persons(con)
-    # a unit's ambiguity depends on every pair at or above the merge threshold: before, to compare
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _er_amb_before AS {ambiguous_units_sql('$m')}", {"m": merge})
+    # a unit's ambiguity (and doubt about its village holder) depends on pairs: before, to compare
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _er_amb_before AS {ambiguous_units_sql('$m')} "
+                f"UNION SELECT u FROM ({village_doubt_sql()})", {"m": merge})
     t = time.perf_counter()
     first = not con.execute(f"SELECT count(*) FROM {PERSON_TABLE}").fetchone()[0]
     out.removed = _prepare_changes(con, None if first else datasets, max_names)   # an earlier version kept none
@@ -134,7 +135,7 @@ def resolve_load(ws: Workspace, datasets: list[str]) -> ResolutionResult:
     # entities to cluster again: those that lost, changed or re-scored a record, or one whose
     # sole holder or ambiguity changed
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _er_dirty AS
-        WITH amb AS ({ambiguous_units_sql('$m')}),
+        WITH amb AS ({ambiguous_units_sql('$m')} UNION SELECT u FROM ({village_doubt_sql()})),
              flips AS ((SELECT u FROM amb EXCEPT SELECT u FROM _er_amb_before)
                        UNION (SELECT u FROM _er_amb_before EXCEPT SELECT u FROM amb)),
              hit AS (SELECT unit FROM _er_stale UNION SELECT unit FROM _er_resoled UNION SELECT u FROM flips)

@@ -14,7 +14,8 @@ all inside the workspace's DuckDB:
    records are one person, which depends on how many records there are) is this
    workspace's own, measured on its records that carry a usable ID;
 3. **cluster** (:mod:`.cluster`) — union-find over, in this order, shared valid IDs, the sole
-   holder of a name in a village, model pairs at or above the merge threshold from the most
+   holder of a name in a village (unless the model finds another ID holder plausible for the
+   record: then it is in doubt), model pairs at or above the merge threshold from the most
    to the least likely, then "same" judgements. Two clusters never join if they hold
    different valid IDs or any "not same" judgement between their records, so a chain A~B~C
    cannot join A and C that way. A record without a valid ID that matches records of two
@@ -66,6 +67,7 @@ class ResolveReport:
     entities: int = 0
     merged_by_id: int = 0
     merged_by_village: int = 0   # sole holder of the name in the village
+    village_doubt: int = 0       # records the village rule left alone: another ID holder matches too
     merged_by_model: int = 0
     review_pairs: int = 0
     ambiguous: int = 0
@@ -234,8 +236,8 @@ def resolve(ws: Workspace, *, train: bool = False, model: str | Path | dict | No
                 rep.entities = counts.entities
             else:
                 rep.companies = counts.entities
-            for name in ("merged_by_id", "merged_by_village", "merged_by_model", "ambiguous", "blocked_by_ids",
-                         "blocked_by_judgement"):
+            for name in ("merged_by_id", "merged_by_village", "village_doubt", "merged_by_model", "ambiguous",
+                         "blocked_by_ids", "blocked_by_judgement"):
                 setattr(rep, name, getattr(rep, name) + getattr(counts, name))
         rep.company_merges = con.execute("""SELECT count(*) - count(DISTINCT m.entity) FROM er_member m
             JOIN er_unit u USING (unit) WHERE u.label = 'Company' AND u.key <> m.entity""").fetchone()[0]
