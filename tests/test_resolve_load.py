@@ -170,13 +170,15 @@ def test_a_changed_record_moves_and_a_removed_one_leaves(ws_path, county, tmp_pa
         header, body = rows[0], rows[1:]
         # an ID-less payment that joined its village's sole holder of the name
         rec, old = ws.con.execute("""SELECT u.record, m.entity FROM er_unit u JOIN er_member m USING (unit)
-            WHERE u.dataset = ? AND u.id_usable IS NULL AND u.sole_in_village IS NOT NULL
+            WHERE u.dataset = ? AND u.id_usable IS NULL AND m.entity = 'Person:' || u.sole_in_village
             ORDER BY u.unit LIMIT 1""", [ROLL]).fetchone()
+        # another village's sole holder of a name that sounds like no other holder's there
+        # (a homophone holder would leave the record in doubt, in review)
         name, pid, village = ws.con.execute("""SELECT name, id_label, village_code FROM er_person
             WHERE dataset LIKE 'household_registry/%' AND id_label IS NOT NULL AND id_label <> ?
-              AND (name_norm, village_code) IN (SELECT (name_norm, village_code) FROM er_person
-                                                WHERE id_label IS NOT NULL GROUP BY ALL
-                                                HAVING count(DISTINCT id_label) = 1)
+              AND (name_pinyin, village_code) IN (SELECT (name_pinyin, village_code) FROM er_person
+                                                  WHERE id_label IS NOT NULL GROUP BY ALL
+                                                  HAVING count(DISTINCT id_label) = 1)
             ORDER BY unit LIMIT 1""", [old.split(":", 1)[1]]).fetchone()
         gone = next(r for r in body if r[0] != rec and r[2])[0]          # a payment with an ID
         changed = [[r[0], name, "", village, *r[4:]] if r[0] == rec else r for r in body if r[0] != gone]
