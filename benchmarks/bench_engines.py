@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from bench_patterns import PATTERNS
+from bench_patterns import _OWN, PATTERNS
 from common import cpu, median_timed
 from graphwatch.neo4j import server as neo4j_server
 from graphwatch.engines.compare import comparable_rows
@@ -98,7 +98,7 @@ def bench(ws_path: Path, a) -> str:
         ids = [r[0] for r in duck.ws.con.execute(
             "SELECT id_number FROM node WHERE list_contains(labels, 'Official') AND id_number IS NOT NULL "
             "ORDER BY nid LIMIT 2").fetchall()]
-        params = {"a": ids[0], "b": ids[1]}
+        params = {"a": ids[0], "b": ids[1], **_OWN.bind()}     # the own-village model's defaults
         persons = duck.ws.con.execute(
             "SELECT count(*) FROM node WHERE list_contains(labels, 'Person')").fetchall()[0][0]
         rows = []
