@@ -28,7 +28,8 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from bench_patterns import PATTERNS, _cpu, timed
+from bench_patterns import _OWN, PATTERNS
+from common import cpu, median_timed
 from graphwatch.neo4j import server as neo4j_server
 from graphwatch.engines.compare import comparable_rows
 from graphwatch.engines.duckdb import DuckDBEngine
@@ -61,17 +62,6 @@ class PeakRSS(threading.Thread):
             except psutil.Error:
                 return
             self.stop.wait(0.5)
-
-
-def timed_capped(fn, runs: int, cap: float | None = None):
-    """A first run over 30 s (or half the cap) is timed once; else bench_patterns.timed
-    (a warm-up, then the median of ``runs``)."""
-    t = time.perf_counter()
-    out = fn()
-    first = time.perf_counter() - t
-    if first > 30 or (cap and first > cap / 2):
-        return first, out
-    return timed(fn, runs)
 
 
 def bench(ws_path: Path, a) -> str:
@@ -108,14 +98,14 @@ def bench(ws_path: Path, a) -> str:
         ids = [r[0] for r in duck.ws.con.execute(
             "SELECT id_number FROM node WHERE list_contains(labels, 'Official') AND id_number IS NOT NULL "
             "ORDER BY nid LIMIT 2").fetchall()]
-        params = {"a": ids[0], "b": ids[1]}
+        params = {"a": ids[0], "b": ids[1], **_OWN.bind()}     # the own-village model's defaults
         persons = duck.ws.con.execute(
             "SELECT count(*) FROM node WHERE list_contains(labels, 'Person')").fetchall()[0][0]
         rows = []
         for name, q in PATTERNS.items():
-            td, rd = timed_capped(lambda: duck.run(q, params), a.runs)
+            td, rd = median_timed(lambda: duck.run(q, params), a.runs, once_over=30)
             try:
-                tn, rn = timed_capped(lambda: neo.run(q, params), a.runs, cap=a.timeout)
+                tn, rn = median_timed(lambda: neo.run(q, params), a.runs, once_over=min(30, a.timeout / 2))
                 same = canon(rd.rows) == canon(rn.rows)
             except EngineError as exc:
                 if "imeout" not in str(exc) and "terminated" not in str(exc).lower():
@@ -131,7 +121,7 @@ def bench(ws_path: Path, a) -> str:
         neo4j_server.stop(server_ws)
     lines = [
         f"\n## DuckDB vs Neo4j — {ws_path.name} ({persons:,} persons) — {dt.date.today().isoformat()}\n",
-        f"Machine: {_cpu()}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB. "
+        f"Machine: {cpu()}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB. "
         f"DuckDB {duckdb.__version__} (embedded, GRAPHWATCH_MEMORY_LIMIT "
         f"{os.environ.get('GRAPHWATCH_MEMORY_LIMIT', '3GB')}); Neo4j Community 5.26.30 on Java 17 "
         f"(heap {a.heap}, page cache {a.pagecache} MB), Python driver with neo4j-rust-ext, same machine. "

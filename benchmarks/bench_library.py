@@ -45,7 +45,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 import common  # noqa: E402
-from common import commit, timed  # noqa: E402
+from common import capped, commit, timed  # noqa: E402
 RESULTS = HERE / "RESULTS.md"
 BEGIN, END = "<!-- BEGIN library (bench_library.py) -->", "<!-- END library -->"
 INDEXES = [("Person", "id_number"), ("Company", "uscc"), ("Contract", "amount"), ("Contract", "signed"),
@@ -60,29 +60,6 @@ def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 def machine() -> str:
     return f"{common.machine()} (GRAPHWATCH_MEMORY_LIMIT {os.environ.get('GRAPHWATCH_MEMORY_LIMIT', 'default 3GB')})"
-
-
-def capped(con, cap: float, fn):
-    """``fn()`` with DuckDB interrupted after ``cap`` seconds: (seconds, result or None if interrupted)."""
-    import threading
-
-    fired = threading.Event()
-
-    def stop():
-        fired.set()
-        con.interrupt()
-    timer = threading.Timer(cap, stop)
-    timer.start()
-    t = time.perf_counter()
-    try:
-        out = fn()
-    except Exception:
-        if fired.is_set():
-            return time.perf_counter() - t, None
-        raise
-    finally:
-        timer.cancel()
-    return time.perf_counter() - t, out
 
 
 def bench_duckdb(ws_path: Path, library, runs: int, timeout: float, log) -> tuple[dict, dict]:

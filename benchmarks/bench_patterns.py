@@ -14,15 +14,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import duckdb
 import psutil
 
+from common import capped, cpu, median_timed
 from graphwatch.alerts.library import load_pattern
 from graphwatch.cypher.compiler import Options
 from graphwatch.engines.duckdb import DuckDBEngine
@@ -58,48 +56,18 @@ UNION_PARTS = [
 ]
 
 
-def _cpu() -> str:
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def timed(fn, runs: int) -> tuple[float, object]:
-    out = fn()
-    ts = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        out = fn()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts), out
-
-
 CAP = 120.0     # seconds: DuckDB's own join order can take far longer; it is interrupted
 
 
-def timed_capped(fn, con, runs: int):
-    """Like timed(), but a run over CAP seconds is interrupted and reported as > CAP."""
-    import threading
-
-    timer = threading.Timer(CAP, con.interrupt)
-    timer.start()
-    try:
-        t = time.perf_counter()
-        out = fn()
-        first = time.perf_counter() - t
-    except Exception as exc:      # noqa: BLE001 - the interrupt surfaces as an engine error
-        if "nterrupt" not in str(exc):
-            raise
+def median_capped(fn, con, runs: int):
+    """Like ``median_timed``, but a first run over CAP seconds is interrupted (None, None) and
+    one over 10 s is timed once."""
+    first, out = capped(con, CAP, fn)
+    if out is None:
         return None, None
-    finally:
-        timer.cancel()
     if first > 10:
         return first, out
-    return timed(fn, runs)
+    return median_timed(fn, runs)
 
 
 def main() -> None:
@@ -118,10 +86,10 @@ def main() -> None:
     persons = planned.ws.con.execute("SELECT count(*) FROM node WHERE list_contains(labels, 'Person')").fetchall()[0][0]
     rows = []
     for name, q in PATTERNS.items():
-        tp, res = timed(lambda: planned.run(q, params), a.runs)
+        tp, res = median_timed(lambda: planned.run(q, params), a.runs)
         tu = None
         if not a.skip_unplanned and "shortestPath" not in name:
-            tu, res2 = timed_capped(lambda: unplanned.run(q, params), planned.ws.con, a.runs)
+            tu, res2 = median_capped(lambda: unplanned.run(q, params), planned.ws.con, a.runs)
             if res2 is not None:
                 assert sorted(map(repr, res.rows)) == sorted(map(repr, res2.rows)), name
             else:
@@ -129,8 +97,8 @@ def main() -> None:
         rows.append((name, len(res), tp, tu))
         print(f"{name}: {len(res)} rows, planned {tp:.3f} s" + (f", DuckDB order {tu:.3f} s" if tu else ""),
               flush=True)
-    tr, r1 = timed(lambda: planned.run(list(PATTERNS.values())[1]), a.runs)
-    tf, parts = timed(lambda: [planned.run(q).rows[0][0] for q in UNION_PARTS], a.runs)
+    tr, r1 = median_timed(lambda: planned.run(list(PATTERNS.values())[1]), a.runs)
+    tf, parts = median_timed(lambda: [planned.run(q).rows[0][0] for q in UNION_PARTS], a.runs)
     assert r1.rows[0][0] == sum(parts), (r1.rows, parts)
     print(f"var-length *1..2: recursive CTE {tr:.3f} s, union of fixed lengths {tf:.3f} s")
     import resource
@@ -138,7 +106,7 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20     # KiB on Linux -> GiB
     lines = [
         f"\n## Cypher patterns on DuckDB — {dt.date.today().isoformat()}\n",
-        f"Machine: {_cpu()}, {os.cpu_count()} cores, "
+        f"Machine: {cpu()}, {os.cpu_count()} cores, "
         f"{psutil.virtual_memory().total / 2**30:.0f} GiB; DuckDB {duckdb.__version__}; "
         f"workspace {Path(a.workspace).name} ({persons:,} persons); median of {a.runs} runs after a warm-up; "
         f"process peak RSS {rss:.2f} GB. Script: benchmarks/bench_patterns.py.\n",

@@ -30,7 +30,8 @@ import duckdb
 import psutil
 
 from bench_engines import WORK, canon
-from bench_patterns import _OWN, PATTERNS, _cpu, timed
+from bench_patterns import _OWN, PATTERNS
+from common import cpu, median_timed
 from graphwatch import adjacency
 from graphwatch.alerts.library import load_library
 from graphwatch.engines.duckdb import DuckDBEngine
@@ -129,10 +130,10 @@ def bench(ws_path: Path, a) -> str:
         rows = []
         for name, q, ps in work:
             os.environ["GRAPHWATCH_ADJACENCY"] = "0"
-            t_sql, _ = timed(lambda: duck.run(q, ps), a.runs)
+            t_sql, _ = median_timed(lambda: duck.run(q, ps), a.runs)
             os.environ.pop("GRAPHWATCH_ADJACENCY")
-            t_idx, rd = timed(lambda: duck.run(q, ps), a.runs)
-            t_neo, rn = timed(raw(driver, target.database, q, ps), a.runs)
+            t_idx, rd = median_timed(lambda: duck.run(q, ps), a.runs)
+            t_neo, rn = median_timed(raw(driver, target.database, q, ps), a.runs)
             same = canon(rd.rows) == plain_rows(rn)
             rows.append((name, len(rd.rows), t_idx, t_sql, t_neo, same))
             print(f"  {name}: {len(rd.rows)} rows; graphwatch {t_idx:.4f} s (SQL searches {t_sql:.4f} s), "
@@ -146,7 +147,7 @@ def bench(ws_path: Path, a) -> str:
     lines = [
         f"\n## graphwatch vs raw Neo4j — {ws_path.name} ({persons:,} persons) — {dt.date.today().isoformat()} "
         "(`benchmarks/bench_raw_neo4j.py`)\n",
-        f"Machine: {_cpu()}, {os.cpu_count()} cores (shared with other work while it ran), "
+        f"Machine: {cpu()}, {os.cpu_count()} cores (shared with other work while it ran), "
         f"{psutil.virtual_memory().total / 2**30:.0f} GiB. DuckDB {duckdb.__version__}; Neo4j Community 5.26 "
         f"(heap {a.heap}, page cache {a.pagecache} MB) on the same machine, queried through the official "
         f"Python driver with the Cypher unchanged, warm; indexes: Person(id_number), Person(name), "

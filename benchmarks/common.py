@@ -1,16 +1,27 @@
-"""What the benchmark scripts share: the machine and commit a results block names, and one
-timer. Scripts import it as ``from common import …`` (Python puts a script's folder first on
-``sys.path``)."""
+"""What the benchmark scripts share: the machine and commit a results block names, one timer,
+one median of warm runs and one cap on a DuckDB query. Scripts import it as
+``from common import …`` (Python puts a script's folder first on ``sys.path``)."""
 
 from __future__ import annotations
 
 import os
 import platform
+import statistics
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+
+
+def cpu() -> str:
+    """The CPU model (``/proc/cpuinfo``), else what ``platform`` knows."""
+    try:
+        return next(x.split(":", 1)[1].strip() for x in Path("/proc/cpuinfo").read_text().splitlines()
+                    if x.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
 
 
 def machine() -> str:
@@ -18,13 +29,7 @@ def machine() -> str:
     import duckdb
     import psutil
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(x.split(":", 1)[1].strip() for x in Path("/proc/cpuinfo").read_text().splitlines()
-                   if x.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return (f"{os.cpu_count()} cores ({cpu}), {psutil.virtual_memory().total / 2**30:.0f} GiB RAM, "
+    return (f"{os.cpu_count()} cores ({cpu()}), {psutil.virtual_memory().total / 2**30:.0f} GiB RAM, "
             f"Python {platform.python_version()}, DuckDB {duckdb.__version__}")
 
 
@@ -46,4 +51,39 @@ def timed(fn):
     """(seconds, result) of one call."""
     t = time.perf_counter()
     out = fn()
+    return time.perf_counter() - t, out
+
+
+def median_timed(fn, runs: int, *, once_over: float | None = None):
+    """(median seconds, result) of ``runs`` calls after one warm-up call. A warm-up slower than
+    ``once_over`` seconds is the figure itself (too slow to repeat)."""
+    first, out = timed(fn)
+    if once_over is not None and first > once_over:
+        return first, out
+    times = []
+    for _ in range(runs):
+        t, out = timed(fn)
+        times.append(t)
+    return statistics.median(times), out
+
+
+def capped(con, cap: float, fn):
+    """``fn()`` with the DuckDB connection ``con`` interrupted after ``cap`` seconds:
+    (seconds, result, or None when it was interrupted)."""
+    fired = threading.Event()
+
+    def stop():
+        fired.set()
+        con.interrupt()
+    timer = threading.Timer(cap, stop)
+    timer.start()
+    t = time.perf_counter()
+    try:
+        out = fn()
+    except Exception:
+        if fired.is_set():
+            return time.perf_counter() - t, None
+        raise
+    finally:
+        timer.cancel()
     return time.perf_counter() - t, out

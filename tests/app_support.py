@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 import sqlite3
+import time
+import urllib.request
 from pathlib import Path
 
 
@@ -15,6 +18,24 @@ def demo_workspace(folder: Path, persons: int = 1000) -> Path:
     rep = run_demo(folder, persons=persons, seed=3)
     run_models(rep.workspace)
     return rep.workspace
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def answers(port: int, timeout: float = 60) -> bool:
+    """Whether the explorer on ``port`` says it is healthy within ``timeout`` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
 
 
 def state(ws: Path) -> tuple:

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -22,19 +20,13 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"no {CHROMIUM}: {HOWTO}", allow_module_level=True)
 sync_playwright = pytest.importorskip("playwright.sync_api", reason=f"playwright not installed: {HOWTO}").sync_playwright
 
-from app_support import demo_workspace  # noqa: E402
+from app_support import answers, demo_workspace, free_port  # noqa: E402
 
 from graphwatch.alerts.store import AlertStore  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CY = "() => { const c = document.getElementById('cy'); return c && c._cyreg && c._cyreg.cy }"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_app(ws: Path, port: int) -> subprocess.Popen:
@@ -44,13 +36,8 @@ def start_app(ws: Path, port: int) -> subprocess.Popen:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     first = proc.stdout.readline()
     assert f"http://127.0.0.1:{port}" in first, first
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                return proc
-        except OSError:
-            time.sleep(0.3)
+    if answers(port, 60):
+        return proc
     proc.kill()
     raise AssertionError("the explorer did not start: " + proc.stdout.read())
 

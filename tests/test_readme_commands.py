@@ -31,7 +31,8 @@ def shown_commands(doc: str = "README.md") -> list[list[str]]:
                 continue
             pending = ""
             if argv[:1] in ([".venv/bin/graphwatch"], ["graphwatch"]):
-                out.append(argv[1:])
+                # bash keeps \$ and \` of a double-quoted word as $ and ` (shlex does not)
+                out.append([a.replace("\\$", "$").replace("\\`", "`") for a in argv[1:]])
     return out
 
 

@@ -170,6 +170,10 @@ def _api_class():
         from splink import DuckDBAPI
 
         class TransactionSafeDuckDBAPI(DuckDBAPI):
+            def _table_registration(self, input, table_name):
+                self._con.complete()   # register() refuses a connection with an unread execute() result
+                super()._table_registration(input, table_name)
+
             def table_exists_in_database(self, table_name):
                 self._con.complete()
                 return bool(self._con.execute(
