@@ -309,3 +309,16 @@ def _path_frame(g: Graph, found: list[list[int]], source: int = -1) -> pd.DataFr
 
 def _show(r) -> str:
     return r.name if r.name else r.key
+
+
+def among(g: Graph, vertices, *, types=None) -> np.ndarray:
+    """The edges (dense indices) of ``types`` joining two of ``vertices``: the subgraph those
+    vertices induce, read from the adjacency of the vertices alone (the explorer draws a
+    neighbourhood with it, without a database query).
+
+    >>> from graphwatch.analytics.graph import from_edges
+    >>> g = from_edges([("a", "b", "KNOWS"), ("b", "c", "KNOWS"), ("a", "c", "OWNS")])
+    >>> among(g, [0, 1, 2], types=["KNOWS"]).tolist()
+    [0, 1]
+    """
+    return _edges_among(_Step(g, types=types), np.asarray(list(vertices), dtype=np.int64))
