@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from graphwatch.analytics import find_entity, neighbours
-from graphwatch.analytics.traverse import among
+from graphwatch.analytics import find_entity
+from graphwatch.analytics.traverse import among, one_hop
 from graphwatch_app import cache
 from graphwatch_app.services import (alerts_involving, check_search, drawing, elements, show_key, show_props,
                                      show_text, shown)
@@ -27,23 +27,27 @@ EXPAND_LIMIT = 60
 
 
 def expand(state: dict, ids, types) -> None:
-    """Add the one-hop neighbours of ``ids`` (workspace ids) over ``types`` to the drawing:
-    walked on the graph's arrays (the analytics cache), the relationships among them kept as
-    dense edges (what :func:`drawing` reads) and as workspace ids."""
+    """Add the neighbours of ``ids`` (workspace ids) over ``types`` to the drawing, walked on the
+    graph's arrays (the analytics cache), with the relationships among the drawn nodes (kept
+    as dense edges, what :func:`drawing` reads, and as workspace ids)."""
     g = cache.graph()
+    where = state["vertex"]
     for i in ids:
-        df = neighbours(g, g.vertex(int(i)), hops=1, types=types or None, limit=EXPAND_LIMIT)
-        edges = among(g, df["vertex"], types=types or None)
-        state["nodes"] |= {int(x) for x in df["id"]}
-        state["vertices"] |= {int(v) for v in df["vertex"]}
-        state["edges"] |= {int(e) for e in edges}
-        state["rels"] |= {int(x) for x in g.rid[edges]}
+        v = where.get(int(i))
+        v = g.vertex(int(i)) if v is None else v
+        found, cut = one_hop(g, v, types=types or None, limit=EXPAND_LIMIT)
+        where.update(zip(g.nid[found].tolist(), found.tolist()))
+        where[int(i)] = v
         state["expanded"].add(int(i))
-        state["cut"] = state.get("cut", 0) + df.attrs.get("truncated", 0)
+        state["cut"] += cut
+    state["nodes"] = set(where)
+    edges = among(g, where.values(), types=types or None)
+    state["edges"] |= set(edges.tolist())
+    state["rels"] |= set(g.rid[edges].tolist())
 
 
 def fresh(nid: int, types) -> dict:
-    state = {"root": nid, "nodes": {nid}, "vertices": set(), "edges": set(), "rels": set(), "expanded": set(), "cut": 0}
+    state = {"root": nid, "vertex": {}, "nodes": set(), "edges": set(), "rels": set(), "expanded": set(), "cut": 0}
     expand(state, [nid], types)
     return state
 
@@ -74,7 +78,7 @@ def _neighbourhood(nid: int, um: bool) -> None:
         state["relayout"] = state.get("relayout", 0) + 1       # the component lays out only its own expansions
     if c[2].button(tr("reset"), key="e_reset"):
         state.update(fresh(nid, types), relayout=state.get("relayout", 0) + 1)
-    view = shown(drawing(g, state["edges"], state["vertices"]), um)
+    view = shown(drawing(g, state["edges"], state["vertex"].values()), um)
     names = {n["id"]: f"{n['properties'].get('name') or n['key']} ({n['id']})" for n in view["nodes"]}
     options = [i for i in names if i not in state["expanded"]] or [nid]
     if st.session_state.get("e_expand_pick") not in options:
