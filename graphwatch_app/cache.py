@@ -189,3 +189,26 @@ def _schema(folder: str, stamp):
     from graphwatch.schema import workspace_schema
 
     return workspace_schema(folder)
+
+
+def clicked(value) -> dict | None:
+    """The node or relationship a graph component's click names, with its properties and source
+    records (``{"nodes": [...], "rels": [...]}`` as :func:`graphwatch.alerts.evidence.subgraph`
+    gives them), or ``None`` when the value names none. Drawings read from the graph's arrays
+    carry names only; the rest is read here, for the one element clicked."""
+    if not isinstance(value, dict) or value.get("action") == "expand":
+        return None
+    target = str((value.get("data") or {}).get("target_id", ""))
+    rel = value.get("action") == "clicked_edge" or target.startswith("r")
+    number = target[1:] if rel else target
+    if not number.lstrip("-").isdigit():
+        return None
+    return _element(str(workspace()), fingerprint(), "rel" if rel else "node", int(number))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _element(folder: str, fp: str, kind: str, number: int) -> dict:
+    from graphwatch.alerts.evidence import subgraph
+
+    with graph_db() as ws:
+        return subgraph(ws.con, [number], []) if kind == "node" else subgraph(ws.con, [], [number])

@@ -229,6 +229,39 @@ def elements(nodes: list[dict], rels: list[dict], *, focus=(), schema=None, lang
     return {"nodes": out_nodes, "edges": out_edges}
 
 
+def drawing(g, edges, vertices) -> dict:
+    """A neighbourhood as :func:`elements` draws it, read from the graph's arrays alone (the
+    analytics cache, no database query): nodes with key, labels and name; relationships
+    (dense ``edges``) with type, ends and validity. Their properties and source records are
+    read when one is clicked (:func:`graphwatch.alerts.evidence.subgraph` of that one)."""
+    import numpy as np
+
+    from graphwatch.analytics.traverse import relationships
+
+    table = g.node_table(sorted({int(v) for v in vertices}))
+    nodes = [{"id": int(r.id), "key": r.key, "labels": list(r.labels), "properties": {"name": r.name} if r.name else {},
+              "datasets": [], "records": []} for r in table.itertuples()]
+    keys = {n["id"]: n["key"] for n in nodes}
+    edges = np.asarray(sorted({int(e) for e in edges}), dtype=np.int64)
+    rels = []
+    for r, start, end in zip(relationships(g, edges).itertuples(), g.valid_from[edges].tolist(), g.valid_to[edges].tolist()):
+        rels.append({"id": int(r.id), "type": r.type, "start": int(r.start), "end": int(r.end),
+                     "start_key": keys.get(int(r.start)), "end_key": keys.get(int(r.end)), "properties": {},
+                     "valid_from": _day(start), "valid_to": _day(end), "dataset": None, "records": []})
+    return {"nodes": nodes, "rels": rels}
+
+
+def _day(days: int):
+    """A date of the graph's arrays (days since 1970; the int32 extremes are open ends)."""
+    import datetime as dt
+
+    from graphwatch.analytics.graph import NO_DATE_FROM, NO_DATE_TO
+
+    if days in (NO_DATE_FROM, NO_DATE_TO):
+        return None
+    return (dt.date(1970, 1, 1) + dt.timedelta(days=days)).isoformat()
+
+
 def shown(sub: dict, unmask: bool) -> dict:
     """An evidence subgraph as the page shows it: masked unless the reviewer unmasked."""
     return sub if unmask else mask_evidence(sub)

@@ -92,12 +92,17 @@ def _styles():
     return nodes, raw
 
 
-def graph_view(elements: dict, *, key: str, height: int = 480, expand: bool = False):
+def graph_view(elements: dict, *, key: str, height: int = 480, expand: bool = False, relayout: int = 0):
     """Draw ``elements`` with st-link-analysis; returns the component's last event (a click on
-    a node or relationship, or an expand) or ``None``."""
+    a node or relationship, or an expand) or ``None``.
+
+    The component lays out only its first drawing and the nodes its own double-click expansion
+    adds; nodes added otherwise (a button) would sit at the origin. A new ``relayout`` number
+    changes the layout's options, which makes it lay the whole drawing out again."""
     import warnings
 
     from st_link_analysis import EdgeStyle, st_link_analysis
+    from st_link_analysis.component.layouts import LAYOUTS
     from st_link_analysis.component.events import Event
 
     nodes, raw = _styles()
@@ -106,7 +111,8 @@ def graph_view(elements: dict, *, key: str, height: int = 480, expand: bool = Fa
         edges = [EdgeStyle(e["data"]["label"], caption="label", directed=True)
                  for e in {e["data"]["label"]: e for e in elements["edges"]}.values()]
     events = [Event("clicked_node", "click tap", "node"), Event("clicked_edge", "click tap", "edge")]
-    return st_link_analysis(elements, layout="cose", node_styles=nodes, edge_styles=edges + raw, height=height,
+    layout = {**LAYOUTS["cose"], "relayout": relayout} if relayout else "cose"
+    return st_link_analysis(elements, layout=layout, node_styles=nodes, edge_styles=edges + raw, height=height,
                             key=key, node_actions=["expand"] if expand else [], events=events)
 
 

@@ -6,6 +6,7 @@ SVG exported, the switch to English. Screenshots go to ``test-artifacts/``."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,7 @@ sync_playwright = pytest.importorskip("playwright.sync_api", reason=f"playwright
 from app_support import answers, demo_workspace, free_port  # noqa: E402
 
 from graphwatch.alerts.store import AlertStore  # noqa: E402
+from graphwatch.store import Workspace  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -153,8 +155,15 @@ def test_end_to_end(running, page):
     other = frame.evaluate(f"() => ({CY})().nodes().filter(n => n.id() !== '{subject}')[0].id()")
     frame.evaluate(f"() => {{ const n = ({CY})().getElementById('{other}'); n.select(); n.emit('dblclick') }}")
     page.get_by_text("已展开 2").wait_for()
-    after = graph_frame(page, before).evaluate(f"() => ({CY})().nodes().length")
-    assert after >= before
+    reported = int(page.get_by_text(re.compile(r"^\d+ nodes · ")).inner_text().split()[0])
+    after = graph_frame(page, reported).evaluate(f"() => ({CY})().nodes().length")
+    assert after == reported >= before                         # every node the page reports is drawn
+    # a click on a node drawn from the graph's arrays reads its properties and source records then
+    with Workspace(ws, read_only=True) as w:
+        (dataset,) = w.con.execute("SELECT r.dataset FROM node n JOIN node_record r USING (key) WHERE n.nid = ? "
+                                   "ORDER BY r.priority, r.dataset LIMIT 1", [int(subject)]).fetchone()
+    graph_frame(page, after).evaluate(f"() => ({CY})().getElementById('{subject}').emit('tap')")
+    page.get_by_text(re.compile(rf"{re.escape(dataset)}#\d+")).first.wait_for()
     shot(page, "4-expanded")
     # the path finder between the subject and the node just expanded
     page.get_by_role("link", name="关系路径").click()

@@ -9,6 +9,9 @@ from graphwatch_app.services import show_text
 from graphwatch_app.widgets import guarded, lang, tr, unmasked
 
 LANG = lang()      # captured: a format_func must not read the session when it is called later
+if st.session_state.get("q_open") and st.session_state.get("q_pick"):      # "open alert" clicked: go before
+    st.session_state["alert_id"] = st.session_state["q_pick"]               # building this page again
+    st.switch_page("views/alert.py")
 st.title(tr("queue"))
 titles, _ = cache.library(str(cache.workspace()))
 with cache.alerts() as store:
@@ -70,10 +73,8 @@ else:
                            "rank": round(a["rank"], 3), "matching": a["matching"]} for a in rows])
     st.dataframe(table, hide_index=True, width="stretch", key="q_table")
     c = st.columns([3, 1])
-    chosen = c[0].selectbox(tr("choose_alert"), [a["id"] for a in rows], key="q_pick")
-    if c[1].button(tr("open_alert"), key="q_open", type="primary"):
-        st.session_state["alert_id"] = chosen
-        st.switch_page("views/alert.py")
+    c[0].selectbox(tr("choose_alert"), [a["id"] for a in rows], key="q_pick")
+    c[1].button(tr("open_alert"), key="q_open", type="primary")          # handled at the top of the page
 
 st.subheader(tr("counts"))
 counts = pd.DataFrame([{tr("model"): model_name(m), "alerts": d["alerts"], tr("confirm"): d["confirmed"],
