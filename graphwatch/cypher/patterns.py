@@ -72,8 +72,8 @@ def _semi_join(cx: Compilation, e: ir.PatternPred, sc: Scope) -> str | None:
     from the row (``ex`` CTE: the rows so far, a superset of those it is asked for) start a
     join the planner orders like any MATCH, and the predicate becomes an uncorrelated lookup
     in its result (``exm``). Only for node and relationship variables that cannot be NULL
-    (a NULL node makes the predicate NULL, a lookup would say false), outside subqueries, and
-    when the planner has statistics; otherwise the correlated form."""
+    (an OPTIONAL MATCH's stay in the correlated form, which tests/test_planner.py holds to
+    Neo4j's answer), outside subqueries, and when the planner has statistics."""
     if sc.sub or not sc.froms or not (cx.opt.plan_joins and cx.opt.stats is not None):
         return None
     names = _pattern_names(e)
