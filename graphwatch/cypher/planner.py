@@ -341,7 +341,11 @@ def _fanout(it, linking: list[str], stats: Stats, est: float, by_alias=None) -> 
             return 1.0
         return est
     if kind == "cte":
-        return 1.0
+        # joined on an id: about one row per bound row; joined only on property values
+        # (``g2.exclusive_group = grp``), which repeat, a tenth of its rows per value
+        if re.search(r"\.(nid|rid|src|dst|_s|_d)\b", text) or not re.search(r'\."[^"]+"', text):
+            return 1.0
+        return max(est / 10.0, 1.0)
     if kind == "trav" and "hops" in meta:
         return _walks_per_start(meta, stats)
     return 1e3
