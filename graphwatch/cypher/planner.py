@@ -61,10 +61,13 @@ def connected_part_items(froms, conds: list[str], sql: str):
     refs = [{m.group(1) for m in alias_re.finditer(c)} for c in conds]
     item_refs = [{m.group(1) for m in alias_re.finditer(f[1] + " " + (f[2] or ""))} for f in froms]
     keep = {m.group(1) for m in alias_re.finditer(sql)} or set(aliases[:1])
+    # parts are connected by joins (equalities) and lateral items only: a start set is a
+    # superset, and following ``pr <> o`` to another part would make it a cross product
+    joins = [r for c, r in zip(conds, refs) if _EQUI.fullmatch(c.strip())]
     changed = True
     while changed:
         changed = False
-        for r in refs + item_refs:
+        for r in joins + item_refs:
             if r & keep and not r <= keep:
                 keep |= r
                 changed = True
@@ -78,85 +81,99 @@ def connected_part_items(froms, conds: list[str], sql: str):
 
 
 def plan_join_chain(froms, conds: list[str], select_items: list[str], stats: Stats | None, fresh,
-                    min_items: int = 3):
+                    min_items: int = 3, estimates: dict[str, float] | None = None):
     """Plan a flat join as a chain of CTEs, one joined item per step. Returns (ctes,
-    from_item, remaining conds, rewritten select items) or None to keep the flat join."""
-    if stats is None or len(froms) < min_items or any(k != "cross" for k, *_ in froms):
+    from_item, remaining conds, rewritten select items, estimated rows) or None to keep the
+    flat join. ``estimates``: the rows expected from CTEs the join reads (earlier WITH steps)."""
+    if stats is None or not froms or froms[0][0] != "cross":
+        return None
+    # LEFT JOIN items (an optional property row, an OPTIONAL MATCH) are joined after the
+    # planned chain: an inner join commutes with a left join whose ON reads only what came
+    # before it, and a condition that reads a left item is applied after both
+    cross = [f for f in froms if f[0] == "cross"]
+    left = [f for f in froms if f[0] == "left"]
+    if len(cross) < min_items or len(cross) + len(left) != len(froms):
         return None
     items = []
-    for _kind, sql, _on, meta in froms:
+    for _kind, sql, _on, meta in cross:
         items.append({"sql": sql, "alias": (meta or {}).get("alias") or _alias_of(sql), "meta": meta or {}})
     aliases = [it["alias"] for it in items]
-    if len(set(aliases)) != len(aliases):
+    left_aliases = [_alias_of(sql) for _k, sql, _on, _m in left]
+    if len(set(aliases + left_aliases)) != len(aliases) + len(left_aliases):
         return None
     alias_re = re.compile(r"\b(" + "|".join(re.escape(a) for a in aliases) + r")\.(" + _IDENT + r")")
+    left_re = re.compile(r"\b(" + "|".join(re.escape(a) for a in left_aliases) + r")\.") if left else None
 
     def refs(text: str) -> set[str]:
         return {m.group(1) for m in alias_re.finditer(text)}
 
-    cond_refs = [refs(c) for c in conds]
+    if left_re is not None and any(left_re.search(it["sql"]) for it in items):
+        return None          # a lateral item reads a left item: keep the written order
+    late = [left_re is not None and left_re.search(c) is not None for c in conds]
+    cond_refs = [set() if lt else refs(c) for c, lt in zip(conds, late)]
     for it in items:
         it["deps"] = refs(it["sql"]) - {it["alias"]}
-    # columns used outside each item's own FROM text
-    used: dict[str, set[str]] = {a: set() for a in aliases}
-    for text in [*conds, *select_items, *(it["sql"] for it in items)]:
-        for m in alias_re.finditer(text):
-            used[m.group(1)].add(m.group(2))
-
     # only equality conditions join; others (n0.nid < n2.nid, r1.rid <> r2.rid) filter once
     # their items are present, and must not make a cross product look cheap
     equi = [_EQUI.fullmatch(c.strip()) is not None for c in conds]
-    est = {it["alias"]: _estimate(it, conds, cond_refs, stats) for it in items}
+    est = {it["alias"]: _estimate(it, conds, cond_refs, stats, estimates or {}) for it in items}
     by_alias = {it["alias"]: it for it in items}
-    order: list[str] = []
-    card = 1.0
-    remaining = set(aliases)
-    while remaining:
-        best, best_cost = None, None
-        for a in sorted(remaining):
-            it = by_alias[a]
-            if not it["deps"] <= set(order):
-                continue
-            if not order:
-                cost = est[a]
-            else:
-                linking = [c for c, r, eq in zip(conds, cond_refs, equi) if eq and a in r and (r - {a})
-                           and r - {a} <= set(order)]
-                if linking or it["deps"]:
-                    cost = card * _fanout(it, linking, stats, est[a])
-                else:
-                    cost = card * est[a] * 1e6       # a cross product: last resort
-            if best_cost is None or cost < best_cost:
-                best, best_cost = a, cost
-        if best is None:         # unsatisfiable lateral dependencies: keep the flat join
-            return None
-        order.append(best)
-        remaining.discard(best)
-        card = max(best_cost, 1.0)
+    found = _order(aliases, by_alias, conds, cond_refs, equi, est, stats)
+    if found is None:           # unsatisfiable lateral dependencies: keep the flat join
+        return None
+    order, card = found
 
     def col(a: str, c: str) -> str:
         return '"' + f"{a}__{c.strip(chr(34))}".replace('"', '""') + '"'
 
-    ctes = []
+    # which conditions each step applies, then which columns are still needed after it:
+    # a step carries only those (a label list read by its own filter is not carried on)
+    applied_at: list[list[int]] = []
     applied = [False] * len(conds)
-    prev = None
     done: set[str] = set()
     for a in order:
+        done.add(a)
+        here = [i for i, r in enumerate(cond_refs) if not applied[i] and not late[i] and r <= done]
+        for i in here:
+            applied[i] = True
+        applied_at.append(here)
+
+    def cols_in(text: str) -> set[tuple[str, str]]:
+        return {(m.group(1), m.group(2)) for m in alias_re.finditer(text)}
+
+    final_need: set[tuple[str, str]] = set()
+    for text in [*(c for i, c in enumerate(conds) if not applied[i]), *select_items,
+                 *(f"{sql} {on or ''}" for _k, sql, on, _m in left)]:
+        final_need |= cols_in(text)
+    need_after: list[set[tuple[str, str]]] = [set() for _ in order]
+    acc = set(final_need)
+    for k in range(len(order) - 1, -1, -1):
+        need_after[k] = set(acc)
+        acc |= cols_in(by_alias[order[k]]["sql"])
+        for i in applied_at[k]:
+            acc |= cols_in(conds[i])
+
+    ctes = []
+    prev = None
+    done = set()
+    carried: list[tuple[str, str]] = []
+    for k, a in enumerate(order):
         it = by_alias[a]
         done.add(a)
-        here = [i for i, r in enumerate(cond_refs) if not applied[i] and r <= done]
         name = fresh("st")
 
         def rewrite(text: str, _prev=prev, _done=frozenset(done - {a})) -> str:
             return alias_re.sub(lambda m: f"{_prev}.{col(m.group(1), m.group(2))}"
                                 if m.group(1) in _done else m.group(0), text)
 
-        own = [f"{a}.{c} AS {col(a, c)}" for c in sorted(used[a])] or [f"1 AS {col(a, '_one')}"]
-        sel = ([f"{prev}.*"] if prev else []) + own
+        keep = [x for x in carried if x in need_after[k]]
+        own = sorted(x for x in need_after[k] if x[0] == a)
+        sel = [f"{prev}.{col(*x)}" for x in keep] + [f"{a}.{c} AS {col(a, c)}" for _a, c in own]
+        if not sel:
+            sel = [f"1 AS {col(a, '_one')}"]
+        carried = keep + own
         src = rewrite(it["sql"]) if prev else it["sql"]
-        where = [rewrite(conds[i]) for i in here]
-        for i in here:
-            applied[i] = True
+        where = [rewrite(conds[i]) for i in applied_at[k]]
         if prev is None:
             body = f"SELECT {', '.join(sel)} FROM {src}" + (f" WHERE {' AND '.join(where)}" if where else "")
         else:
@@ -170,10 +187,78 @@ def plan_join_chain(froms, conds: list[str], select_items: list[str], stats: Sta
         return final_re.sub(lambda m: f"{prev}.{col(m.group(1), m.group(2))}", text)
 
     rest = [final(c) for i, c in enumerate(conds) if not applied[i]]
-    return ctes, prev, rest, [final(s) for s in select_items]
+    from_item = prev + "".join(f"\n  LEFT JOIN {final(sql)} ON {final(on)}" for _k, sql, on, _m in left)
+    return ctes, from_item, rest, [final(s) for s in select_items], card
 
 
-def _estimate(it, conds, cond_refs, stats: Stats) -> float:
+#: the most items whose every join order is costed; past it the order is chosen greedily
+EXHAUSTIVE_ITEMS = 10
+
+
+def _order(aliases, by_alias, conds, cond_refs, equi, est, stats):
+    """The join order with the smallest sum of estimated intermediate rows: (order, rows of
+    the result) or None. Exhaustive over subsets (dynamic programming) up to
+    :data:`EXHAUSTIVE_ITEMS` items, greedy (smallest next intermediate) past it. Starting from
+    the smallest item alone is not enough: six programmes fan out to every benefit, where the
+    few thousand deceased persons of an earlier step reach a few payments each."""
+    cache: dict = {}
+
+    def step(a: str, bound: frozenset, card: float) -> float | None:
+        """Rows after joining ``a`` to ``bound`` (None: a lateral item waits)."""
+        it = by_alias[a]
+        if not it["deps"] <= bound:
+            return None
+        if not bound:
+            return est[a]
+        key = (a, bound)
+        if key not in cache:
+            linking = [c for c, r, eq in zip(conds, cond_refs, equi) if eq and a in r and (r - {a}) and r - {a} <= bound]
+            if linking or it["deps"]:
+                cache[key] = _fanout(it, linking, stats, est[a], by_alias)
+            else:
+                cache[key] = est[a] * 1e6       # a cross product: last resort
+        return card * cache[key]
+
+    if len(aliases) <= EXHAUSTIVE_ITEMS:
+        # best[subset] = (sum of intermediate rows, rows, order)
+        best: dict[frozenset, tuple[float, float, list[str]]] = {frozenset(): (0.0, 1.0, [])}
+        for _size in range(len(aliases)):
+            nxt: dict[frozenset, tuple[float, float, list[str]]] = {}
+            for bound, (cost, card, order) in best.items():
+                for a in aliases:
+                    if a in bound:
+                        continue
+                    rows = step(a, bound, card)
+                    if rows is None:
+                        continue
+                    rows = max(rows, 1.0)
+                    key = bound | {a}
+                    cand = (cost + rows, rows, order + [a])
+                    if key not in nxt or cand[0] < nxt[key][0]:
+                        nxt[key] = cand
+            best = nxt
+            if not best:
+                return None
+        (_cost, card, order), = best.values()
+        return order, card
+    order: list[str] = []
+    card = 1.0
+    remaining = set(aliases)
+    while remaining:
+        choice = None
+        for a in sorted(remaining):
+            rows = step(a, frozenset(order), card)
+            if rows is not None and (choice is None or rows < choice[1]):
+                choice = (a, rows)
+        if choice is None:
+            return None
+        order.append(choice[0])
+        remaining.discard(choice[0])
+        card = max(choice[1], 1.0)
+    return order, card
+
+
+def _estimate(it, conds, cond_refs, stats: Stats, estimates: dict[str, float]) -> float:
     a, meta = it["alias"], it["meta"]
     own = [c for c, r in zip(conds, cond_refs) if r == {a}]
     kind = meta.get("kind")
@@ -196,17 +281,42 @@ def _estimate(it, conds, cond_refs, stats: Stats) -> float:
             n = min(n, 10.0)
         return max(float(n) * (2 if kind == "urel" else 1), 1.0)
     if kind == "cte":
-        return 100.0
+        return max(float(estimates.get(a, 100.0)), 1.0)
+    if kind == "trav" and "hops" in meta:
+        return stats.total_nodes * _walks_per_start(meta, stats)
     return 1e7          # traversal CTEs, lateral items: after what they need
 
 
-def _fanout(it, linking: list[str], stats: Stats, est: float) -> float:
+def _label_selectivity(a: str, text: str, est: float, stats: Stats, by_alias) -> float:
+    """The share of nodes reached through ``text`` that pass the node item's own filters
+    (``est`` of them in the graph). Reached from a relationship's end: against the distinct
+    nodes at that end of its types (every OF_PROGRAMME ends at one of six programmes: a
+    Programme label passes them all, where a random node would pass 6 in 3 M); from an id a
+    query carried over (a CTE's column): every one."""
+    for m in re.finditer(r"\b([A-Za-z_]\w*)\.(src|dst|_s|_d)\b", text):
+        other = by_alias.get(m.group(1))
+        if other is None or other["meta"].get("kind") not in ("rel", "urel"):
+            continue
+        types = other["meta"].get("types") or list(stats.types)
+        if other["meta"]["kind"] == "urel":
+            ends = sum(stats.types.get(t, (0, 1, 1))[1] + stats.types.get(t, (0, 1, 1))[2] for t in types)
+        else:
+            side = 1 if m.group(2) == "src" else 2
+            ends = sum(stats.types.get(t, (0, 1, 1))[side] for t in types)
+        return min(est / max(ends, 1), 1.0)
+    if any(by_alias.get(m.group(1), {}).get("meta", {}).get("kind") == "cte"
+           for m in re.finditer(r"\b([A-Za-z_]\w*)\.", text) if m.group(1) != a):
+        return 1.0
+    return min(est / stats.total_nodes, 1.0)
+
+
+def _fanout(it, linking: list[str], stats: Stats, est: float, by_alias=None) -> float:
     a, meta = it["alias"], it["meta"]
     kind = meta.get("kind")
     text = " ".join(linking)
     if kind == "node":
         if re.search(re.escape(a) + r"\.nid\b", text):
-            return min(est / stats.total_nodes, 1.0)
+            return _label_selectivity(a, text, est, stats, by_alias)
         return est
     if kind in ("rel", "urel"):
         types = meta.get("types") or list(stats.types)
@@ -231,5 +341,22 @@ def _fanout(it, linking: list[str], stats: Stats, est: float) -> float:
             return 1.0
         return est
     if kind == "cte":
-        return 1.0
+        # joined on an id: about one row per bound row; joined only on property values
+        # (``g2.exclusive_group = grp``), which repeat, a tenth of its rows per value
+        if re.search(r"\.(nid|rid|src|dst|_s|_d)\b", text) or not re.search(r'\."[^"]+"', text):
+            return 1.0
+        return max(est / 10.0, 1.0)
+    if kind == "trav" and "hops" in meta:
+        return _walks_per_start(meta, stats)
     return 1e3
+
+
+def _walks_per_start(meta: dict, stats: Stats) -> float:
+    """Walks of at most ``hops`` relationships from one node (the empty one included): the
+    average degree among nodes that have such relationships, to the power of each length."""
+    types = meta.get("types") or list(stats.types)
+    cnt = sum(stats.types.get(t, (0, 1, 1))[0] for t in types)
+    ds = sum(stats.types.get(t, (0, 1, 1))[1] for t in types) or 1
+    dd = sum(stats.types.get(t, (0, 1, 1))[2] for t in types) or 1
+    deg = 2 * cnt / (ds + dd) if meta.get("direction") == "both" else cnt / min(ds, dd)
+    return 1.0 + sum(deg ** k for k in range(1, int(meta["hops"]) + 1))

@@ -156,6 +156,8 @@ def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[
             sort_cols.append((f"c{k}", False))
     name = cx.fresh("proj")
     cx.add_cte(name, cx.render(sc, cols) + group_by)
+    if cx.last_estimate is not None:
+        cx.estimates[name] = cx.last_estimate
     out = Scope()
     out.add(name, kind="cte")
     for i, (col_name, _s, t, _agg) in enumerate(compiled):

@@ -35,6 +35,8 @@ class NodeRef:
     sql: str | None = None           # its id, once something yields it
     alias: str | None = None         # its joined ``node`` row
     new: bool = True                 # False: a variable bound by an earlier clause
+    # fixed relationships of the pattern at this node: (types, 'src' | 'dst' | 'either')
+    touch: list = field(default_factory=list)
 
     @property
     def hidden(self) -> bool:

@@ -37,7 +37,8 @@ def var_length_rel(cx: Compilation, rp: ir.RelPattern, left: NodeRef, right: Nod
     cx.steps.append(WalkStep(name, prefix + start_sql, edges, int(rp.max_hops), types, direction,
                              indexable=not rp.props))
     a = cx.fresh("v")
-    sc.add(f"{name} AS {a}", kind="trav", alias=a)
+    sc.add(f"{name} AS {a}", kind="trav", alias=a, types=sorted(types) if types else None,
+           hops=int(rp.max_hops), direction=direction)
     sc.conds.append(f"{a}.s = {start.sql}")
     sc.conds.append(f"{a}.cur = {end.sql}")
     if rp.min_hops > 0:

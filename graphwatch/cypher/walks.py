@@ -19,8 +19,10 @@ from dataclasses import dataclass
 
 from .scope import used_params
 
-#: the most start nodes walked over the index (more go to SQL)
-INDEXED_STARTS = 10_000
+#: the most start nodes walked over the index (more go to SQL); the walks' own cap below
+#: is what bounds memory, so this only keeps absurd start sets (every node of a huge graph)
+#: from being read into memory before the cap is known to be exceeded
+INDEXED_STARTS = 5_000_000
 #: the most walks kept in memory over the index; past it the SQL search takes over
 INDEXED_WALKS = 5_000_000
 
@@ -58,10 +60,10 @@ class WalkStep:
         import numpy as np       # here: numpy takes ~0.1 s to import, and most queries need none
         import pyarrow as pa
 
-        starts = np.array([x for (x,) in con.execute(f"SELECT x FROM {self.name}_starts").fetchall()],
-                          dtype=np.int64)
-        if len(starts) > INDEXED_STARTS:
+        (n,) = con.execute(f"SELECT count(*) FROM {self.name}_starts").fetchone()
+        if n > INDEXED_STARTS:
             return False
+        starts = np.asarray(con.execute(f"SELECT x FROM {self.name}_starts").fetchnumpy()["x"], dtype=np.int64)
         mask = adj.type_mask(self.types)
         pos = adj.index_of(starts)
         tables = [_level(starts, starts, np.empty((len(starts), 0), np.int64), np.empty((len(starts), 0), np.int64))]
