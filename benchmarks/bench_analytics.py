@@ -196,7 +196,7 @@ def cypher_reference(ws: Path, query: str, pairs: list[tuple[int, int]], *, cap:
             "with DuckDBEngine(sys.argv[3]) as eng:\n"
             "    for a, b in json.loads(sys.argv[2]):\n"
             "        t = time.perf_counter(); eng.run(sys.argv[1], {'a': a, 'b': b})\n"
-            "        print(time.perf_counter() - t, flush=True)\n")
+            "        print('took', time.perf_counter() - t, flush=True)\n")
     cmd = [sys.executable, "-c", code, query, json.dumps(pairs), str(ws)]
     env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
     try:
@@ -205,7 +205,7 @@ def cypher_reference(ws: Path, query: str, pairs: list[tuple[int, int]], *, cap:
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
         note = f" (stopped at the {cap:.0f} s cap)"
-    times = [float(x) for x in out.split()]
+    times = [float(line.split()[1]) for line in out.splitlines() if line.startswith("took ")]   # not progress bars
     return f"{ms(times) if times else '—'} ({len(times)} of {len(pairs)} pairs){note}"
 
 
