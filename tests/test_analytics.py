@@ -88,6 +88,34 @@ def test_components_and_seeded_communities(hand):
     assert first.equals(communities(two, seed=3))
 
 
+def test_leiden_takes_small_components_whole_and_runs_on_the_rest():
+    import igraph as ig
+    import numpy as np
+
+    from graphwatch.analytics.community import leiden, seeded
+
+    # two 6-cliques joined by one relationship (modularity splits them: Leiden must run there)
+    # beside 40 pairs and 20 paths of three (too small to split with gain: taken whole)
+    cliques = [(a, b) for base in (0, 6) for a in range(base, base + 6) for b in range(a + 1, base + 6)] + [(5, 6)]
+    pairs = [(12 + 2 * i, 13 + 2 * i) for i in range(40)]
+    triples = [e for i in range(20) for e in ((92 + 3 * i, 93 + 3 * i), (93 + 3 * i, 94 + 3 * i))]
+    graph = ig.Graph(n=152, edges=cliques + pairs + triples)
+    mine = leiden(graph, seed=0)
+    assert len(set(mine[:6])) == 1 and len(set(mine[6:12])) == 1 and mine[0] != mine[6]
+    component = np.asarray(graph.connected_components().membership)
+    assert (np.unique(np.stack([mine[12:], component[12:]]), axis=1).shape[1]
+            == len(set(component[12:].tolist())))       # every small component is one community, alone
+    with seeded(0):
+        whole = graph.community_leiden(objective_function="modularity", n_iterations=-1)
+    assert graph.modularity(mine.tolist()) >= whole.modularity - 1e-12
+    # a high resolution makes even the pairs splittable: then Leiden decides them too
+    assert len(set(leiden(graph, resolution=500.0).tolist())) > len(set(mine.tolist()))
+    # on a graph built from the workspace arrays, the same through communities()
+    g = from_edges([(str(a), str(b)) for a, b in cliques + pairs])
+    df = communities(g, seed=0)
+    assert df["community"].nunique() == 42 and sorted(df["size"].unique().tolist()) == [2, 6]
+
+
 # -- public graphs with published answers ---------------------------------------------------
 def test_florentine_families_medici_betweenness_and_networkx_agreement():
     nxg = nx.florentine_families_graph()
@@ -167,6 +195,11 @@ def test_workspace_graph_entities_dates_and_cache(tmp_path):
     # the shareholding ended in 2020: in 2023 only the spouse's company remains
     assert len(paths(g, zhang, company, all_shortest=True, since="2023-01-01")) == 1
     assert len(paths(g, zhang, company, all_shortest=True, until="2010-01-01")) == 0
+    table = g.node_table([company, zhang, zhang])           # read from the cached blobs
+    assert table[["key", "label", "name"]].values.tolist() == [
+        [f"Company:{uscc}", "Company", "东村建筑有限公司"], [f"Person:{ids[0]}", "Official", "张建国"],
+        [f"Person:{ids[0]}", "Official", "张建国"]]
+    assert table["labels"].tolist()[1] == ["Official", "Person"] and table["labels"][1] is not table["labels"][2]
     cached = list((tmp_path / "ws" / CACHE_DIR).iterdir())
     assert len(cached) == 1 and (cached[0] / "adj_edge.npy").exists()
     # a changed graph is never read from the old cache

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exc import GraphwatchError
+from .csr import build_csr  # noqa: F401  (part of this module's API: community imports it from here)
 
 CACHE_DIR = Path(".cache") / "analytics"
 CACHE_FORMAT = 1
@@ -142,28 +143,42 @@ class Graph:
         return keep
 
     # -- presenting ---------------------------------------------------------------------
-    def node_table(self, vertices):
-        """``id`` (workspace nid), ``key``, ``label`` (the most specific), ``labels`` and ``name``
-        of the given vertices, in their order."""
+    def node_table(self, vertices, *, with_labels: bool = True):
+        """``id`` (workspace nid), ``key``, ``label`` (the most specific), ``labels`` (left out
+        unless ``with_labels``) and ``name`` of the given vertices, in their order."""
         import pandas as pd
 
         vertices = np.asarray(vertices, dtype=np.int64)
-        labels = [self._labels_of(v) for v in vertices]
+        # per distinct label set (a county has a few dozen), never one Python call per node: a
+        # community table holds millions of nodes
+        which, combos = pd.factorize(np.asarray(self.label_bits)[vertices])
+        sets = [self._labels_of_bits(int(b)) for b in combos]
+        primary = np.empty(len(sets), dtype=object)
+        primary[:] = [primary_label(s) for s in sets]
         if self.key_offsets is not None:
-            keys = [self._text(self.key_offsets, self.key_bytes, v) for v in vertices]
-            names = [self._text(self.name_offsets, self.name_bytes, v) or None for v in vertices]
+            keys = self._texts(self.key_offsets, self.key_bytes, vertices).to_pandas()
+            names = self._texts(self.name_offsets, self.name_bytes, vertices).to_numpy(zero_copy_only=False)
+            names[names == ""] = None
         else:
             keys = [self.keys[v] if self.keys else str(self.nid[v]) for v in vertices]
             names = [self.names[v] if self.names else None for v in vertices]
-        return pd.DataFrame({"id": self.nid[vertices], "key": keys, "label": [primary_label(ls) for ls in labels],
-                             "labels": labels, "name": pd.Series(names, dtype=object)})
+        out = {"id": np.asarray(self.nid)[vertices], "key": keys, "label": primary[which]}
+        if with_labels:
+            out["labels"] = [list(sets[i]) for i in which.tolist()]
+        out["name"] = pd.Series(names, dtype=object)
+        return pd.DataFrame(out)
 
     @staticmethod
-    def _text(offsets, blob, v: int) -> str:
-        return bytes(blob[offsets[v]:offsets[v + 1]]).decode("utf-8")
+    def _texts(offsets, blob, vertices: np.ndarray):
+        """The UTF-8 texts of ``vertices`` (an Arrow array) from an offsets + bytes blob, read
+        by Arrow without copying the blob."""
+        import pyarrow as pa
 
-    def _labels_of(self, v: int) -> list[str]:
-        bits = int(self.label_bits[v])
+        whole = pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(np.ascontiguousarray(offsets)),
+                                                 pa.py_buffer(np.ascontiguousarray(blob)))
+        return whole.take(pa.array(vertices))
+
+    def _labels_of_bits(self, bits: int) -> list[str]:
         return [lab for k, lab in enumerate(self.labels) if bits >> k & 1]
 
 
@@ -195,36 +210,6 @@ def _days(value) -> int:
 
 
 # -- building ------------------------------------------------------------------------------
-def build_csr(n: int, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The two-direction CSR of ``n`` vertices and the edges ``src → dst``.
-
-    >>> off, v, e = build_csr(3, np.array([0, 1]), np.array([1, 2]))
-    >>> off.tolist(), v.tolist(), e.tolist()
-    ([0, 1, 3, 4], [1, 2, 0, 1], [0, 1, -1, -2])
-    """
-    m = len(src)
-    keys = np.concatenate([src, dst]).astype(np.uint32)
-    order = radix_argsort(keys)
-    counts = np.bincount(keys, minlength=n)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    other = np.concatenate([dst, src]).astype(np.int32)[order]
-    edge = np.arange(m, dtype=np.int32)
-    edge = np.concatenate([edge, ~edge])[order]
-    return offsets, other, edge
-
-
-def radix_argsort(keys: np.ndarray) -> np.ndarray:
-    """A stable argsort of 32-bit keys in two 16-bit passes: numpy sorts 16-bit integers with
-    a radix sort, linear in the length (a comparison sort of 10⁸ keys takes several times longer)."""
-    keys = keys.astype(np.uint32, copy=False)
-    first = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
-    if len(keys) and keys.max() <= 0xFFFF:
-        return first
-    second = np.argsort((keys[first] >> 16).astype(np.uint16), kind="stable")
-    return first[second]
-
-
 def fingerprint(con) -> str:
     """What every load, reload and resolve changes: the load report, the resolve runs, and an
     XOR over every node id and every relationship's id and ends (a resolve moves ends)."""
@@ -332,13 +317,18 @@ def _build(con, spec: dict) -> Graph:
         FROM rel r JOIN _gw_dense a ON a.nid = r.src JOIN _gw_dense b ON b.nid = r.dst
         WHERE {' AND '.join(where)}""", p).fetchnumpy()
     con.unregister("_gw_dense")
-    src, dst = edges["s"].astype(np.int32), edges["d"].astype(np.int32)
+    def column(name, dtype):          # DuckDB's numpy arrays already have these types: no copy
+        return np.asarray(edges.pop(name), dtype=dtype)
+
+    src, dst = column("s", np.int32), column("d", np.int32)
+    rid, etype, valid_from, valid_to = (column("rid", np.int64), column("t", np.int16), column("vf", np.int32),
+                                        column("vt", np.int32))
     offsets, adj_vertex, adj_edge = build_csr(len(nid), src, dst)
     key_offsets, key_bytes = _blob(nodes["key"])
     name_offsets, name_bytes = _blob(nodes["name"])
-    return Graph(nid=nid, label_bits=label_bits, labels=labels, rid=edges["rid"].astype(np.int64), src=src, dst=dst,
-                 etype=edges["t"].astype(np.int16), types=types, valid_from=edges["vf"].astype(np.int32),
-                 valid_to=edges["vt"].astype(np.int32), offsets=offsets, adj_vertex=adj_vertex, adj_edge=adj_edge,
+    return Graph(nid=nid, label_bits=label_bits, labels=labels, rid=rid, src=src, dst=dst,
+                 etype=etype, types=types, valid_from=valid_from,
+                 valid_to=valid_to, offsets=offsets, adj_vertex=adj_vertex, adj_edge=adj_edge,
                  key_offsets=key_offsets, key_bytes=key_bytes, name_offsets=name_offsets, name_bytes=name_bytes,
                  spec=spec)
 
@@ -448,14 +438,16 @@ def from_networkx(graph, *, type_attr: str = "type", label_attr: str | None = No
 def to_igraph(g: Graph, *, types=None, labels=None, since=None, until=None, directed: bool = False,
               keep_isolated: bool = False):
     """An igraph graph of the chosen projection: edges of ``types`` valid in the date range
-    between nodes with ``labels``. Vertex attribute ``v`` is the dense vertex of ``g``, edge
-    attribute ``e`` the edge of ``g``; vertices without a chosen edge are left out unless
-    ``keep_isolated``.
+    between nodes with ``labels``; vertices without a chosen edge are left out unless
+    ``keep_isolated``. The graph attributes ``v`` and ``e`` (numpy arrays) give the dense
+    vertex of ``g`` behind each igraph vertex and the edge of ``g`` behind each igraph edge
+    (``graph["v"][i]`` for vertex ``i``): per-element attributes would cost a Python object per
+    vertex and edge, seconds on a county's millions.
 
     >>> import networkx as nx
     >>> ig_graph = to_igraph(from_networkx(nx.karate_club_graph()))
-    >>> ig_graph.vcount(), ig_graph.ecount()
-    (34, 78)
+    >>> ig_graph.vcount(), ig_graph.ecount(), ig_graph["v"][:3].tolist(), ig_graph["e"][-1].item()
+    (34, 78, [0, 1, 2], 77)
     """
     import igraph as ig
 
@@ -468,11 +460,13 @@ def to_igraph(g: Graph, *, types=None, labels=None, since=None, until=None, dire
     if keep_isolated:
         vertices = np.arange(g.vcount) if not want else np.flatnonzero((g.label_bits & want) != 0)
     else:
-        vertices = np.unique(np.concatenate([g.src[edges], g.dst[edges]]))
+        ends = np.zeros(g.vcount, dtype=bool)      # a mark per vertex: linear, where np.unique sorts
+        ends[g.src[edges]] = True
+        ends[g.dst[edges]] = True
+        vertices = np.flatnonzero(ends)
     local = np.full(g.vcount, -1, dtype=np.int64)
     local[vertices] = np.arange(len(vertices))
     pairs = np.stack([local[g.src[edges]], local[g.dst[edges]]], axis=1)
-    out = ig.Graph(n=len(vertices), edges=pairs.tolist(), directed=directed)
-    out.vs["v"] = vertices.tolist()
-    out.es["e"] = edges.tolist()
+    out = ig.Graph(n=len(vertices), edges=pairs, directed=directed)      # a numpy array: no Python tuples
+    out["v"], out["e"] = vertices.astype(np.int64, copy=False), edges.astype(np.int64, copy=False)
     return out

@@ -71,13 +71,13 @@ def centrality(g: Graph, *, types=None, labels=None, since=None, until=None,
             values[m] = np.asarray(simple.pagerank(directed=directed, damping=damping) if n else [], dtype=float)
         elif m == "triangles":
             values[m] = triangle_counts(simple)
-    vertices = np.asarray(multi.vs["v"], dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
+    vertices = multi["v"]
     first = values[measures[0]]
     nids = g.nid[vertices]
     order = np.lexsort((nids, -first))
     if top is not None:
         order = order[:top]
-    info = g.node_table(vertices[order])[["id", "key", "label", "name"]].reset_index(drop=True)
+    info = g.node_table(vertices[order], with_labels=False).reset_index(drop=True)
     for m in measures:
         info[m] = values[m][order]
     return info

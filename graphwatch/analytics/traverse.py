@@ -33,18 +33,30 @@ class _Step:
         self.until = None if until is None else _days(until)
         self.labels = g.label_mask(labels)
 
-    def expand(self, frontier: np.ndarray, *, reverse: bool = False):
+    def expand(self, frontier: np.ndarray, *, reverse: bool = False, within: np.ndarray | None = None):
         """Entries leaving ``frontier``: (from vertex, to vertex, edge) arrays after the filters.
-        ``reverse`` walks the relationships backwards (the target side of a directed search)."""
+        ``reverse`` walks the relationships backwards (the target side of a directed search);
+        ``within`` (a boolean per vertex) keeps only entries ending there, tested before any
+        other filter (a hub's entries are read as one contiguous slice)."""
         g = self.g
+        frontier = np.asarray(frontier, dtype=np.int64)
         starts = g.offsets[frontier]
         counts = g.offsets[frontier + 1] - starts
-        total = int(counts.sum())
-        if not total:
+        if within is not None:
+            hub = counts > HUB
+            parts = [self._positions(frontier[~hub], starts[~hub], counts[~hub])]
+            for v, a, n in zip(frontier[hub].tolist(), starts[hub].tolist(), counts[hub].tolist()):
+                at = np.flatnonzero(within[np.asarray(g.adj_vertex[a:a + n])]) + a
+                parts.append((np.full(len(at), v, dtype=np.int64), at))
+            origin = np.concatenate([o for o, _ in parts])
+            pos = np.concatenate([q for _, q in parts])
+            hit = within[np.asarray(g.adj_vertex[pos])]
+            origin, pos = origin[hit], pos[hit]
+        else:
+            origin, pos = self._positions(frontier, starts, counts)
+        if not len(pos):
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, empty
-        first = np.cumsum(counts) - counts
-        pos = np.repeat(starts - first, counts) + np.arange(total)
         raw = np.asarray(g.adj_edge[pos])
         edge = np.where(raw >= 0, raw, ~raw).astype(np.int64)
         keep = self.types[g.etype[edge]]
@@ -62,7 +74,18 @@ class _Step:
         other = np.asarray(g.adj_vertex[pos]).astype(np.int64)
         if self.labels:
             keep &= (g.label_bits[other] & self.labels) != 0
-        return np.repeat(frontier, counts)[keep], other[keep], edge[keep]
+        return origin[keep], other[keep], edge[keep]
+
+    @staticmethod
+    def _positions(frontier, starts, counts):
+        """(from vertex, position in the adjacency arrays) of every entry of ``frontier``."""
+        total = int(counts.sum())
+        first = np.cumsum(counts) - counts
+        return np.repeat(frontier, counts), np.repeat(starts - first, counts) + np.arange(total, dtype=np.int64)
+
+
+#: entries above which a vertex's adjacency is read as a slice when only some ends matter
+HUB = 4096
 
 
 def neighbours(g: Graph, start: int, *, hops: int = 2, types=None, direction: str = "both", since=None,
@@ -142,8 +165,8 @@ def _edges_among(step: _Step, vertices: np.ndarray) -> np.ndarray:
     """Edges a step may cross between two of ``vertices``, each once, in edge order."""
     inside = np.zeros(step.g.vcount, dtype=bool)
     inside[vertices] = True
-    _, other, edge = step.expand(vertices)
-    return np.unique(edge[inside[other]])
+    _, _, edge = step.expand(vertices, within=inside)
+    return np.unique(edge)
 
 
 def relationships(g: Graph, edges) -> pd.DataFrame:
