@@ -21,7 +21,8 @@ the first line, typed as ``neo4j-admin database import`` reads it):
   keep both: unique rows mean the same graph to both).
 * ``party_to.csv`` — ``PARTY_TO`` person → crime, ``role`` (suspect, victim, witness); one to
   four parties per crime, suspects drawn from a tenth of the population with a heavy tail
-  (repeat offenders), so co-offender networks exist.
+  (repeat offenders), so co-offender networks exist; two suspects of one crime know each
+  other four times in ten (gangs).
 * ``occurred_at.csv`` — ``OCCURRED_AT`` crime → location (hot spots: a heavy tail too)
 * ``lives_at.csv`` — ``LIVES_AT`` person → location (every person, one address)
 
@@ -101,26 +102,6 @@ def generate_social(folder: str | Path, persons: int, seed: int = 7) -> dict[str
             pa.array(charges, pa.string())])
     counts["Crime"] = n_crime
 
-    # KNOWS: Chung–Lu on Pareto weights (hubs) plus near neighbours in id order (triangles)
-    weight = (1.0 + rng.pareto(1.8, n)) * 2.0
-    p = weight / weight.sum()
-    m_random = int(weight.sum() / 2)
-    src = rng.choice(n, m_random, p=p)
-    dst = rng.choice(n, m_random, p=p)
-    m_near = int(n * 1.5)
-    a = rng.integers(0, n, m_near)
-    b = (a + rng.integers(1, 30, m_near)) % n
-    loops = rng.choice(n, max(n // 2000, 3), replace=False)
-    # one relationship per ordered pair: graphwatch's load (and so push) keeps rows that say the
-    # same relationship as one, neo4j-admin would keep both; unique pairs mean the same to both
-    pairs = np.unique(np.stack([np.concatenate([src, a, loops]), np.concatenate([dst, b, loops])], 1), axis=0)
-    pairs = pairs[rng.permutation(len(pairs))]
-    src, dst = pairs[:, 0], pairs[:, 1]
-    _write(out / "knows.csv", [":START_ID(Person)", ":END_ID(Person)", ":TYPE", "since:int"],
-           [_ids("P", src), _ids("P", dst), pa.array(["KNOWS"] * len(src)),
-            pa.array(rng.integers(1990, 2024, len(src)))])
-    counts["KNOWS"] = len(src)
-
     # PARTY_TO: 1–4 parties per crime; suspects from repeat offenders (a tenth, heavy-tailed)
     parties = rng.integers(1, 5, n_crime)
     crime_of = np.repeat(cid, parties)
@@ -137,6 +118,29 @@ def generate_social(folder: str | Path, persons: int, seed: int = 7) -> dict[str
            [_ids("P", who), _ids("C", crime_of), pa.array(["PARTY_TO"] * k),
             pa.array(np.array(ROLES)[role])])
     counts["PARTY_TO"] = k
+    # KNOWS: Chung–Lu on Pareto weights (hubs) plus near neighbours in id order (triangles)
+    weight = (1.0 + rng.pareto(1.8, n)) * 2.0
+    p = weight / weight.sum()
+    m_random = int(weight.sum() / 2)
+    src = rng.choice(n, m_random, p=p)
+    dst = rng.choice(n, m_random, p=p)
+    m_near = int(n * 1.5)
+    a = rng.integers(0, n, m_near)
+    b = (a + rng.integers(1, 30, m_near)) % n
+    loops = rng.choice(n, max(n // 2000, 3), replace=False)
+    # gangs: two suspects of one crime know each other, four times in ten
+    same = (crime_of[1:] == crime_of[:-1]) & (role[1:] == 0) & (role[:-1] == 0) & (rng.random(k - 1) < 0.4)
+    a, b = np.concatenate([a, who[:-1][same]]), np.concatenate([b, who[1:][same]])
+    # one relationship per ordered pair: graphwatch's load (and so push) keeps rows that say the
+    # same relationship as one, neo4j-admin would keep both; unique pairs mean the same to both
+    pairs = np.unique(np.stack([np.concatenate([src, a, loops]), np.concatenate([dst, b, loops])], 1), axis=0)
+    pairs = pairs[rng.permutation(len(pairs))]
+    src, dst = pairs[:, 0], pairs[:, 1]
+    _write(out / "knows.csv", [":START_ID(Person)", ":END_ID(Person)", ":TYPE", "since:int"],
+           [_ids("P", src), _ids("P", dst), pa.array(["KNOWS"] * len(src)),
+            pa.array(rng.integers(1990, 2024, len(src)))])
+    counts["KNOWS"] = len(src)
+
     # OCCURRED_AT: hot spots
     lw = 1.0 + rng.pareto(1.2, n_loc)
     where = rng.choice(n_loc, n_crime, p=lw / lw.sum())
@@ -199,8 +203,9 @@ _ORDINARY = ("MATCH (p:Person)-[:PARTY_TO {role: 'suspect'}]->(:Crime) WITH DIST
 
 def pick_params(run) -> dict[str, str]:
     """$a, $b and $hub of :data:`QUERIES`, found in the graph with ``run(cypher) -> rows``:
-    the first and last (by pid) suspects who know 4–12 people, and the person who knows most."""
+    the first and the middle (by pid: far apart in id order, so not near neighbours) of the
+    suspects who know 4–12 people, and the person who knows most."""
     ordinary = [r[0] for r in run(_ORDINARY)]
     if len(ordinary) < 2:
         raise ValueError("the graph has fewer than two suspects who know 4-12 people")
-    return {"a": ordinary[0], "b": ordinary[-1], "hub": run(_HUB)[0][0]}
+    return {"a": ordinary[0], "b": ordinary[len(ordinary) // 2], "hub": run(_HUB)[0][0]}
