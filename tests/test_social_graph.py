@@ -17,6 +17,7 @@ from graphwatch.engines.duckdb import DuckDBEngine
 from graphwatch.engines.neo4j import Neo4jEngine
 from graphwatch.neo4j.connection import Neo4jTarget
 from graphwatch.neo4j.push import push
+from graphwatch.schema import workspace_schema
 from graphwatch.synth.social import QUERIES, generate_social, pick_params
 
 PERSONS = 3_000
@@ -70,7 +71,7 @@ def pushed(social_ws, neo4j_ws):
 @pytest.mark.parametrize("name", list(QUERIES))
 def test_every_bench_query_agrees_with_neo4j(name, social_ws, pushed, monkeypatch):
     ws = social_ws[0]
-    with DuckDBEngine(ws) as duck, Neo4jEngine(target=pushed) as neo:
+    with DuckDBEngine(ws) as duck, Neo4jEngine(target=pushed, schema=workspace_schema(ws)) as neo:
         params = pick_params(lambda q: duck.run(q).rows)
         assert params == pick_params(lambda q: neo.run(q).rows)
         ours = duck.run(QUERIES[name], params)
