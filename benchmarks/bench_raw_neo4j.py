@@ -103,7 +103,8 @@ def raw_neo4j(ws_path: Path, indexes: list[str], a, fresh: bool = True):
     neo4j_server.stop(server_ws)
     if fresh:
         shutil.rmtree(server_ws / "neo4j" / "dbms", ignore_errors=True)
-    info = neo4j_server.start(server_ws, auth=True, heap=a.heap, pagecache_mb=a.pagecache)
+    info = neo4j_server.start(server_ws, auth=True, heap=a.heap, pagecache_mb=a.pagecache,
+                             timeout=getattr(a, "start_timeout", 180))
     target = Neo4jTarget.resolve(server_ws)
     try:
         print(f"{ws_path.name}: pushing into {info['uri']} …", flush=True)

@@ -111,6 +111,8 @@ def main() -> int:
     ap.add_argument("--pagecache", type=int, default=1024)
     ap.add_argument("--keep-neo4j", action="store_true",
                     help="keep the Neo4j database of the previous run (push skips what it committed)")
+    ap.add_argument("--start-timeout", type=float, default=180,
+                    help="seconds the server may take to start (recovery after a crash takes longer)")
     ap.add_argument("--record", action="store_true")
     a = ap.parse_args()
     print(f"machine: {machine()}; {psutil.virtual_memory().available / 2**30:.1f} GiB available", flush=True)
