@@ -24,6 +24,7 @@ import os
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -91,14 +92,48 @@ def plain_rows(rows):
     return sorted((tuple(plain(v) for v in r) for r in rows), key=repr)
 
 
-def bench(ws_path: Path, a) -> str:
+@contextmanager
+def raw_neo4j(ws_path: Path, indexes: list[str], a, fresh: bool = True):
+    """A Neo4j server of its own (``WORK/neo4j_<workspace>``) holding ``ws_path``'s graph,
+    pushed as ``graphwatch neo4j push`` does, with ``indexes`` created and online; yields
+    (driver, database, push report) and stops the server afterwards. ``fresh=False`` keeps the
+    database of an earlier run: push then skips the batches it committed (same workspace)."""
     server_ws = WORK / f"neo4j_{ws_path.name}"
     if not (server_ws / "workspace.json").exists():
         Workspace(server_ws, create=True).close()
     neo4j_server.stop(server_ws)
-    shutil.rmtree(server_ws / "neo4j" / "dbms", ignore_errors=True)
-    info = neo4j_server.start(server_ws, auth=True, heap=a.heap, pagecache_mb=a.pagecache)
+    if fresh:
+        shutil.rmtree(server_ws / "neo4j" / "dbms", ignore_errors=True)
+    info = neo4j_server.start(server_ws, auth=True, heap=a.heap, pagecache_mb=a.pagecache,
+                             timeout=getattr(a, "start_timeout", 180))
     target = Neo4jTarget.resolve(server_ws)
+    try:
+        print(f"{ws_path.name}: pushing into {info['uri']} …", flush=True)
+        t = time.perf_counter()
+        rep = push(ws_path, target)
+        print(f"  pushed in {time.perf_counter() - t:.0f} s", flush=True)
+        driver = target.driver()
+        try:
+            with driver.session(database=target.database) as s:
+                for stmt in indexes:
+                    s.run(stmt).consume()
+                s.run("CALL db.awaitIndexes(600)").consume()
+            yield driver, target.database, rep
+        finally:
+            driver.close()
+    finally:
+        neo4j_server.stop(server_ws)
+
+
+def against_raw(duck: DuckDBEngine, driver, database: str, q: str, ps: dict, runs: int):
+    """(graphwatch's rows, its median time, raw Neo4j's median time, whether both gave the same
+    rows) for one query; both warm (timed runs a warm-up first)."""
+    t_idx, rd = median_timed(lambda: duck.run(q, ps), runs)
+    t_neo, rn = median_timed(raw(driver, database, q, ps), runs)
+    return rd, t_idx, t_neo, canon(rd.rows) == plain_rows(rn)
+
+
+def bench(ws_path: Path, a) -> str:
     # what the index costs: build time and size (the workspace's own copy is rebuilt elsewhere)
     with Workspace(ws_path, read_only=True) as w:
         scratch = WORK / f".adjacency_cost_{ws_path.name}"
@@ -109,14 +144,7 @@ def bench(ws_path: Path, a) -> str:
         index_mb = sum(f.stat().st_size for f in scratch.iterdir()) / 2**20
         shutil.rmtree(scratch, ignore_errors=True)
     db_mb = sum(f.stat().st_size for f in ws_path.glob("graph.duckdb*")) / 2**20
-    try:
-        print(f"{ws_path.name}: pushing into {info['uri']} …", flush=True)
-        rep = push(ws_path, target)
-        driver = target.driver()
-        with driver.session(database=target.database) as s:
-            for stmt in INDEXES:
-                s.run(stmt).consume()
-            s.run("CALL db.awaitIndexes(600)").consume()
+    with raw_neo4j(ws_path, INDEXES, a) as (driver, database, rep):
         duck = DuckDBEngine(ws_path)
         ids = [r[0] for r in duck.ws.con.execute(
             "SELECT id_number FROM node WHERE list_contains(labels, 'Official') AND id_number IS NOT NULL "
@@ -132,16 +160,11 @@ def bench(ws_path: Path, a) -> str:
             os.environ["GRAPHWATCH_ADJACENCY"] = "0"
             t_sql, _ = median_timed(lambda: duck.run(q, ps), a.runs)
             os.environ.pop("GRAPHWATCH_ADJACENCY")
-            t_idx, rd = median_timed(lambda: duck.run(q, ps), a.runs)
-            t_neo, rn = median_timed(raw(driver, target.database, q, ps), a.runs)
-            same = canon(rd.rows) == plain_rows(rn)
+            rd, t_idx, t_neo, same = against_raw(duck, driver, database, q, ps, a.runs)
             rows.append((name, len(rd.rows), t_idx, t_sql, t_neo, same))
             print(f"  {name}: {len(rd.rows)} rows; graphwatch {t_idx:.4f} s (SQL searches {t_sql:.4f} s), "
                   f"raw Neo4j {t_neo:.4f} s, same: {same}", flush=True)
         duck.close()
-        driver.close()
-    finally:
-        neo4j_server.stop(server_ws)
     total_idx = sum(r[2] for r in rows)
     total_neo = sum(r[4] for r in rows)
     lines = [

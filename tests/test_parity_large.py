@@ -1,5 +1,6 @@
 """Differential test on larger random graphs (≥ 1 000 nodes, hubs, cycles, self-loops and
-parallel relationships): variable-length hops, pattern predicates, shortestPath and
+parallel relationships): variable-length hops (lower bounds 0, 1 and 2; from the biggest hub too),
+pattern predicates (EXISTS { } too), shortestPath and
 allShortestPaths from selective starts, on DuckDB with the adjacency index, on DuckDB
 without it (the SQL searches), and on a real Neo4j. Rows must agree as multisets, and for
 allShortestPaths so must every path's relationships (the bindings); for shortestPath,
@@ -91,6 +92,17 @@ def queries(rng: random.Random) -> list[tuple[str, dict, bool]]:
         out.append(("MATCH (a:Person {name: $a}), (c:Company {name: $c}) "
                     "MATCH p = allShortestPaths((a)-[*..6]-(c)) RETURN length(p) AS hops, count(*) AS paths",
                     {"a": p(), "c": f"c{rng.randrange(COMPANIES)}"}, False))
+    for _ in range(3):      # lower bounds above one and zero, EXISTS { } after a variable-length hop
+        out.append(("MATCH (a:Person {name: $a})-[:CO_OCCURRED_WITH|SPOUSE_OF*2..2]-(f:Person) WHERE f <> a "
+                    "AND NOT (a)-[:CO_OCCURRED_WITH|SPOUSE_OF]-(f) RETURN f.name AS f, count(*) AS paths",
+                    {"a": p()}, True))
+        out.append(("MATCH (a:Person {name: $a})-[:CO_OCCURRED_WITH|PARENT_OF*0..2]-(f:Person) "
+                    "WHERE EXISTS { (f)-[:LEGAL_REP_OF|SHAREHOLDER_OF]->(:Company) } "
+                    "RETURN f.name AS f, count(*) AS paths", {"a": p()}, True))
+    # from the biggest hub (the other starts are random persons, seldom a hub)
+    out.append(("MATCH (h:Person)-[:CO_OCCURRED_WITH]-() WITH h, count(*) AS d ORDER BY d DESC, h.name LIMIT 1 "
+                "MATCH (h)-[:CO_OCCURRED_WITH|SIBLING_OF*1..2]-(x) "
+                "RETURN h.name AS hub, count(DISTINCT x) AS reached, count(*) AS paths", {}, False))
     return out
 
 
