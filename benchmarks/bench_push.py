@@ -77,8 +77,8 @@ def run(ws: Path, mode: str, a, log) -> dict:
         finally:
             server.stop(ws)
     else:
-        t, rep = timed(lambda: bulk_push(ws, progress=progress))
-    out = {"mode": mode, "seconds": t, "rows": rep.nodes + rep.rels, "nodes": rep.nodes, "rels": rep.rels,
+        t, rep = timed(lambda: bulk_push(ws, progress=progress, compress=a.gzip))
+    out = {"mode": mode + (" (gzip)" if mode == "bulk" and a.gzip else ""), "seconds": t, "rows": rep.nodes + rep.rels, "nodes": rep.nodes, "rels": rep.rels,
            "phases": rep.phases, "store": disk(data / "databases"), "logs": disk(data / "transactions"),
            "load": load, "load_end": os.getloadavg()[0]}
     log(f"  {mode}: {t:.0f} s, {out['rows'] / t:,.0f} rows/s, store {out['store'] / 2**30:.2f} GiB, "
@@ -95,7 +95,7 @@ def table(ws: Path, results: list[dict]) -> str:
         phases = ", ".join(f"{k} {v:.0f}" for k, v in r["phases"].items()) or "—"
         lines.append(f"| {r['mode']} | {r['seconds']:.0f} | {r['rows'] / r['seconds']:,.0f} | {phases} | "
                      f"{r['store'] / 2**30:.2f} | {r['logs'] / 2**30:.3f} | {r['load']:.1f} → {r['load_end']:.1f} |")
-    by = {r["mode"]: r for r in results}
+    by = {r["mode"].split()[0]: r for r in results}
     if {"online", "bulk"} <= by.keys():
         lines.append(f"\nBulk is **{by['online']['seconds'] / by['bulk']['seconds']:.1f}×** faster than online "
                      "in this run.")
@@ -120,6 +120,7 @@ def main(argv=None) -> int:
     ap.add_argument("--batch-size", type=int, default=10_000, help="online: rows per transaction")
     ap.add_argument("--heap", default="2g", help="online: the server's heap")
     ap.add_argument("--pagecache", type=int, default=1024, help="online: the server's page cache, MB")
+    ap.add_argument("--gzip", action="store_true", help="bulk: gzipped CSV files")
     ap.add_argument("--record", action="store_true", help="replace this benchmark's block of RESULTS.md")
     ap.add_argument("--append", action="store_true", help="add this run to this benchmark's block of RESULTS.md")
     a = ap.parse_args(argv)

@@ -116,7 +116,10 @@ def neo4j_status(workspace: Path):
 @click.option("--batch-size", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="rows per transaction of an online push")
 @click.option("--clear", is_flag=True, help="online: delete everything in the Neo4j database first")
-def neo4j_push(workspace: Path, uri, user, ask_password, database, online: bool, batch_size: int, clear: bool):
+@click.option("--gzip", "gzip_files", is_flag=True,
+              help="bulk: write the CSV files gzipped (a fifth of the disk, slower to write)")
+def neo4j_push(workspace: Path, uri, user, ask_password, database, online: bool, batch_size: int, clear: bool,
+               gzip_files: bool):
     """Copy the workspace graph into Neo4j, with unique constraints on nid / rid, and check the counts.
 
     Into the workspace's own server (no --uri) the push uses Neo4j's offline importer: DuckDB
@@ -149,7 +152,7 @@ def neo4j_push(workspace: Path, uri, user, ask_password, database, online: bool,
                               "the workspace's server (stopped for the import and started again); --online "
                               "pushes through the driver instead")
             with progress_bar("push") as update:
-                rep = bulk_push(workspace, progress=update)
+                rep = bulk_push(workspace, progress=update, compress=gzip_files)
             phases = ", ".join(f"{k} {v:.0f} s" for k, v in rep.phases.items())
             console.print(f"pushed {rep.nodes:,} nodes and {rep.rels:,} relationships with Neo4j's importer in "
                           f"{rep.seconds:.1f} s ({rep.rows_per_second:,.0f} rows/s; {phases}); "
