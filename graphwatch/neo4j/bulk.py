@@ -26,7 +26,7 @@ from pathlib import Path
 from ..exc import EngineError
 from . import server as neo4j_server
 from .connection import Neo4jTarget, need_driver, server_info
-from .push import (NODE_COLUMNS, REL_COLUMNS, Progress, PushReport, _cypher_name, _database, _fingerprint,
+from .push import (NODE_COLUMNS, PUSHED_FILE, REL_COLUMNS, Progress, PushReport, _cypher_name, _database, _fingerprint,
                    check_counts, checkpoint, create_constraints, record_push)
 
 IMPORT_DIR = Path("neo4j") / "bulk-import"       # the CSV files, removed after the import
@@ -202,6 +202,7 @@ def bulk_push(workspace, *, progress: Progress | None = None, heap: str = "1g", 
             if was_running:
                 progress("stopping the server for the offline import", 0, 0)
             neo4j_server.stop(ws_path)          # also clears a stale record
+            (ws_path / PUSHED_FILE).unlink(missing_ok=True)     # the database is being replaced
             home.mkdir(parents=True, exist_ok=True)
             _run_importer(home, nodes[:2], rels[:2], nodes[2] or rels[2], progress, heap=heap, memory=memory,
                           report=folder / "import.report")
