@@ -47,7 +47,6 @@ sys.path.insert(0, str(HERE.parent))
 import common  # noqa: E402
 from common import capped, commit, timed  # noqa: E402
 RESULTS = HERE / "RESULTS.md"
-BEGIN, END = "<!-- BEGIN library (bench_library.py) -->", "<!-- END library -->"
 INDEXES = [("Person", "id_number"), ("Company", "uscc"), ("Contract", "amount"), ("Contract", "signed"),
            ("Contract", "award_method"), ("PoliceCase", "cause")]       # + (label, "key") for every label
 
@@ -60,6 +59,26 @@ def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 def machine() -> str:
     return f"{common.machine()} (GRAPHWATCH_MEMORY_LIMIT {os.environ.get('GRAPHWATCH_MEMORY_LIMIT', 'default 3GB')})"
+
+
+def graph_info(ws_path: Path, library) -> tuple[dict, dict]:
+    """For ``--skip-duckdb``: the graph's size, and every model "not timed" on DuckDB (or why it
+    cannot run: no data, an algorithm) so that Neo4j runs the Cypher ones."""
+    from graphwatch.alerts.runner import missing_data
+    from graphwatch.store import Workspace
+
+    with Workspace(ws_path, read_only=True) as ws:
+        con = ws.con
+        info = {"persons": con.execute("SELECT count(*) FROM node WHERE list_contains(labels, 'Person')").fetchone()[0],
+                "nodes": con.execute("SELECT count(*) FROM node").fetchone()[0],
+                "rels": con.execute("SELECT count(*) FROM rel").fetchone()[0]}
+        counts = ws.counts()
+    out = {}
+    for p in library.values():
+        gone = missing_data(p, counts)
+        out[p.id] = ({"status": "insufficient data: no " + ", ".join(gone)} if gone
+                     else {"status": "not timed", "kind": p.kind})
+    return out, info
 
 
 def bench_duckdb(ws_path: Path, library, runs: int, timeout: float, log) -> tuple[dict, dict]:
@@ -139,7 +158,7 @@ def bench_neo4j(target, library, duck: dict, runs: int, timeout: float, log) -> 
             log(f"  indexes ready in {out['_indexes_s']:.0f} s")
         for p in library.values():
             d = duck.get(p.id, {})
-            if p.kind == "algorithm" or d.get("status") not in ("ok", "timeout"):
+            if p.kind == "algorithm" or d.get("status") not in ("ok", "timeout", "not timed"):
                 out[p.id] = {"status": "not run (algorithm on igraph: no Cypher)" if p.kind == "algorithm"
                              else d.get("status", "not run")}
                 continue
@@ -176,6 +195,15 @@ def table(name: str, info: dict, duck: dict, neo: dict | None, timeout: float) -
     sums = {"d_first": 0.0, "d": 0.0, "d_cy": 0.0, "n": 0.0}
     capped_d = capped_n = False
     for model, d in duck.items():
+        if d.get("status") == "not timed":      # --skip-duckdb: the Neo4j column only
+            n = (neo or {}).get(model, {"status": "not measured"})
+            nr, nt = (f"{n['rows']:,}", f"{n['median']:.3f}") if n["status"] == "ok" else ("—", n["status"])
+            if n["status"] in ("ok", "timeout"):
+                sums["n"] += n["median"] if n["status"] == "ok" else timeout
+                capped_n = capped_n or n["status"] == "timeout"
+            lines.append(f"| {model} | {d['kind']} | | not timed | not timed | {nr} | "
+                         f"{cap if n['status'] == 'timeout' else nt} | — |")
+            continue
         if d.get("status") not in ("ok", "timeout"):
             lines.append(f"| {model} | | {d['status']} | | | | | |")
             continue
@@ -206,6 +234,9 @@ def table(name: str, info: dict, duck: dict, neo: dict | None, timeout: float) -
         lines.append(f"| {model} | {d['kind']} | {dr} | {df} | {dm} | {nr} | {nt} | {ratio} |")
     ge_d = "≥ " if capped_d else ""
     ge_n = "≥ " if capped_n else ""
+    if all(d.get("status") == "not timed" for d in duck.values() if "kind" in d):   # --skip-duckdb
+        lines.append(f"| **whole library** | | | not timed | not timed | | {ge_n}{sums['n']:.2f} (Cypher models) | — |")
+        return "\n".join(lines)
     lines.append(f"| **whole library** | | | {ge_d}{sums['d_first']:.2f} | **{ge_d}{sums['d']:.2f}** | | "
                  + (f"{ge_n}{sums['n']:.2f} (Cypher models; DuckDB on them: {ge_d}{sums['d_cy']:.2f})"
                     if neo is not None else "not measured")
@@ -216,8 +247,11 @@ def table(name: str, info: dict, duck: dict, neo: dict | None, timeout: float) -
     return "\n".join(lines)
 
 
-def record(text: str) -> None:
+def record(text: str, block: str = "") -> None:
+    """Replace the block (``library`` or ``library-<block>``, e.g. a 5 M run beside the 1 M one)."""
     old = RESULTS.read_text(encoding="utf-8")
+    name = f"library-{block}" if block else "library"
+    BEGIN, END = f"<!-- BEGIN {name} (bench_library.py) -->", f"<!-- END {name} -->"
     block = f"{BEGIN}\n{text}\n{END}"
     if BEGIN in old:
         new = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
@@ -238,6 +272,10 @@ def main(argv=None) -> int:
     ap.add_argument("--heap", default="4g")
     ap.add_argument("--pagecache", type=int, default=2048, help="Neo4j page cache, MB")
     ap.add_argument("--record", action="store_true", help="replace this benchmark's block of benchmarks/RESULTS.md")
+    ap.add_argument("--block", default="", help="with --record: the block library-BLOCK instead of library "
+                                                "(e.g. 5m, so a 5 M run does not replace the 1 M one)")
+    ap.add_argument("--skip-duckdb", action="store_true",
+                    help="time Neo4j only (the DuckDB column is left 'not timed')")
     a = ap.parse_args(argv)
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     started, where, rev = dt.datetime.now().strftime("%Y-%m-%d %H:%M UTC"), machine(), commit()
@@ -246,7 +284,7 @@ def main(argv=None) -> int:
     sections = []
     for ws in a.workspaces:
         log(f"== {ws}")
-        duck, info = bench_duckdb(ws, library, a.runs, a.timeout, log)
+        duck, info = graph_info(ws, library) if a.skip_duckdb else bench_duckdb(ws, library, a.runs, a.timeout, log)
         neo, push = None, None
         if a.neo4j:
             try:
@@ -267,14 +305,16 @@ def main(argv=None) -> int:
                 f"{a.timeout:.0f} s (transaction timeout)." if a.neo4j else "Neo4j not measured in this run.")
     text = (f"## Model library, time per model — {started} (`benchmarks/bench_library.py`)\n\n"
             f"Machine: {where}; load average {load_start:.1f} at the start and {os.getloadavg()[0]:.1f} at the end "
-            f"(shared machine, other work not stopped). Commit {rev}. DuckDB: first run, then median of {a.runs}; "
+            f"(shared machine, other work not stopped). Commit {rev}. "
+            + ("DuckDB not timed in this run (`--skip-duckdb`). " if a.skip_duckdb else "")
+            + f"DuckDB: first run, then median of {a.runs}; "
             f"Cypher models through the DuckDB engine's `run` (compile, execute, rows to Python), the algorithm "
             f"model through `graphwatch.alerts.algorithms` (igraph). {neo_line} Default parameters of every "
             f"model. Goal (issue 15): the whole library ≤ 5 s at 5 M persons on DuckDB.\n"
             + "\n".join(sections))
     print(text)
     if a.record:
-        record(text)
+        record(text, a.block)
     return 0
 
 

@@ -8,6 +8,8 @@ itself, and the push that copies a workspace graph into it.
   in ``launcher/``, built once into the user's cache) and ``start`` / ``stop`` / ``status``;
 * :mod:`.push` — copies a workspace graph into Neo4j (an export: it writes Neo4j and only
   reads the workspace) and records what was pushed where;
+* :mod:`.bulk` — the same graph by Neo4j's offline importer (CSV from DuckDB, the
+  workspace's own server stopped and restarted), the default push into that server;
 * :mod:`.values` — how graphwatch's values and ids are represented in Neo4j.
 
 The engine that runs Cypher on Neo4j is :mod:`graphwatch.engines.neo4j`, beside the

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -23,6 +23,9 @@ from .values import to_neo4j
 
 PUSH_STATE_FILE = Path("neo4j") / "push-state.json"
 PUSHED_FILE = Path("neo4j") / "pushed.json"        # what the last complete push wrote, and where
+# the workspace columns a node / relationship carries into Neo4j besides its id and the schema's properties
+NODE_COLUMNS = ("key", "datasets")
+REL_COLUMNS = ("valid_from", "valid_to", "dataset", "record", "records")
 
 #: progress callback: (step description, rows done, rows total)
 Progress = Callable[[str, int, int], None]
@@ -36,6 +39,7 @@ class PushReport:
     batches: int
     skipped_batches: int
     counts: dict
+    phases: dict = field(default_factory=dict)     # seconds per phase (the bulk push's)
 
     @property
     def rows_per_second(self) -> float:
@@ -130,15 +134,7 @@ def push(workspace, target: Neo4jTarget, *, batch_size: int = 10_000, progress: 
                     _run(target, s, "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 50000 ROWS",
                          {}, "clearing the database", implicit=True)
                 progress("constraints and indexes", 0, 0)
-                for label in sorted(schema.labels):
-                    _run(target, s, f"CREATE CONSTRAINT {_cypher_name('gw_' + label + '_nid')} IF NOT EXISTS "
-                                    f"FOR (n:{_cypher_name(label)}) REQUIRE n.nid IS UNIQUE", {},
-                         "creating constraints", implicit=True)
-                for typ in sorted(schema.rel_types):
-                    _run(target, s, f"CREATE CONSTRAINT {_cypher_name('gw_' + typ + '_rid')} IF NOT EXISTS "
-                                    f"FOR ()-[r:{_cypher_name(typ)}]-() REQUIRE r.rid IS UNIQUE", {},
-                         "creating constraints", implicit=True)
-                _run(target, s, "CALL db.awaitIndexes(300)", {}, "waiting for indexes", implicit=True)
+                create_constraints(target, s, schema)
 
                 n_nodes = con.execute("SELECT count(*) FROM node").fetchone()[0]
                 n_rels = con.execute("SELECT count(*) FROM rel").fetchone()[0]
@@ -172,18 +168,51 @@ def push(workspace, target: Neo4jTarget, *, batch_size: int = 10_000, progress: 
                         done_rows += len(rows)
                         progress(step, done_rows, total)
                 progress("count check", done_rows, total)
-                counts = _check_counts(target, s, ws)
+                counts = check_counts(target, s, ws)
+                checkpoint(target, s)
         finally:
             driver.close()
-        if state_file.exists():
-            state_file.unlink()
-        (ws.path / PUSHED_FILE).write_text(json.dumps({
-            "fingerprint": fp, "database_id": state_key["database_id"], "database": state_key["database"],
-            "uri": target.uri, "at": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n", encoding="utf-8")
+        record_push(ws.path, fp, db_id, db_name, target.uri)
         return PushReport(n_nodes, n_rels, time.monotonic() - t0, batches, skipped, counts)
     finally:
         if own:
             ws.close()
+
+
+def create_constraints(target: Neo4jTarget, session, schema, *, wait_s: int = 300) -> None:
+    """``nid`` unique per label and ``rid`` per relationship type (idempotent), then wait for
+    their indexes to be online."""
+    for label in sorted(schema.labels):
+        _run(target, session, f"CREATE CONSTRAINT {_cypher_name('gw_' + label + '_nid')} IF NOT EXISTS "
+                              f"FOR (n:{_cypher_name(label)}) REQUIRE n.nid IS UNIQUE", {},
+             "creating constraints", implicit=True)
+    for typ in sorted(schema.rel_types):
+        _run(target, session, f"CREATE CONSTRAINT {_cypher_name('gw_' + typ + '_rid')} IF NOT EXISTS "
+                              f"FOR ()-[r:{_cypher_name(typ)}]-() REQUIRE r.rid IS UNIQUE", {},
+             "creating constraints", implicit=True)
+    _run(target, session, "CALL db.awaitIndexes($s)", {"s": wait_s}, "waiting for indexes", implicit=True)
+
+
+def checkpoint(target: Neo4jTarget, session) -> None:
+    """Ask for a checkpoint: the transaction logs a push wrote are then pruned (graphwatch's own
+    server keeps only the newest; another server by its own retention policy)."""
+    from .connection import nex
+
+    try:
+        session.run("CALL db.checkpoint()").consume()
+    except nex.ClientError:     # not allowed to this user, or not that server's procedure: the
+        pass                    # push is complete all the same, the logs are pruned later
+    except BaseException as exc:
+        raise target.error(exc, "checkpointing") from None
+
+
+def record_push(ws_path: Path, fingerprint: str, db_id: str, db_name: str, uri: str) -> None:
+    """Note that a complete push of this workspace state went to this database (see
+    :func:`require_pushed`); a resumable push's state is then obsolete."""
+    (ws_path / PUSH_STATE_FILE).unlink(missing_ok=True)
+    (ws_path / PUSHED_FILE).write_text(json.dumps({
+        "fingerprint": fingerprint, "database_id": db_id, "database": db_name,
+        "uri": uri, "at": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n", encoding="utf-8")
 
 
 def _run(target: Neo4jTarget, session, cypher: str, params: dict, doing: str, *,
@@ -211,9 +240,9 @@ def _node_steps(con, props: list[str]):
 
         def fetch(size, labels=labels, cols=cols):
             cur = con.cursor()
-            cur.execute(f"SELECT nid, key, datasets, {cols} FROM node WHERE list_sort(labels) = $ls ORDER BY nid",
+            names = ["nid", *NODE_COLUMNS] + props
+            cur.execute(f"SELECT {', '.join(names[:3])}, {cols} FROM node WHERE list_sort(labels) = $ls ORDER BY nid",
                         {"ls": labels})
-            names = ["nid", "key", "datasets"] + props
             while True:
                 chunk = cur.fetchmany(size)
                 if not chunk:
@@ -233,7 +262,7 @@ def _rel_steps(con, schema):
     ends = """(SELECT r.*, list_sort(a.labels)[1] AS src_label, list_sort(b.labels)[1] AS dst_label
         FROM rel r JOIN node a ON a.nid = r.src JOIN node b ON b.nid = r.dst)"""
     combos = con.execute(f"SELECT type, src_label, dst_label, count(*) FROM {ends} GROUP BY ALL ORDER BY ALL").fetchall()
-    props = ["valid_from", "valid_to", "dataset", "record", "records"] + list(schema.rel_properties)
+    props = list(REL_COLUMNS) + list(schema.rel_properties)
     cols = ", ".join(f'"{p}"' for p in props)
     steps = []
     for typ, sl, dl, count in combos:
@@ -260,7 +289,7 @@ def _rel_steps(con, schema):
     return steps
 
 
-def _check_counts(target: Neo4jTarget, session, ws) -> dict:
+def check_counts(target: Neo4jTarget, session, ws) -> dict:
     """Neo4j must hold exactly the workspace's nodes per label and relationships per type."""
     want = ws.counts()
     want_totals = ws.totals()
@@ -292,4 +321,5 @@ def _check_counts(target: Neo4jTarget, session, ws) -> dict:
     return {"nodes": n_all, "relationships": r_all, "labels": got_labels, "types": got_types}
 
 
-__all__ = ["PUSHED_FILE", "PUSH_STATE_FILE", "Progress", "PushReport", "push", "require_pushed"]
+__all__ = ["NODE_COLUMNS", "PUSHED_FILE", "REL_COLUMNS", "PUSH_STATE_FILE", "Progress", "PushReport", "check_counts", "checkpoint",
+           "create_constraints", "push", "record_push", "require_pushed"]

@@ -202,8 +202,12 @@ def status(workspace) -> dict:
 
 
 def start(workspace, *, auth: bool = True, heap: str = "1g", pagecache_mb: int = 512,
-          port: int | None = None, timeout: float = 180, apoc_export: bool = False) -> dict:
+          port: int | None = None, timeout: float = 180, apoc_export: bool = False,
+          keep_password: bool = False) -> dict:
     """Start the bundled server for a workspace (or return the running one).
+
+    A new password is generated at every start, unless ``keep_password`` (a restart that
+    clients already connected with the old one must survive, as the bulk push's).
 
     APOC core is always loaded; ``apoc_export`` also lets ``apoc.export.*`` write files into
     ``<workspace>/neo4j/dbms/import`` (off by default: a server that writes files on request
@@ -225,7 +229,8 @@ def start(workspace, *, auth: bool = True, heap: str = "1g", pagecache_mb: int =
 
     pw_file = ws / PASSWORD_FILE
     if auth:
-        password = secrets.token_urlsafe(18)
+        old = pw_file.read_text(encoding="utf-8").strip() if keep_password and pw_file.exists() else ""
+        password = old or secrets.token_urlsafe(18)
         pw_file.touch(mode=0o600, exist_ok=True)
         os.chmod(pw_file, 0o600)
         pw_file.write_text(password + "\n", encoding="utf-8")
