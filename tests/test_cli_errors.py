@@ -56,7 +56,8 @@ def cases(ws: Path, tmp: Path) -> list[tuple[list, str]]:
         (["review", "-w", w, "--explain", "a#1", "b#2"], "not resolved yet: run 'graphwatch resolve"),
         (["review", "-w", w, "--show", "Person:nobody"], "not resolved yet: run 'graphwatch resolve"),
         (["neo4j", "status", "-w", str(tmp / "nowhere")], "not running"),
-        (["neo4j", "push", "-w", w], "Neo4j"),
+        # the bulk push starts the workspace's own server itself; the online one needs it running
+        (["neo4j", "push", "--online", "-w", w], "Neo4j"),
     ]
 
 

@@ -152,7 +152,9 @@ def test_online_push_leaves_few_transaction_logs(tmp_path, neo4j_ws):
     push(ws, shared, clear=True, batch_size=20)
     logs = Path(neo4j_server.server_info(neo4j_ws)["home"]) / "dbms" / "data" / "transactions" / "neo4j"
     files = sorted(logs.glob("neostore.transaction.db.*"))
-    assert files and len(files) <= 2, [f.name for f in files]
+    # the newest file and what the checkpoint had not yet pruned: on the tests' shared server
+    # (earlier pushes) CI saw three files; Neo4j's default would keep every one of two days
+    assert files and len(files) <= 3, [f.name for f in files]
     assert sum(f.stat().st_size for f in files) < 200 * 2**20
 
 
