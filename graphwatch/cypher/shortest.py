@@ -19,6 +19,7 @@ from . import ir, patterns
 from .checker import shortest_max_hops
 from .scope import NodeRef, Scope, Var, used_params
 from .varlength import REVERSED
+from .walks import temp_table
 
 if TYPE_CHECKING:
     from .compiler import Compilation
@@ -160,12 +161,7 @@ def _write(con, name: str, blocks: list[tuple]) -> None:
     schema = pa.schema([("s", pa.int64()), ("t", pa.int64()), ("rids", pa.list_(pa.int64())),
                         ("nids", pa.list_(pa.int64()))])
     table = pa.concat_tables([t.cast(schema) for t in tables]) if tables else schema.empty_table()
-    view = f"{name}_arrow"
-    con.register(view, table)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}")
-    finally:
-        con.unregister(view)
+    temp_table(con, name, table)
 
 
 def shortest_rel(cx: Compilation, path: ir.PathPattern, rp: ir.RelPattern, left: NodeRef, right: NodeRef,

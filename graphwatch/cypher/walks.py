@@ -86,18 +86,22 @@ class WalkStep:
             rids = np.hstack([rids[at], rid[:, None]])
             nodes = np.hstack([nodes[at], dst[:, None]])
             tables.append(_level(walk_start, adj.nodes[cur], rids, adj.nodes[nodes]))
-        table = pa.concat_tables(tables)
-        view = f"{self.name}_arrow"
-        con.register(view, table)
-        try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {self.name} AS SELECT * FROM {view}")
-        finally:
-            con.unregister(view)
+        temp_table(con, self.name, pa.concat_tables(tables))
         return True
 
     def drop(self, con) -> None:
         for table in (self.name, f"{self.name}_starts"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def temp_table(con, name: str, table) -> None:
+    """The Arrow ``table`` as the temporary table ``name`` (what a search step leaves)."""
+    view = f"{name}_arrow"
+    con.register(view, table)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}")
+    finally:
+        con.unregister(view)
 
 
 def _level(s, cur, rids, nids):
