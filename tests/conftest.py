@@ -151,3 +151,23 @@ def neo4j_ws(tmp_path_factory, java_and_maven):
         yield path
     finally:
         neo4j_server.stop(path)
+
+
+def engine_on(request, graph: Path, kind: str):
+    """A DuckDB engine on the workspace ``graph``, or (``kind`` 'neo4j') a Neo4j engine on the
+    tests' shared server after pushing it there: the body of a fixture parametrised by engine."""
+    from graphwatch.engines.duckdb import DuckDBEngine
+    from graphwatch.store import Workspace
+
+    if kind == "duckdb":
+        with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+            yield eng
+        return
+    from graphwatch.engines.neo4j import Neo4jEngine
+    from graphwatch.neo4j.connection import Neo4jTarget
+    from graphwatch.neo4j.push import push
+
+    target = Neo4jTarget.resolve(request.getfixturevalue("neo4j_ws"))
+    push(graph, target, clear=True)
+    with Neo4jEngine(graph, target=target) as eng:
+        yield eng

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import pytest
 
-from graphwatch.engines.duckdb import DuckDBEngine
 from graphwatch.fixtures import write_graph
 from graphwatch.store import Workspace
+
+from conftest import engine_on
 
 NODES = [{"key": "Person:cadre", "labels": ["Person", "Official", "VillageCadre"], "name": "陈明"},
          {"key": "Person:son", "labels": ["Person"], "name": "陈小明"},
@@ -59,18 +60,7 @@ def graph(tmp_path_factory):
 
 @pytest.fixture(params=["duckdb", "neo4j"])
 def engine(request, graph):
-    if request.param == "duckdb":
-        with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
-            yield eng
-        return
-    from graphwatch.engines.neo4j import Neo4jEngine
-    from graphwatch.neo4j.connection import Neo4jTarget
-    from graphwatch.neo4j.push import push
-
-    target = Neo4jTarget.resolve(request.getfixturevalue("neo4j_ws"))
-    push(graph, target, clear=True)
-    with Neo4jEngine(graph, target=target) as eng:
-        yield eng
+    yield from engine_on(request, graph, request.param)
 
 
 def plain(v):

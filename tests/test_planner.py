@@ -22,6 +22,8 @@ from graphwatch.engines.duckdb import DuckDBEngine
 from graphwatch.fixtures import write_graph
 from graphwatch.store import Workspace
 
+from conftest import engine_on
+
 NODES = [{"key": "Person:a", "labels": ["Person", "Official"], "name": "甲"},
          {"key": "Person:b", "labels": ["Person"], "name": "乙"},
          {"key": "Person:c", "labels": ["Person"], "name": "丙"},
@@ -74,18 +76,7 @@ def graph(tmp_path_factory):
 
 @pytest.fixture(params=["duckdb", "neo4j"])
 def engine(request, graph):
-    if request.param == "duckdb":
-        with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
-            yield eng
-        return
-    from graphwatch.engines.neo4j import Neo4jEngine
-    from graphwatch.neo4j.connection import Neo4jTarget
-    from graphwatch.neo4j.push import push
-
-    target = Neo4jTarget.resolve(request.getfixturevalue("neo4j_ws"))
-    push(graph, target, clear=True)
-    with Neo4jEngine(graph, target=target) as eng:
-        yield eng
+    yield from engine_on(request, graph, request.param)
 
 
 def plain(v):
