@@ -30,6 +30,7 @@ def write_graph(ws: Workspace, nodes: list[dict], rels: list, *, dataset: str = 
     s = ws.schema
     con = ws.con
     keys = set()
+    labels_of: dict[str, list] = {}
     node_rows = []
     for i, n in enumerate(nodes):
         n = dict(n)
@@ -38,6 +39,7 @@ def write_graph(ws: Workspace, nodes: list[dict], rels: list, *, dataset: str = 
         if not key or key in keys:
             raise SchemaError(f"fixture node {i + 1}: missing or repeated key {key!r}")
         keys.add(key)
+        labels_of[key] = list(labels)
         for lab in labels:
             if lab not in s.labels:
                 raise SchemaError(f"fixture node {key}: unknown label {lab!r}{did_you_mean(lab, s.labels)}")
@@ -54,6 +56,14 @@ def write_graph(ws: Workspace, nodes: list[dict], rels: list, *, dataset: str = 
         for end in (src, dst):
             if end not in keys:
                 raise SchemaError(f"fixture relationship {i + 1}: no node with key {end!r}")
+        # the loaders' rule: the ends carry labels the type allows (the compiler relies on it)
+        rt = s.rel_types[typ]
+        ok = (set(labels_of[src]) & set(rt.from_labels)) and (set(labels_of[dst]) & set(rt.to_labels))
+        if rt.undirected:
+            ok = ok or ((set(labels_of[src]) & set(rt.to_labels)) and (set(labels_of[dst]) & set(rt.from_labels)))
+        if not ok:
+            raise SchemaError(f"fixture relationship {i + 1}: {typ} joins {src} {labels_of[src]} to {dst} "
+                              f"{labels_of[dst]}, but the schema allows {list(rt.from_labels)} to {list(rt.to_labels)}")
         allowed = {**s.rel_properties, "valid_from": "date", "valid_to": "date"}
         for p in props:
             if p not in allowed:

@@ -9,7 +9,10 @@ DuckDB and on the real Neo4j:
 * LEFT JOIN items (an OPTIONAL MATCH, a property of a possibly-NULL node) are joined after the
   planned chain;
 * a variable-length walk inside an OPTIONAL MATCH starts only at nodes that have the pattern's
-  fixed relationships.
+  fixed relationships;
+* a node row read only for labels its relationship's type guarantees is not joined (RECEIVES
+  starts at a Person only), but one whose label the type does not guarantee (Official), or
+  whose properties are read, is.
 """
 
 from __future__ import annotations
@@ -31,11 +34,12 @@ NODES = [{"key": "Person:a", "labels": ["Person", "Official"], "name": "甲"},
          {"key": "Company:x", "labels": ["Company"], "name": "X公司"},
          {"key": "Company:y", "labels": ["Company"], "name": "Y公司"},
          {"key": "Benefit:1", "labels": ["Benefit"], "record_no": "1", "amount": 10},
-         {"key": "Benefit:2", "labels": ["Benefit"], "record_no": "2", "amount": 20}]
+         {"key": "Benefit:2", "labels": ["Benefit"], "record_no": "2", "amount": 20},
+         {"key": "Organisation:o", "labels": ["Organisation"], "name": "县医院"}]
 RELS = [["Person:a", "SPOUSE_OF", "Person:b"], ["Person:b", "RECEIVES", "Benefit:1"],
         ["Person:c", "RECEIVES", "Benefit:2"], ["Person:b", "LEGAL_REP_OF", "Company:x"],
         ["Person:d", "SHAREHOLDER_OF", "Company:y"], ["Person:c", "SAME_AS", "Person:d", {"score": 0.9}],
-        ["Person:a", "SAME_AS", "Person:a", {"score": 1.0}]]
+        ["Person:a", "SAME_AS", "Person:a", {"score": 1.0}], ["Person:a", "ON_PAYROLL", "Organisation:o"]]
 
 CASES = [
     # semi-join: who receives nothing / something
@@ -63,6 +67,13 @@ CASES = [
     ("MATCH (c:Company) OPTIONAL MATCH (c)<-[:LEGAL_REP_OF|SHAREHOLDER_OF]-(x)-[:SAME_AS*0..1]-(x2)"
      "-[:RECEIVES]->(b) RETURN c.name, x.name, x2.name, b.amount", {},
      [["X公司", "乙", "乙", 10], ["Y公司", "丁", "丙", 20]]),
+    # labels the relationship types guarantee (no node row) and ones they do not
+    ("MATCH (p:Person)-[:RECEIVES]->(b:Benefit) RETURN count(*)", {}, [[2]]),
+    ("MATCH (p:Person)-[:ON_PAYROLL]->(o:Organisation) RETURN count(p)", {}, [[1]]),
+    ("MATCH (p:Official)-[:SPOUSE_OF]-(q:Person)-[:RECEIVES]->(b:Benefit) RETURN q.name, b.amount", {},
+     [["乙", 10]]),
+    ("MATCH (p:Person)-[:SAME_AS]-(q:Person) RETURN count(*)", {}, [[3]]),
+    ("MATCH (x)-[:RECEIVES]->(b:Benefit) WHERE x:Official RETURN count(*)", {}, [[0]]),
 ]
 
 
@@ -116,3 +127,24 @@ def test_fold_flags_follows_three_valued_logic():
     # an open AND under an OR stays as written (its own nodes, typed by the checker)
     inner = ir.Binary("AND", x, ir.Var("y"))
     assert fold(ir.Binary("OR", inner, ir.Binary("AND", flag, x)), False) is inner
+
+
+def test_labels_the_types_guarantee_are_not_joined(graph):
+    """RECEIVES starts at a Person and ends at a Benefit only: neither label is read from a
+    node row. Official is not guaranteed by SPOUSE_OF, and a property needs its row."""
+    with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        sql = eng.compile("MATCH (p:Person)-[:RECEIVES]->(b:Benefit) RETURN count(*)").sql
+        assert "node AS" not in sql and "labels" not in sql
+        sql = eng.compile("MATCH (p:Official)-[:SPOUSE_OF]-(q:Person)-[:RECEIVES]->(b:Benefit) "
+                          "RETURN b.amount").sql
+        assert "'Official'" in sql and sql.count("node AS") == 2     # p's label and b's property
+        assert "'Person'" not in sql           # (b's row, joined anyway, keeps its label as a filter)
+
+
+def test_fixture_relationships_keep_the_schema_ends(tmp_path):
+    """The loaders' rule, which the compiler relies on, holds for fixtures too."""
+    from graphwatch.exc import SchemaError
+
+    with Workspace(tmp_path / "ws", create=True) as ws:
+        with pytest.raises(SchemaError, match="RECEIVES joins Company:x"):
+            write_graph(ws, NODES, [["Company:x", "RECEIVES", "Benefit:1"]])

@@ -43,6 +43,7 @@ from .checker import CheckedQuery, check
 from .functions import AGGREGATES, FUNCTIONS, REFUSED_FUNCTIONS
 from .options import DEFAULT_MAX_SHORTEST, DEFAULT_MAX_VAR_LENGTH, Options
 from .parser import parse
+from .implied import drop_implied_nodes
 from .planner import plan_join_chain
 from .scope import NodeRef, Scope, Var
 from .shortest import ShortestStep
@@ -180,6 +181,9 @@ class Compilation:
         """``SELECT items FROM … WHERE …`` of a scope; with statistics, a planned join chain."""
         head = "SELECT " + ("DISTINCT " if distinct else "")
         stats = self.opt.stats if self.opt.plan_joins else None
+        if self.opt.implied_labels:
+            froms, conds, items = drop_implied_nodes(sc.froms, sc.conds, items, self.schema)
+            sc = Scope(froms=froms, conds=conds, vars=sc.vars, sub=sc.sub)
         planned = None if sc.sub else plan_join_chain(sc.froms, sc.conds, items, stats, self.fresh,
                                                       estimates=self.estimates)
         self.last_estimate = None if planned is None else planned[4]

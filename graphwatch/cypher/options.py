@@ -23,3 +23,4 @@ class Options:
     stats: Stats | None = None
     plan_joins: bool = True
     bindings: int | None = None
+    implied_labels: bool = True      # drop node rows read only for labels the types guarantee

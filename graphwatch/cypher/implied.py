@@ -1,0 +1,90 @@
+"""Node rows a pattern does not need: labels its relationships already guarantee.
+
+``(p:Person)-[:ON_PAYROLL]->(o:Organisation)`` joins ``node`` twice only to read two labels,
+yet the schema lets ``ON_PAYROLL`` start at a Person only and end at an Organisation only,
+and every loader refuses a relationship whose ends do not carry the labels its type allows
+(the mapping check in :mod:`graphwatch.ingest.mapping`, the label check of the neo4j-admin
+loader). Each such join is a hash join against a scan of the whole ``node`` table (3 M rows
+at 1 M persons), where Neo4j reads a label from the node record it already holds. So before
+a SELECT is planned, a ``node`` item whose only uses are
+
+* ``list_contains(nX.labels, 'L')`` for labels every relationship of the linked type must
+  carry at that end (the type's allowed labels there are exactly ``{L}``; an undirected type
+  counts both ends; no type given: nothing is implied), and
+* its id ``nX.nid``, equal to that relationship's end,
+
+is dropped, and ``nX.nid`` is read from the relationship's end instead. A relationship's
+ends always exist in ``node`` (the store keeps them together), so no match is lost or
+added; a node whose properties are read keeps its row.
+"""
+
+from __future__ import annotations
+
+import re
+
+_LABEL = re.compile(r"^list_contains\(([A-Za-z_]\w*)\.labels, '((?:[^']|'')+)'\)$")
+_EQUI = re.compile(r"^\(?([A-Za-z_]\w*)\.(nid|src|dst|_s|_d) = ([A-Za-z_]\w*)\.(nid|src|dst|_s|_d)\)?$")
+
+
+def _allowed(schema, types, col: str) -> set[str] | None:
+    """The labels a node at end ``col`` of a relationship of ``types`` may carry (None: any)."""
+    if not types:
+        return None
+    out: set[str] = set()
+    for t in types:
+        rt = schema.rel_types.get(t)
+        if rt is None:
+            return None
+        if col in ("_s", "_d") or rt.undirected:
+            out |= set(rt.from_labels) | set(rt.to_labels)
+        else:
+            out |= set(rt.from_labels if col == "src" else rt.to_labels)
+    return out
+
+
+def drop_implied_nodes(froms: list, conds: list[str], items: list[str], schema):
+    """``(froms, conds, items)`` without the ``node`` items the relationships make redundant
+    (new lists; the arguments are not changed)."""
+    if schema is None:
+        return froms, conds, items
+    rels = {m["alias"]: m for kind, _s, _on, m in froms if kind == "cross" and m.get("kind") in ("rel", "urel")}
+    nodes = [m["alias"] for kind, _s, _on, m in froms if kind == "cross" and m.get("kind") == "node"]
+    if not rels or not nodes:
+        return froms, conds, items
+    froms, conds, items = list(froms), list(conds), list(items)
+    for a in nodes:
+        labels, equis = [], []
+        for i, c in enumerate(conds):
+            m = _LABEL.match(c)
+            if m and m.group(1) == a:
+                labels.append((i, m.group(2).replace("''", "'")))
+                continue
+            m = _EQUI.match(c)
+            if m:
+                x, xc, y, yc = m.groups()
+                if x == a and xc == "nid" and y in rels and yc in ("src", "dst", "_s", "_d"):
+                    equis.append((i, f"{y}.{yc}", rels[y], yc))
+                elif y == a and yc == "nid" and x in rels and xc in ("src", "dst", "_s", "_d"):
+                    equis.append((i, f"{x}.{xc}", rels[x], xc))
+        need = {lab for _i, lab in labels}
+        pick = next((e for e in equis if _implies(_allowed(schema, e[2].get("types"), e[3]), need)), None)
+        if pick is None:
+            continue
+        gone = {i for i, _lab in labels} | {pick[0]}
+        rest = [c for i, c in enumerate(conds) if i not in gone]
+        others = [s for k, s, _on, m in froms if m.get("alias") != a] + [on for _k, _s, on, _m in froms if on]
+        if any(set(re.findall(rf"\b{a}\.(\"(?:[^\"]|\"\")+\"|\w+)", text)) - {"nid"}
+               for text in rest + items + others):
+            continue          # a property (or the labels list itself) is read: the row stays
+        nid = re.compile(rf"\b{a}\.nid\b")
+        conds = [nid.sub(pick[1], c) for c in rest]
+        items = [nid.sub(pick[1], s) for s in items]
+        froms = [(k, nid.sub(pick[1], s), nid.sub(pick[1], on) if on else on, m)
+                 for k, s, on, m in froms if m.get("alias") != a]
+    return froms, conds, items
+
+
+def _implies(allowed: set[str] | None, need: set[str]) -> bool:
+    if not need:
+        return True           # only the id is read: the relationship's end is that node
+    return allowed is not None and len(allowed) == 1 and need <= allowed
