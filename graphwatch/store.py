@@ -223,13 +223,15 @@ class Workspace:
     @contextmanager
     def transaction(self):
         """A write transaction; before it commits, the adjacency index is rebuilt if the
-        relationships changed (:mod:`graphwatch.adjacency`), and put in place after."""
-        from . import adjacency
+        relationships changed (:mod:`graphwatch.adjacency`), and put in place after, and the
+        lookup indexes are made if missing (:mod:`graphwatch.lookups`)."""
+        from . import adjacency, lookups
 
         self.con.execute("BEGIN TRANSACTION")
         new = None
         try:
             yield self.con
+            lookups.ensure(self.con)
             new = adjacency.refresh(self.con, self.path)
         except BaseException:
             self.con.execute("ROLLBACK")

@@ -44,7 +44,7 @@ from .functions import AGGREGATES, FUNCTIONS, REFUSED_FUNCTIONS
 from .options import DEFAULT_MAX_SHORTEST, DEFAULT_MAX_VAR_LENGTH, Options
 from .parser import parse
 from .implied import drop_implied_nodes
-from .planner import plan_join_chain
+from .planner import index_lookups, plan_join_chain
 from .scope import NodeRef, Scope, Var
 from .shortest import ShortestStep
 from .valuetypes import NODE_CORE, PROP_TYPES, REL_CORE
@@ -188,6 +188,10 @@ class Compilation:
                                                       estimates=self.estimates)
         self.last_estimate = None if planned is None else planned[4]
         if planned is None:
+            froms, conds, lookups = index_lookups(sc.froms, sc.conds, stats, self.fresh)
+            for name, body in lookups:
+                self.add_cte(name, body, materialized=True)
+            sc = Scope(froms=froms, conds=conds, vars=sc.vars, sub=sc.sub)
             return head + ", ".join(items) + sc.from_sql() + sc.where_sql()
         ctes, last, rest, items2, _rows = planned
         for name, body in ctes:

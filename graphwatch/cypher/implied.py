@@ -11,7 +11,8 @@ a SELECT is planned, a ``node`` item whose only uses are
 * ``list_contains(nX.labels, 'L')`` for labels every relationship of the linked type must
   carry at that end (the type's allowed labels there are exactly ``{L}``; an undirected type
   counts both ends; no type given: nothing is implied), and
-* its id ``nX.nid``, equal to that relationship's end,
+* its id ``nX.nid``, equal to that relationship's end (or to a walk's start or end, when no
+  label is asked: ``(p)-[*1..2]-(q) RETURN count(DISTINCT q)``),
 
 is dropped, and ``nX.nid`` is read from the relationship's end instead. A relationship's
 ends always exist in ``node`` (the store keeps them together), so no match is lost or
@@ -23,13 +24,14 @@ from __future__ import annotations
 import re
 
 _LABEL = re.compile(r"^list_contains\(([A-Za-z_]\w*)\.labels, '((?:[^']|'')+)'\)$")
-_EQUI = re.compile(r"^\(?([A-Za-z_]\w*)\.(nid|src|dst|_s|_d) = ([A-Za-z_]\w*)\.(nid|src|dst|_s|_d)\)?$")
+_EQUI = re.compile(r"^\(?([A-Za-z_]\w*)\.(nid|src|dst|_s|_d|s|cur|t) = ([A-Za-z_]\w*)\.(nid|src|dst|_s|_d|s|cur|t)\)?$")
+_ENDS = {"rel": ("src", "dst"), "urel": ("_s", "_d"), "trav": ("s", "cur", "t")}
 
 
 def _allowed(schema, types, col: str) -> set[str] | None:
     """The labels a node at end ``col`` of a relationship of ``types`` may carry (None: any)."""
-    if not types:
-        return None
+    if not types or col in ("s", "cur", "t"):
+        return None           # a walk's ends: some node (its labels are not known here)
     out: set[str] = set()
     for t in types:
         rt = schema.rel_types.get(t)
@@ -47,7 +49,7 @@ def drop_implied_nodes(froms: list, conds: list[str], items: list[str], schema):
     (new lists; the arguments are not changed)."""
     if schema is None:
         return froms, conds, items
-    rels = {m["alias"]: m for kind, _s, _on, m in froms if kind == "cross" and m.get("kind") in ("rel", "urel")}
+    rels = {m["alias"]: m for kind, _s, _on, m in froms if kind == "cross" and m.get("kind") in _ENDS}
     nodes = [m["alias"] for kind, _s, _on, m in froms if kind == "cross" and m.get("kind") == "node"]
     if not rels or not nodes:
         return froms, conds, items
@@ -62,9 +64,9 @@ def drop_implied_nodes(froms: list, conds: list[str], items: list[str], schema):
             m = _EQUI.match(c)
             if m:
                 x, xc, y, yc = m.groups()
-                if x == a and xc == "nid" and y in rels and yc in ("src", "dst", "_s", "_d"):
+                if x == a and xc == "nid" and y in rels and yc in _ENDS[rels[y]["kind"]]:
                     equis.append((i, f"{y}.{yc}", rels[y], yc))
-                elif y == a and yc == "nid" and x in rels and xc in ("src", "dst", "_s", "_d"):
+                elif y == a and yc == "nid" and x in rels and xc in _ENDS[rels[x]["kind"]]:
                     equis.append((i, f"{x}.{xc}", rels[x], xc))
         need = {lab for _i, lab in labels}
         pick = next((e for e in equis if _implies(_allowed(schema, e[2].get("types"), e[3]), need)), None)

@@ -39,7 +39,9 @@ class Stats:
         types = {t: (c, max(ds, 1), max(dd, 1)) for t, c, ds, dd in con.execute(
             "SELECT type, count(*), approx_count_distinct(src), approx_count_distinct(dst) "
             "FROM rel GROUP BY type").fetchall()}
-        return cls(max(total, 1), labels, types)
+        from ..lookups import indexed
+
+        return cls(max(total, 1), labels, types, {"indexed": {c for t, c in indexed(con) if t == "node"}})
 
 
 _IDENT = r'"(?:[^"]|"")+"|[A-Za-z_]\w*'
@@ -174,6 +176,8 @@ def plan_join_chain(froms, conds: list[str], select_items: list[str], stats: Sta
         carried = keep + own
         src = rewrite(it["sql"]) if prev else it["sql"]
         where = [rewrite(conds[i]) for i in applied_at[k]]
+        if prev is None and it["meta"].get("kind") == "node":
+            src, where = _index_lookup(a, src, where, stats, fresh, ctes)
         if prev is None:
             body = f"SELECT {', '.join(sel)} FROM {src}" + (f" WHERE {' AND '.join(where)}" if where else "")
         else:
@@ -189,6 +193,41 @@ def plan_join_chain(froms, conds: list[str], select_items: list[str], stats: Sta
     rest = [final(c) for i, c in enumerate(conds) if not applied[i]]
     from_item = prev + "".join(f"\n  LEFT JOIN {final(sql)} ON {final(on)}" for _k, sql, on, _m in left)
     return ctes, from_item, rest, [final(s) for s in select_items], card
+
+
+def _index_lookup(a: str, src: str, where: list[str], stats: Stats, fresh, ctes: list):
+    """A first step that reads ``node`` with an equality on an indexed property reads it
+    from a CTE of that one filter: DuckDB answers a scan from an ART index only when the
+    equality is the scan's sole filter (:mod:`graphwatch.lookups`)."""
+    for i, c in enumerate(where):
+        m = _LOOKUP.fullmatch(c.strip())
+        if not m or m.group(1) != a or m.group(3) not in stats.extra.get("indexed", ()):
+            continue
+        name = fresh("lk")
+        ctes.append((name, f'SELECT * FROM node WHERE "{m.group(3)}" = {m.group(4)}'))
+        return f"{name} AS {a}", where[:i] + where[i + 1:]
+    return src, where
+
+
+def index_lookups(froms, conds: list[str], stats: Stats | None, fresh):
+    """An unplanned join's ``node`` items with an indexed equality, each read from its own
+    lookup CTE (see :func:`_index_lookup`): (froms, conds, new CTEs)."""
+    ctes: list = []
+    if stats is None or not stats.extra.get("indexed"):
+        return froms, conds, ctes
+    froms, conds = list(froms), list(conds)
+    for k, (kind, sql, on, meta) in enumerate(froms):
+        if kind != "cross" or (meta or {}).get("kind") != "node":
+            continue
+        a = meta["alias"]
+        src, rest = _index_lookup(a, sql, conds, stats, fresh, ctes)
+        if src != sql:
+            froms[k] = (kind, src, on, meta)
+            conds = rest
+    return froms, conds, ctes
+
+
+_LOOKUP = re.compile(r'\(?([A-Za-z_]\w*)\.("?)(\w+)\2 = (CAST\(\$\w+ AS [A-Z]+\)|\$\w+|\'(?:[^\']|\'\')*\'|-?\d+)\)?')
 
 
 #: the most items whose every join order is costed; past it the order is chosen greedily

@@ -1,0 +1,50 @@
+"""Lookup indexes: DuckDB ART indexes on the ids and the identifying properties.
+
+A pattern that starts from one person (``{id_number: $id}``) or reads the properties of a
+few nodes found by a search otherwise scans the whole ``node`` table for each: ~60 ms at
+1 M persons, where Neo4j answers from its index in about one. DuckDB answers from an ART
+index instead of scanning in two cases (measured at 1 M persons, DuckDB 2.0):
+
+* a scan whose only filter is an equality on the indexed column (0.5 ms against 35–75 ms;
+  with any second filter on the same scan — a label — it scans again): the compiler's join
+  planner therefore reads such a start from its own small CTE (:mod:`graphwatch.cypher.planner`);
+* a hash join whose build side is small probes the index of the other side's join column
+  (1.3–2.8 ms for 50 node ids against 40–67 ms).
+
+So every write transaction (:meth:`graphwatch.store.Workspace.transaction`) ends by making
+sure these exist; DuckDB keeps them up to date from then on. Measured cost and gain:
+``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+#: (table, column) pairs kept indexed, where the column exists
+INDEXED = (("node", "nid"), ("node", "key"), ("node", "id_number"), ("node", "uscc"), ("rel", "rid"))
+
+
+def ensure(con) -> None:
+    """Create the missing lookup indexes (inside the caller's transaction)."""
+    have = indexed(con)
+    cols = _columns(con)
+    for table, col in INDEXED:
+        if (table, col) not in have and col in cols.get(table, ()):
+            con.execute(f'CREATE INDEX IF NOT EXISTS gw_{table}_{col} ON {table} ("{col}")')
+
+
+def indexed(con) -> set[tuple[str, str]]:
+    """The (table, column) pairs with a single-column index in the main schema."""
+    out = set()
+    for table, exprs in con.execute(
+            "SELECT table_name, expressions FROM duckdb_indexes() WHERE schema_name = 'main'").fetchall():
+        cols = [e.strip().strip("'").strip('"') for e in str(exprs).strip("[]").split(",")]
+        if len(cols) == 1:
+            out.add((table, cols[0]))
+    return out
+
+
+def _columns(con) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for table, col in con.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                                  "WHERE schema_name = 'main' AND table_name IN ('node', 'rel')").fetchall():
+        out.setdefault(table, set()).add(col)
+    return out
