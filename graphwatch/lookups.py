@@ -12,21 +12,25 @@ index instead of scanning in two cases (measured at 1 M persons, DuckDB 2.0):
   (1.3–2.8 ms for 50 node ids against 40–67 ms).
 
 So every write transaction (:meth:`graphwatch.store.Workspace.transaction`) ends by making
-sure these exist; DuckDB keeps them up to date from then on. Measured cost and gain:
+sure these exist (the ids, the keys, and the properties the schema's ``lookups`` list names:
+``id_number`` and ``uscc`` in the packaged schema, the named ``:ID`` columns of a neo4j-admin
+import in its inferred one); DuckDB keeps them up to date from then on. Measured cost and gain:
 ``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations
 
-#: (table, column) pairs kept indexed, where the column exists
-INDEXED = (("node", "nid"), ("node", "key"), ("node", "id_number"), ("node", "uscc"), ("rel", "rid"))
+#: (table, column) pairs always kept indexed; besides them, the schema's ``lookups``
+INDEXED = (("node", "nid"), ("node", "key"), ("rel", "rid"))
 
 
-def ensure(con) -> None:
-    """Create the missing lookup indexes (inside the caller's transaction)."""
+def ensure(con, schema=None) -> None:
+    """Create the missing lookup indexes (inside the caller's transaction): the ids, the keys
+    and the node properties the schema lists under ``lookups`` (where the column exists)."""
     have = indexed(con)
     cols = _columns(con)
-    for table, col in INDEXED:
+    wanted = list(INDEXED) + [("node", p) for p in (schema.lookups if schema is not None else ())]
+    for table, col in wanted:
         if (table, col) not in have and col in cols.get(table, ()):
             con.execute(f'CREATE INDEX IF NOT EXISTS gw_{table}_{col} ON {table} ("{col}")')
 

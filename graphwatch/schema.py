@@ -69,6 +69,7 @@ class Schema:
     node_properties: dict[str, str] = field(default_factory=dict)
     rel_properties: dict[str, str] = field(default_factory=dict)
     file: str = ""
+    lookups: tuple[str, ...] = ()    # node properties kept in a lookup index (graphwatch/lookups.py)
 
     def label(self, name: str) -> Label:
         try:
@@ -136,7 +137,7 @@ def _parse_schema(path: str | Path, base: Schema | None) -> Schema:
             data[key] = {}
         if not isinstance(data.get(key), dict):
             raise SchemaError(f"missing section {key!r}", file=file, line=doc.line(key))
-    extra = set(data) - {"labels", "relationships"}
+    extra = set(data) - {"labels", "relationships", "lookups"}
     if extra:
         raise SchemaError(f"unknown section(s) {sorted(extra)}", file=file, line=doc.line(sorted(extra)[0]))
 
@@ -211,7 +212,18 @@ def _parse_schema(path: str | Path, base: Schema | None) -> Schema:
         undirected = old.undirected if old else bool(body.get("undirected"))
         rels[name] = RelType(name, zh, en, ends["from"], ends["to"], undirected,
                              {**(old.properties if old else {}), **props})
-    return Schema(labels, rels, node_props, rel_props, file if base is None else f"{base.file} + {file}")
+    lookups = list(base.lookups) if base else []
+    raw = data.get("lookups") or []
+    if not isinstance(raw, list):
+        raise SchemaError("lookups must be a list of node property names", file=file, line=doc.line("lookups"))
+    for prop in raw:
+        if prop not in node_props:
+            raise SchemaError(f"lookups: {prop!r} is not a node property{did_you_mean(str(prop), node_props)}",
+                              file=file, line=doc.line("lookups"))
+        if prop not in lookups:
+            lookups.append(prop)
+    return Schema(labels, rels, node_props, rel_props, file if base is None else f"{base.file} + {file}",
+                  tuple(lookups))
 
 
 def covers(new: Schema, old: Schema) -> list[str]:

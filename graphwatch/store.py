@@ -231,7 +231,7 @@ class Workspace:
         new = None
         try:
             yield self.con
-            lookups.ensure(self.con)
+            lookups.ensure(self.con, self.schema)
             new = adjacency.refresh(self.con, self.path)
         except BaseException:
             self.con.execute("ROLLBACK")

@@ -27,7 +27,7 @@ from graphwatch.store import Workspace
 
 from conftest import engine_on
 
-NODES = [{"key": "Person:a", "labels": ["Person", "Official"], "name": "甲"},
+NODES = [{"key": "Person:a", "labels": ["Person", "Official"], "name": "甲", "id_number": "110101199001011234"},
          {"key": "Person:b", "labels": ["Person"], "name": "乙"},
          {"key": "Person:c", "labels": ["Person"], "name": "丙"},
          {"key": "Person:d", "labels": ["Person"], "name": "丁"},
@@ -74,6 +74,14 @@ CASES = [
      [["乙", 10]]),
     ("MATCH (p:Person)-[:SAME_AS]-(q:Person) RETURN count(*)", {}, [[3]]),
     ("MATCH (x)-[:RECEIVES]->(b:Benefit) WHERE x:Official RETURN count(*)", {}, [[0]]),
+    # a start looked up by an indexed property (its own lookup CTE), alone, in a chain, in a walk
+    ("MATCH (p:Person {id_number: $id}) RETURN p.name", {"id": "110101199001011234"}, [["甲"]]),
+    ("MATCH (p:Company {id_number: $id}) RETURN p.name", {"id": "110101199001011234"}, []),
+    ("MATCH (p:Person {id_number: $id})-[:SPOUSE_OF]-(q)-[:RECEIVES]->(b) RETURN q.name, b.amount",
+     {"id": "110101199001011234"}, [["乙", 10]]),
+    ("MATCH (p:Person {id_number: $id})-[*1..2]-(q) RETURN count(DISTINCT q)", {"id": "110101199001011234"},
+     [[5]]),
+    ("MATCH (p:Person {id_number: $id}) RETURN p.name", {"id": None}, []),
 ]
 
 
@@ -139,6 +147,17 @@ def test_labels_the_types_guarantee_are_not_joined(graph):
                           "RETURN b.amount").sql
         assert "'Official'" in sql and sql.count("node AS") == 2     # p's label and b's property
         assert "'Person'" not in sql           # (b's row, joined anyway, keeps its label as a filter)
+
+
+def test_an_indexed_start_is_read_from_its_lookup_cte(graph):
+    """DuckDB answers from the ART index only a scan whose sole filter is the equality."""
+    with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        for q in ("MATCH (p:Person {id_number: $id}) RETURN p.name",
+                  "MATCH (p:Person {id_number: $id})-[*1..2]-(q) RETURN count(DISTINCT q)"):
+            sql = eng.compile(q, {"id": "x"}).sql
+            assert 'MATERIALIZED (SELECT * FROM node WHERE "id_number" = CAST($p0 AS VARCHAR))' in sql
+        # not an indexed property: read as before
+        assert "SELECT * FROM node WHERE" not in eng.compile("MATCH (p:Person {name: '甲'}) RETURN p").sql
 
 
 def test_fixture_relationships_keep_the_schema_ends(tmp_path):

@@ -94,6 +94,12 @@ def test_schema_mistakes_name_the_file_and_line_and_a_schema_only_grows(tmp_path
         with pytest.raises(WorkspaceError) as info:
             ws.use_schema(smaller)
         assert "also declares label Garage" in str(info.value) and "may only grow" in str(info.value)
+        lookups = tmp_path / "lookups.yaml"
+        lookups.write_text("labels: {}\nrelationships: {}\nlookups: [plate, id_numbr]\n", encoding="utf-8")
+        with pytest.raises(SchemaError) as info:
+            ws.use_schema(lookups)
+        assert "lookups: 'id_numbr' is not a node property (did you mean 'id_number'?)" in str(info.value)
+        assert info.value.file == str(lookups) and info.value.line == 3
 
 
 def _export(folder: Path, **files: str) -> Path:
@@ -125,6 +131,12 @@ def test_infer_schema_loads_an_export_with_its_own_labels_types_and_arrays(tmp_p
         assert "new relationship type (Human|Suspect)-[:PARTY_TO_CRIME]->(Crime): since (date)" in schema_note.notes
         assert "new relationship type (Officer)-[:INVESTIGATED]->(Crime): since (date)" in schema_note.notes
         assert sum(r.rows_loaded for r in loaded) == 8 and sum(r.rows_quarantined for r in loaded) == 0
+        # the named :ID columns are what the export's queries look nodes up by: indexed
+        assert "lookup index on crimeId, officerId, personId (the :ID columns)" in schema_note.notes
+        assert ws.schema.lookups == ("id_number", "uscc", "crimeId", "officerId", "personId")
+        from graphwatch.lookups import indexed
+        assert {("node", p) for p in ("nid", "key", "id_number", "crimeId", "personId", "officerId")} \
+            <= indexed(ws.con)
         # a second load of the same folder infers nothing new
         again = load(ws, [folder], infer_schema=True)
         assert again[0].notes == ["nothing new: the workspace schema has it all"]

@@ -307,8 +307,9 @@ def _estimate(it, conds, cond_refs, stats: Stats, estimates: dict[str, float]) -
             m = re.search(r"list_contains\(" + re.escape(a) + r"\.labels, '([^']+)'\)", c)
             if m:
                 n = min(n, stats.labels.get(m.group(1), 0))
-            elif re.search(re.escape(a) + r'\."[^"]+" = ', c):
-                n = min(n, 10.0)
+            elif (m := re.search(re.escape(a) + r'\."([^"]+)" = ', c)):
+                # an identifying property (one with a lookup index) picks one node
+                n = min(n, 1.0 if m.group(1) in stats.extra.get("indexed", ()) else 10.0)
         return max(n, 1.0)
     if kind in ("rel", "urel"):
         types = meta.get("types")

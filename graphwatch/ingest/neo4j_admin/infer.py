@@ -43,10 +43,11 @@ class Inferred:
     new_labels: set[str] = field(default_factory=set)
     types: dict[str, dict] = field(default_factory=dict)                 # type -> {from, to, properties}
     new_types: set[str] = field(default_factory=set)
+    lookups: list[str] = field(default_factory=list)                     # named :ID properties
 
     @property
     def empty(self) -> bool:
-        return not (self.labels or self.types)
+        return not (self.labels or self.types or self.lookups)
 
     def summary(self) -> list[str]:
         out = []
@@ -58,6 +59,8 @@ class Inferred:
             ends = f"({'|'.join(body['from'])})-[:{typ}]->({'|'.join(body['to'])})"
             props = body["properties"]
             out.append(f"{what} {ends}" + (f": {', '.join(f'{p} ({t})' for p, t in props.items())}" if props else ""))
+        if self.lookups:
+            out.append(f"lookup index on {', '.join(self.lookups)} (the :ID columns)")
         return out
 
 
@@ -179,6 +182,8 @@ def infer_schema(folder: str | Path, schema: Schema) -> Inferred:
         for c in props:
             node_types.add(c.name, types[c.name], c.ntype if c.kind == "prop" else None, spec.header_source,
                            c.header.strip())
+            if c.kind == "id" and c.name not in schema.lookups and c.name not in out.lookups:
+                out.lookups.append(c.name)      # what the export's own queries look nodes up by
         file_labels: set[str] = set()
         for row in _cells(spec, [idc.index] + label_cols):
             labs = {x.strip() for cell in row[1:] for x in cell.split(ARRAY_DELIMITER) if x.strip()}
@@ -205,6 +210,7 @@ def infer_schema(folder: str | Path, schema: Schema) -> Inferred:
             body["to"] |= labels_of.get(f"{end.space or GLOBAL_SPACE}:{row[1].strip()}", set())
             body["props"] |= {c.name for c in props}
 
+    out.lookups.sort()
     for lab, props in label_props.items():
         have = schema.labels[lab].properties if lab in schema.labels else {}
         new = {p: node_types.types[p] for p in sorted(props) if p not in have}
@@ -247,6 +253,10 @@ def extension_yaml(inferred: Inferred, kept: dict | None) -> str:
         if ends["properties"]:
             body["properties"] = {**(body.get("properties") or {}), **ends["properties"]}
         data["relationships"][typ] = body
+    lookups = list((kept or {}).get("lookups") or [])
+    lookups += [p for p in inferred.lookups if p not in lookups]
+    if lookups:
+        data["lookups"] = lookups
     head = ("# this workspace's additions to graphwatch's packaged schema, inferred from a neo4j-admin\n"
             "# import folder by 'graphwatch load --infer-schema' (edit freely: it may only grow)\n")
     return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
