@@ -235,7 +235,8 @@ def test_a_load_and_a_resolve_invalidate_the_cache(tmp_path, mini_county):
 def _random_ws(path, seed: int = 5):
     rng = random.Random(seed)
     types = ["SPOUSE_OF", "SIBLING_OF", "LEGAL_REP_OF", "SHAREHOLDER_OF"]
-    nodes = [{"key": f"Person:p{i}", "labels": ["Person"], "name": f"人{i}"} for i in range(30)]
+    # every node both a person and a company, so any type may join any two (the schema's ends)
+    nodes = [{"key": f"Person:p{i}", "labels": ["Person", "Company"], "name": f"人{i}"} for i in range(30)]
     rels = []
     for _ in range(55):
         a, b = rng.sample(range(30), 2)
