@@ -118,6 +118,26 @@ def time_once(cmd: list, env: dict) -> float:
     return took
 
 
+#: the query path in steps, in the order the CLI takes them (a module shared by two steps counts
+#: in the first); one fresh process per sample, printing one line of milliseconds
+PHASES = ("click + graphwatch.cli.query", "import duckdb", "import graphwatch.cypher", "the engine module",
+          "open the workspace", "first parse (LALR tables)", "compile + run", "rich console + table")
+PHASE_SCRIPT = """
+import sys, time
+t = [time.perf_counter()]
+def mark(): t.append(time.perf_counter())
+import click, graphwatch.cli, graphwatch.cli.query; mark()
+import duckdb; mark()
+import graphwatch.cypher; mark()
+from graphwatch.engines.duckdb import DuckDBEngine; mark()
+eng = DuckDBEngine(sys.argv[1]); mark()
+from graphwatch.cypher.parser import parse; parse("RETURN 2"); mark()
+eng.run("RETURN 1"); mark()
+import rich.console, rich.table; mark()
+print(" ".join(f"{1000 * (b - a):.2f}" for a, b in zip(t, t[1:])))
+"""
+
+
 def p90(xs: list[float]) -> float:
     return statistics.quantiles(xs, n=10, method="inclusive")[-1]
 
@@ -179,6 +199,15 @@ def main(argv=None) -> int:
              "|---|---:|---:|---:|---:|"]
     for k, v in times.items():
         lines.append(f"| `{k}` | {med[k]:.3f} | {p90(v):.3f} | {med[k] / floor:.1f}× | {med[k] / floor_dc:.2f}× |")
+    phases = []
+    for _ in range(a.runs):
+        out = subprocess.run([py, "-c", PHASE_SCRIPT, ws], env=user, cwd=WORK, capture_output=True, text=True,
+                             check=True).stdout.split()
+        phases.append([float(x) for x in out])
+    lines += ["", f"Where the installed query's time goes (this checkout; median ms of {a.runs} fresh processes, "
+              "steps in the CLI's order, a module counted in the first step that imports it): "
+              + "; ".join(f"{name} {statistics.median(col):.0f}" for name, col in zip(PHASES, zip(*phases)))
+              + f"; sum {statistics.median(sum(r) for r in phases):.0f}."]
     query_key = 'graphwatch query "RETURN 1" -w WS ({})'.format
     lines += ["", "Above the physical limit (median − median): " + "; ".join(
         f"{label} {1000 * (med[query_key(label)] - floor_dc):.0f} ms" for label in bins) + "."]
