@@ -249,15 +249,7 @@ def table(name: str, info: dict, duck: dict, neo: dict | None, timeout: float) -
 
 def record(text: str, block: str = "") -> None:
     """Replace the block (``library`` or ``library-<block>``, e.g. a 5 M run beside the 1 M one)."""
-    old = RESULTS.read_text(encoding="utf-8")
-    name = f"library-{block}" if block else "library"
-    BEGIN, END = f"<!-- BEGIN {name} (bench_library.py) -->", f"<!-- END {name} -->"
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in old:
-        new = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(new, encoding="utf-8")
+    common.record_block(f"library-{block}" if block else "library", "bench_library.py", text)
 
 
 def main(argv=None) -> int:

@@ -87,3 +87,17 @@ def capped(con, cap: float, fn):
     finally:
         timer.cancel()
     return time.perf_counter() - t, out
+
+
+def record_block(name: str, script: str, text: str) -> None:
+    """Replace the block ``name`` of ``benchmarks/RESULTS.md`` (between ``<!-- BEGIN name (script) -->``
+    and ``<!-- END name -->``) with ``text``, or append it when there is none yet."""
+    results = HERE / "RESULTS.md"
+    old = results.read_text(encoding="utf-8")
+    begin, end = f"<!-- BEGIN {name} ({script}) -->", f"<!-- END {name} -->"
+    block = f"{begin}\n{text}\n{end}"
+    if begin in old:
+        new = old[:old.index(begin)] + block + old[old.index(end) + len(end):]
+    else:
+        new = old.rstrip("\n") + "\n\n" + block + "\n"
+    results.write_text(new, encoding="utf-8")

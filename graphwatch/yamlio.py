@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .exc import GraphwatchError
+
+if TYPE_CHECKING:
+    import yaml
 
 
 @dataclass
@@ -34,6 +35,8 @@ class Located:
 
 
 def _walk(node: yaml.Node, path: tuple, lines: dict[tuple, int]) -> None:
+    import yaml
+
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -48,6 +51,8 @@ def _walk(node: yaml.Node, path: tuple, lines: dict[tuple, int]) -> None:
 
 def load_located(path: str | Path, error: type[GraphwatchError]) -> Located:
     """Load a YAML file, raising ``error`` (a LocatedError subclass) with file and line."""
+    import yaml          # here, not at the top: a schema read from the cache needs no YAML (CLI start-up)
+
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")

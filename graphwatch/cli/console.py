@@ -31,8 +31,10 @@ class _LazyConsole:
         return getattr(self._console, name)
 
 
-console = _LazyConsole(highlight=False, stdout_width=True)
-err_console = _LazyConsole(stderr=True, highlight=False)
+# emoji off: a value such as ':smile:' in the data is printed as it is (and rich's emoji table
+# is not imported for every table)
+console = _LazyConsole(highlight=False, emoji=False, stdout_width=True)
+err_console = _LazyConsole(stderr=True, highlight=False, emoji=False)
 
 
 def escape(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -95,7 +96,8 @@ def query(cypher: str, workspace: Path, params: tuple[str, ...], explain: bool, 
             shown = eng.explain(text, values, bindings=asked) if engine == "duckdb" else eng.explain(text, values)
             console.print(shown, markup=False, soft_wrap=True)
             return
-        with err_console.status("running the pattern …", spinner="dots"):
+        # the spinner only where someone watches (rich's live display costs ~10 ms to import)
+        with err_console.status("running the pattern …", spinner="dots") if sys.stderr.isatty() else nullcontext():
             res = eng.run(text, values, bindings=asked)
     if fmt == "json":
         out = []
