@@ -213,7 +213,10 @@ def index_lookups(froms, conds: list[str], stats: Stats | None, fresh):
     """An unplanned join's ``node`` items with an indexed equality, each read from its own
     lookup CTE (see :func:`_index_lookup`): (froms, conds, new CTEs)."""
     ctes: list = []
-    if stats is None or not stats.extra.get("indexed"):
+    nodes = {(m or {}).get("alias") for kind, _s, _on, m in froms if kind == "cross" and (m or {}).get("kind") == "node"}
+    # (statistics are counted on first use: a query with no such equality must not ask for them)
+    if stats is None or not any((m := _LOOKUP.fullmatch(c.strip())) and m.group(1) in nodes for c in conds) \
+            or not stats.extra.get("indexed"):
         return froms, conds, ctes
     froms, conds = list(froms), list(conds)
     for k, (kind, sql, on, meta) in enumerate(froms):
