@@ -31,9 +31,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from common import commit, machine  # noqa: E402
+from common import commit, machine, record_block  # noqa: E402
 
-RESULTS = HERE / "RESULTS.md"
 QUERIES = [
     ("one person by id_number", "MATCH (p:Person {id_number: $id}) RETURN p.name, p.birth_date"),
     ("their household's members (fixed 2 hops)",
@@ -160,7 +159,7 @@ def main(argv=None) -> int:
     text = report(a.workspace, nodes, rels, times, before, after, rows, a.runs, load, load2)
     print(text)
     if a.record:
-        record(text)
+        record_block("lookups", "bench_lookups.py", text)
     return 0
 
 
@@ -181,17 +180,6 @@ def report(ws, nodes, rels, times, before, after, rows, runs, load, load2) -> st
         lines.append(f"| {title} | {'—' if n is None else n} | {unit(w0)} | {unit(w1)} | {w0 / w1:.1f}× | "
                      f"{'yes' if same else '**no**'} |")
     return "\n".join(lines)
-
-
-def record(text: str) -> None:
-    old = RESULTS.read_text(encoding="utf-8")
-    BEGIN, END = "<!-- BEGIN lookups (bench_lookups.py) -->", "<!-- END lookups -->"
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in old:
-        new = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(new, encoding="utf-8")
 
 
 if __name__ == "__main__":
