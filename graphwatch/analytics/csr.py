@@ -45,3 +45,90 @@ def radix_argsort(keys: np.ndarray) -> np.ndarray:
         return first
     second = np.argsort(high[first], kind="stable")
     return first[second]
+
+
+def from_index(adj, nid: np.ndarray) -> dict | None:
+    """The graph's arrays laid out from the workspace's adjacency index (:mod:`graphwatch.
+    adjacency`), whose entries are already sorted by node: vertex ``i`` is the node ``nid[i]``
+    (``nid`` ascending), edge ``j`` the ``j``-th outgoing entry of the index. Every step is a
+    linear pass (offsets, ``np.repeat`` of them, scatters) — no sort of the relationships.
+    None when a relationship ends at a node missing from ``nid``.
+    """
+    nodes = np.asarray(adj.nodes)
+    n = len(nid)
+    pos = np.searchsorted(nid, nodes)
+    if len(nodes) and (int(pos[-1]) >= n or not np.array_equal(nid[pos], nodes)):
+        return None
+    same = len(nodes) == n                       # every node ends a relationship: positions are vertices
+    out_off = np.asarray(adj.out_off, dtype=np.int64)
+    in_off = np.asarray(adj.in_off, dtype=np.int64)
+    out_n, in_n = np.diff(out_off), np.diff(in_off)
+    m = int(out_off[-1]) if len(out_off) else 0
+    if 2 * m >= 2**31:
+        raise GraphwatchError(f"{m:,} relationships: the analytics graph holds fewer than 2³⁰")
+    degree = out_n + in_n
+    if not same:
+        degree = np.zeros(n, dtype=np.int64)
+        degree[pos] = out_n + in_n
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(degree, out=offsets[1:])
+    del degree
+    start = offsets[:-1] if same else offsets[pos]
+    vertex_of = None if same else pos.astype(np.int32)
+    owner = np.arange(len(nodes), dtype=np.int32) if same else vertex_of
+    src = np.repeat(owner, out_n)
+    dst = np.asarray(adj.out_nbr, dtype=np.int32) if same else vertex_of[np.asarray(adj.out_nbr)]
+    in_other = np.asarray(adj.in_nbr, dtype=np.int32) if same else vertex_of[np.asarray(adj.in_nbr)]
+    in_edge = np.asarray(adj.in_edge, dtype=np.int32)
+    steps = np.arange(m, dtype=np.int64)
+    # a vertex's entries: its outgoing ones, then its incoming ones, each in the index's order
+    into_out = np.repeat(start - out_off[:-1], out_n)
+    into_out += steps
+    into_in = np.repeat(start + out_n - in_off[:-1], in_n)
+    into_in += steps
+    del start
+    adj_vertex = np.empty(2 * m, dtype=np.int32)
+    adj_vertex[into_out] = dst
+    adj_vertex[into_in] = in_other
+    del in_other
+    adj_edge = np.empty(2 * m, dtype=np.int32)
+    adj_edge[into_out] = steps
+    adj_edge[into_in] = ~in_edge
+    out_type = np.asarray(adj.out_type)
+    adj_type = np.empty(2 * m, dtype=out_type.dtype)
+    adj_type[into_out] = out_type
+    adj_type[into_in] = np.asarray(adj.in_type)
+    return {"offsets": offsets, "adj_vertex": adj_vertex, "adj_edge": adj_edge, "adj_type": adj_type,
+            "src": src, "dst": dst, "rid": np.asarray(adj.out_rid, dtype=np.int64),
+            "etype": out_type.astype(np.int16), "valid_from": np.asarray(adj.out_vf, dtype=np.int32),
+            "valid_to": np.asarray(adj.out_vt, dtype=np.int32)}
+
+
+def restrict(offsets: np.ndarray, adj_vertex: np.ndarray, adj_edge: np.ndarray, keep: np.ndarray,
+             vertices: np.ndarray | None) -> dict:
+    """The CSR of the edges ``keep`` (a boolean per edge) among ``vertices`` (ascending; None:
+    all), renumbered densely in the same order — linear, no sort. Every kept edge must join
+    two of ``vertices``.
+
+    >>> off, v, e = build_csr(3, np.array([0, 1]), np.array([1, 2]))
+    >>> out = restrict(off, v, e, np.array([False, True]), np.array([1, 2]))
+    >>> out["offsets"].tolist(), out["adj_vertex"].tolist(), out["adj_edge"].tolist(), out["edges"].tolist()
+    ([0, 1, 2], [1, 0], [0, -1], [1])
+    """
+    raw = np.asarray(adj_edge)
+    entry = keep[np.where(raw >= 0, raw, ~raw)]
+    before = np.zeros(len(entry) + 1, dtype=np.int64)
+    np.cumsum(entry, out=before[1:])
+    at = before[np.asarray(offsets)]                 # kept entries before each vertex
+    del before
+    new_edge = np.cumsum(keep) - 1
+    raw = raw[entry]
+    edge = new_edge[np.where(raw >= 0, raw, ~raw)].astype(np.int32)
+    other = np.asarray(adj_vertex)[entry]
+    if vertices is not None:
+        local = np.full(len(offsets) - 1, -1, dtype=np.int32)
+        local[vertices] = np.arange(len(vertices), dtype=np.int32)
+        other = local[other]
+        at = np.concatenate([at[vertices], at[-1:]])
+    return {"offsets": at, "adj_vertex": other, "adj_edge": np.where(raw >= 0, edge, ~edge),
+            "entries": entry, "edges": np.flatnonzero(keep)}
