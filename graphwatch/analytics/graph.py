@@ -55,6 +55,7 @@ class Graph:
                               ordinary ends, and these, never from a hub's million entries
     row : int32[V] or None    the row of each vertex in the key and name blobs (None: the vertex itself)
     nid_sorted : bool         ``nid`` is ascending (a workspace graph: vertices in node id order)
+    borrowed : dict           arrays that are the workspace adjacency index's own files (name → file)
     names, keys : optional per-vertex text, for graphs not backed by a workspace
     key_offsets, key_bytes, name_offsets, name_bytes : every node's key and name as UTF-8 blobs
     workspace : the workspace folder the graph came from
@@ -85,6 +86,7 @@ class Graph:
     hub_edges: np.ndarray | None = None
     row: np.ndarray | None = None
     nid_sorted: bool = False
+    borrowed: dict = field(default_factory=dict)
     _index: dict | None = field(default=None, repr=False)
 
     def __post_init__(self):

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exc import GraphwatchError
-from .csr import build_csr
+from .csr import build_csr, small_pages
 from .graph import NO_DATE_FROM, NO_DATE_TO, Graph
 
 CACHE_DIR = Path(".cache") / "analytics"
@@ -97,22 +97,25 @@ def load_graph(workspace, *, labels=None, types=None, since=None, until=None, ca
             return folder / CACHE_DIR / hashlib.sha256(json.dumps([CACHE_FORMAT, fp, part]).encode()).hexdigest()[:16]
 
         if cache and (where(spec) / "meta.json").exists():
-            return _read(where(spec), folder, spec)
+            g = _read(where(spec), folder, spec, rels)
+            if g is not None:
+                return g
         whole = {"labels": [], "types": [], "since": None, "until": None}
         g = None
         if cache and spec != whole and (where(whole) / "meta.json").exists():
-            g = _read(where(whole), folder, whole)
+            g = _read(where(whole), folder, whole, rels)
         if g is None:
             index = adjacency.open_index(con, folder, fp=rels)
-            g = _build_from_index(con, index) if index is not None else None
-            if g is None:          # no index (a read-only folder without one), or dangling relationships
-                g = _build(con, spec)
-            else:
-                g.workspace = folder
-                if cache and spec != whole:
-                    _write(g, where(whole), folder / CACHE_DIR)
+            with small_pages():
+                g = _build_from_index(con, index) if index is not None else None
+                if g is None:          # no index (a read-only folder without one), or dangling relationships
+                    g = _build(con, spec)
+            g.workspace = folder
+            if cache and spec != whole and g.spec == whole:
+                _write(g, where(whole), folder / CACHE_DIR)
     if g.spec != spec:
-        g = restrict(g, spec)
+        with small_pages():
+            g = restrict(g, spec)
     g.workspace = folder
     if cache:
         _write(g, where(spec), folder / CACHE_DIR)
@@ -133,9 +136,10 @@ def _build_from_index(con, index) -> Graph | None:
         return None
     key_offsets, key_bytes = _blob(nodes["key"])
     name_offsets, name_bytes = _blob(nodes["name"])
+    borrowed = arrays.pop("borrowed")
     return Graph(nid=nid, label_bits=label_bits, labels=labels, types=list(index.types), key_offsets=key_offsets,
                  key_bytes=key_bytes, name_offsets=name_offsets, name_bytes=name_bytes, row=row, nid_sorted=True,
-                 spec={"labels": [], "types": [], "since": None, "until": None}, **arrays)
+                 spec={"labels": [], "types": [], "since": None, "until": None}, borrowed=borrowed, **arrays)
 
 
 def restrict(g: Graph, spec: dict) -> Graph:
@@ -181,11 +185,19 @@ def _scan_nodes(con, spec: dict):
     has_name = bool(con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'node' "
                                 "AND column_name = 'name'").fetchone()[0])
     # one scan: the dense number of a node is its row in this result
-    with warnings.catch_warnings():      # "an extra copy": still far cheaper than Python strings
-        warnings.simplefilter("ignore", UserWarning)
-        nodes = con.execute(f"""SELECT nid, key, {'name' if has_name else 'NULL::VARCHAR'} AS name,
-            array_to_string(list_sort(labels), ',') AS labels FROM node WHERE {node_where}""",
-                            params).to_arrow_table()
+    # text as Arrow large strings, missing as empty: the key and name blobs are then Arrow's own
+    # buffers, with no cast or fill pass over millions of strings
+    large = con.execute("SELECT current_setting('arrow_large_buffer_size')").fetchone()[0]
+    con.execute("SET arrow_large_buffer_size = true")
+    try:
+        with warnings.catch_warnings():      # "an extra copy": still far cheaper than Python strings
+            warnings.simplefilter("ignore", UserWarning)
+            nodes = con.execute(f"""SELECT nid, coalesce(key, '') AS key,
+                coalesce({'name' if has_name else 'NULL::VARCHAR'}, '') AS name,
+                array_to_string(list_sort(labels), ',') AS labels FROM node WHERE {node_where}""",
+                                params).to_arrow_table()
+    finally:
+        con.execute(f"SET arrow_large_buffer_size = {'true' if large else 'false'}")
     nid = nodes["nid"].to_numpy().astype(np.int64)
     combos = pc.dictionary_encode(nodes["labels"].combine_chunks())
     names_of_combo = [str(x).split(",") if x else [] for x in combos.dictionary.to_pylist()]
@@ -245,11 +257,14 @@ def _blob(column) -> tuple[np.ndarray, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pc.fill_null(column.combine_chunks().cast(pa.large_string()), "")
+    arr = column.combine_chunks()
+    if arr.type != pa.large_string() or arr.null_count:
+        arr = pc.fill_null(arr.cast(pa.large_string()), "")
     arr = pa.concat_arrays([arr]) if arr.offset else arr
     _, off, data = arr.buffers()
-    offsets = np.frombuffer(off, dtype=np.int64, count=len(arr) + 1).copy()
-    blob = np.frombuffer(data, dtype=np.uint8).copy() if data is not None else np.zeros(0, dtype=np.uint8)
+    # numpy arrays over Arrow's buffers (they keep them alive): no copy of a county's texts
+    offsets = np.frombuffer(off, dtype=np.int64, count=len(arr) + 1)
+    blob = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
     return offsets, blob
 
 
@@ -262,10 +277,11 @@ def _write(g: Graph, where: Path, root: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         for name in _ARRAYS + (("row",) if g.row is not None else ()):
-            np.save(tmp / f"{name}.npy", getattr(g, name))
+            if name not in g.borrowed:
+                np.save(tmp / f"{name}.npy", getattr(g, name))
         (tmp / "meta.json").write_text(json.dumps({"labels": g.labels, "types": g.types, "spec": g.spec,
-                                                   "nid_sorted": g.nid_sorted, "fingerprint": where.name},
-                                                  ensure_ascii=False))
+                                                   "nid_sorted": g.nid_sorted, "fingerprint": where.name,
+                                                   "borrowed": g.borrowed}, ensure_ascii=False))
         if where.exists():
             shutil.rmtree(tmp, ignore_errors=True)
             return
@@ -278,13 +294,24 @@ def _write(g: Graph, where: Path, root: Path) -> None:
         return      # a read-only workspace folder: the graph is still returned, just not kept
 
 
-def _read(where: Path, folder: Path, spec: dict) -> Graph:
+def _read(where: Path, folder: Path, spec: dict, rels: list[int]) -> Graph | None:
+    """The cached graph; None when arrays it shares with the adjacency index are not those of
+    the relationships ``rels`` identifies (the index was removed or is being rebuilt)."""
+    from .. import adjacency
+
     meta = json.loads((where / "meta.json").read_text())
-    arrays = {name: np.load(where / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+    borrowed = meta.get("borrowed") or {}
+    arrays = {}
+    if borrowed:
+        index = folder / adjacency.FOLDER
+        arrays = {name: np.load(index / f"{file}.npy", mmap_mode="r") for name, file in borrowed.items()}
+        if adjacency._stamp(index) != rels:        # checked after opening: a newer index would have another stamp
+            return None
+    arrays.update({name: np.load(where / f"{name}.npy", mmap_mode="r") for name in _ARRAYS if name not in borrowed})
     if (where / "row.npy").exists():
         arrays["row"] = np.load(where / "row.npy", mmap_mode="r")
     return Graph(**arrays, labels=meta["labels"], types=meta["types"], workspace=folder, spec=spec,
-                 nid_sorted=meta.get("nid_sorted", False))
+                 nid_sorted=meta.get("nid_sorted", False), borrowed=borrowed)
 
 
 def clear_cache(workspace) -> int:

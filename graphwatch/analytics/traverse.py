@@ -42,13 +42,19 @@ class _Step:
         frontier = np.asarray(frontier, dtype=np.int64)
         starts = np.asarray(g.offsets[frontier], dtype=np.int64)
         counts = np.asarray(g.offsets[frontier + 1], dtype=np.int64) - starts
-        hub = counts > HUB
-        parts = []
-        if (~hub).any():
-            origin, pos = self._positions(frontier[~hub], starts[~hub], counts[~hub])
-            parts.append((origin, g.adj_vertex[pos], g.adj_edge[pos], g.adj_type[pos]))
-        for v, a, n in zip(frontier[hub].tolist(), starts[hub].tolist(), counts[hub].tolist()):
-            parts.append((None, g.adj_vertex[a:a + n], g.adj_edge[a:a + n], g.adj_type[a:a + n], v))
+        parts, done = [], 0
+
+        def ordinary(upto: int) -> None:         # the entries of frontier[done:upto], no hub among them
+            if upto > done:
+                origin, pos = self._positions(frontier[done:upto], starts[done:upto], counts[done:upto])
+                parts.append((origin, g.adj_vertex[pos], g.adj_edge[pos], g.adj_type[pos]))
+
+        for i in np.flatnonzero(counts > HUB).tolist():    # in frontier order: the order the walk finds them
+            ordinary(i)
+            a, n = int(starts[i]), int(counts[i])
+            parts.append((None, g.adj_vertex[a:a + n], g.adj_edge[a:a + n], g.adj_type[a:a + n], int(frontier[i])))
+            done = i + 1
+        ordinary(len(frontier))
         origin, other, raw, kind = _join(parts)
         keep = self.types[kind] if within is None else within[other] & self.types[kind]
         direction = self.direction
