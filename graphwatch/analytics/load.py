@@ -163,7 +163,10 @@ def restrict(g: Graph, spec: dict) -> Graph:
         src, dst = local[src], local[dst]
     pick = (lambda a: np.asarray(a)[vertices]) if vertices is not None else (lambda a: a)
     row = g.row if g.row is not None else (np.arange(g.vcount, dtype=np.int32) if g.key_offsets is not None else None)
-    return Graph(nid=pick(g.nid), label_bits=pick(g.label_bits), labels=g.labels, rid=np.asarray(g.rid)[edges],
+    labels, label_bits = g.labels, pick(g.label_bits)
+    if vertices is not None:              # the labels the part's nodes have, as a graph read with them has
+        labels, label_bits = _only_labels_present(labels, label_bits)
+    return Graph(nid=pick(g.nid), label_bits=label_bits, labels=labels, rid=np.asarray(g.rid)[edges],
                  src=src, dst=dst, etype=np.asarray(g.etype)[edges], types=g.types,
                  valid_from=np.asarray(g.valid_from)[edges], valid_to=np.asarray(g.valid_to)[edges],
                  adj_type=np.asarray(g.adj_type)[entries], key_offsets=g.key_offsets, key_bytes=g.key_bytes,
@@ -171,6 +174,18 @@ def restrict(g: Graph, spec: dict) -> Graph:
                  names=[g.names[v] for v in pick(np.arange(g.vcount))] if g.names else None,
                  keys=[g.keys[v] for v in pick(np.arange(g.vcount))] if g.keys else None,
                  row=None if row is None else pick(row), nid_sorted=g.nid_sorted, spec=dict(spec), **part)
+
+
+def _only_labels_present(labels: list[str], bits: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The labels some node has, and each node's bits renumbered over them (per distinct set)."""
+    import pandas as pd
+
+    which, combos = pd.factorize(bits)
+    present = int(np.bitwise_or.reduce(np.asarray(combos, dtype=np.uint64))) if len(combos) else 0
+    kept = [k for k in range(len(labels)) if present >> k & 1]
+    renumber = np.array([sum(1 << j for j, k in enumerate(kept) if int(c) >> k & 1) for c in combos] or [0],
+                        dtype=np.uint64)
+    return [labels[k] for k in kept], renumber[which]
 
 
 def _scan_nodes(con, spec: dict):
@@ -304,7 +319,10 @@ def _read(where: Path, folder: Path, spec: dict, rels: list[int]) -> Graph | Non
     arrays = {}
     if borrowed:
         index = folder / adjacency.FOLDER
-        arrays = {name: np.load(index / f"{file}.npy", mmap_mode="r") for name, file in borrowed.items()}
+        try:
+            arrays = {name: np.load(index / f"{file}.npy", mmap_mode="r") for name, file in borrowed.items()}
+        except OSError:                            # no index (removed, or being replaced)
+            return None
         if adjacency._stamp(index) != rels:        # checked after opening: a newer index would have another stamp
             return None
     arrays.update({name: np.load(where / f"{name}.npy", mmap_mode="r") for name in _ARRAYS if name not in borrowed})

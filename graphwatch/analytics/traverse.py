@@ -137,6 +137,15 @@ def neighbours(g: Graph, start: int, *, hops: int = 2, types=None, direction: st
     relationship type that reached it first) and ``vertex``; ``attrs["rels"]``: the
     relationships among these nodes that a step may cross (workspace ids).
 
+    Notes
+    -----
+    A hub on the walk (a benefit programme: a million and a half relationships at 5 M persons)
+    is walked through, as without it: its entries are read as one slice, its far ends counted
+    on a mark per vertex (``truncated`` stays exact) and never put through Python one by one;
+    the relationships among the found nodes are read from their ordinary ends, with the
+    graph's short list of hub–hub relationships (``Graph.hub_edges``), never from a hub's own
+    entries. ``max_degree`` is still there to leave hubs out of the walk.
+
     Examples
     --------
     >>> from graphwatch.analytics.graph import from_edges
