@@ -213,7 +213,7 @@ def _scan_nodes(con, spec: dict):
                                 params).to_arrow_table()
     finally:
         con.execute(f"SET arrow_large_buffer_size = {'true' if large else 'false'}")
-    nid = nodes["nid"].to_numpy().astype(np.int64)
+    nid = nodes["nid"].to_numpy().astype(np.int64, copy=False)
     combos = pc.dictionary_encode(nodes["labels"].combine_chunks())
     names_of_combo = [str(x).split(",") if x else [] for x in combos.dictionary.to_pylist()]
     labels = sorted({lab for combo in names_of_combo for lab in combo})
