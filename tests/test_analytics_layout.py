@@ -57,9 +57,12 @@ def _same(a, b):
         assert np.array_equal(got, want), lab
 
 
-def test_the_index_layout_is_the_graph_of_the_tables(tmp_path, mini_county):
+@pytest.mark.parametrize("chunk", [1 << 20, 7], ids=["one chunk", "entries laid out 7 at a time"])
+def test_the_index_layout_is_the_graph_of_the_tables(tmp_path, mini_county, monkeypatch, chunk):
+    from graphwatch.analytics import csr
     from graphwatch.ingest import load_into
 
+    monkeypatch.setattr(csr, "_CHUNK", chunk)
     ws = tmp_path / "ws"
     load_into(ws, [mini_county])
     with Workspace(ws, read_only=True) as w:

