@@ -11,7 +11,7 @@ import pytest
 
 from graphwatch.analytics import (AmbiguousEntity, centrality, communities, components, find_entity, from_edges,
                                   from_networkx, load_graph, neighbours, paths, project)
-from graphwatch.analytics.graph import CACHE_DIR
+from graphwatch.analytics.load import CACHE_DIR
 from graphwatch.exc import GraphwatchError
 from graphwatch.fixtures import write_graph
 from graphwatch.resolve.ids import make_resident_id, make_uscc

@@ -18,8 +18,8 @@ import importlib
 # need not pay for pandas and the algorithms it does not run
 _WHERE = {"centrality": "measures", "triangle_counts": "measures", "communities": "community",
           "components": "community", "project": "community", "AmbiguousEntity": "entities",
-          "find_entity": "entities", "Graph": "graph", "clear_cache": "graph", "from_edges": "graph",
-          "from_networkx": "graph", "load_graph": "graph", "to_igraph": "graph", "neighbours": "traverse",
+          "find_entity": "entities", "Graph": "graph", "clear_cache": "load", "from_edges": "graph",
+          "from_networkx": "graph", "load_graph": "load", "to_igraph": "graph", "neighbours": "traverse",
           "paths": "traverse", "relationships": "traverse"}
 
 __all__ = sorted(_WHERE)

@@ -1,16 +1,14 @@
 """The workspace graph as arrays: dense vertex numbers, one adjacency index for both
 directions, relationship types, dates and labels — what every analytic reads.
 
-:func:`load_graph` reads a workspace (or a chosen part of it: labels, relationship types,
-a date range) into a :class:`Graph`: vertex ``i`` is the workspace node ``nid[i]``, edge
-``j`` the relationship ``rid[j]`` from ``src[j]`` to ``dst[j]``. The adjacency index (CSR)
-holds every edge twice, once from each end, with a flag saying which way it points, so
-directed and undirected walks read the same arrays and the relationship behind every step
-is known at no cost. Building it costs one pass of DuckDB (dense ids by a hash join) and two
-16-bit radix passes of numpy (no comparison sort); the arrays are kept in
-``<workspace>/.cache/analytics/`` and memory-mapped by the next process. The cache is keyed
-by a fingerprint that every load, reload and resolve changes (the load report, the resolve
-runs, and an XOR over every node and relationship id and end), so a stale graph is never read.
+:func:`~.load.load_graph` reads a workspace (or a chosen part of it: labels, relationship
+types, a date range) into a :class:`Graph`: vertex ``i`` is the workspace node ``nid[i]``
+(vertices in node id order), edge ``j`` the relationship ``rid[j]`` from ``src[j]`` to
+``dst[j]``. The adjacency index (CSR) holds every edge twice, once from each end, with a flag
+saying which way it points and the edge's type, so directed and undirected walks read the same
+arrays and the relationship behind every step is known at no cost. It is laid out from the
+workspace's own adjacency index without sorting the relationships again, and cached in the
+workspace (:mod:`.load`).
 
 igraph is used where it is strong — components, Leiden, centralities, k shortest paths —
 on the (small or projected) graphs :func:`to_igraph` builds from these arrays; a bounded walk
@@ -20,11 +18,6 @@ from one entity never touches the rest of the graph (:mod:`.traverse`).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import os
-import shutil
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,12 +26,11 @@ import numpy as np
 from ..exc import GraphwatchError
 from .csr import build_csr  # noqa: F401  (part of this module's API: community imports it from here)
 
-CACHE_DIR = Path(".cache") / "analytics"
-CACHE_FORMAT = 1
+#: entries above which a vertex is a hub (a village, a benefit programme): read as one slice,
+#: and never read just to find the relationships among a few vertices
+HUB = 4096
 NO_DATE_FROM = np.iinfo(np.int32).min     # an open start: valid since ever
 NO_DATE_TO = np.iinfo(np.int32).max       # an open end: still valid
-_ARRAYS = ("nid", "label_bits", "rid", "src", "dst", "etype", "valid_from", "valid_to", "offsets", "adj_vertex",
-           "adj_edge", "key_offsets", "key_bytes", "name_offsets", "name_bytes")
 
 
 @dataclass
@@ -57,6 +49,13 @@ class Graph:
     adj_vertex : int32[2E]    the vertex at the other end of each entry
     adj_edge : int32[2E]      the edge of each entry, ``~edge`` (negative) when the edge points
                               *into* ``v`` (so an outgoing walk keeps entries >= 0)
+    adj_type : [2E]           the type of each entry's edge (``etype[edge]``, laid out with the entries)
+    hub_edges : int64[*]      the edges joining two hubs (vertices of more than ``HUB`` entries):
+                              the relationships among a set of vertices are read from their
+                              ordinary ends, and these, never from a hub's million entries
+    row : int32[V] or None    the row of each vertex in the key and name blobs (None: the vertex itself)
+    nid_sorted : bool         ``nid`` is ascending (a workspace graph: vertices in node id order)
+    borrowed : dict           arrays that are the workspace adjacency index's own files (name → file)
     names, keys : optional per-vertex text, for graphs not backed by a workspace
     key_offsets, key_bytes, name_offsets, name_bytes : every node's key and name as UTF-8 blobs
     workspace : the workspace folder the graph came from
@@ -83,7 +82,22 @@ class Graph:
     names: list | None = None
     keys: list | None = None
     spec: dict = field(default_factory=dict)
+    adj_type: np.ndarray | None = None
+    hub_edges: np.ndarray | None = None
+    row: np.ndarray | None = None
+    nid_sorted: bool = False
+    borrowed: dict = field(default_factory=dict)
     _index: dict | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        if self.adj_type is None:      # the type of each adjacency entry, read in place of a gather per step
+            raw = np.asarray(self.adj_edge)
+            self.adj_type = np.asarray(self.etype)[np.where(raw >= 0, raw, ~raw)] if len(raw) else \
+                np.zeros(0, dtype=np.int16)
+        if self.hub_edges is None:
+            big = np.diff(np.asarray(self.offsets)) > HUB
+            self.hub_edges = (np.flatnonzero(big[self.src] & big[self.dst]) if big.any()
+                              else np.zeros(0, dtype=np.int64))
 
     @property
     def vcount(self) -> int:
@@ -98,6 +112,11 @@ class Graph:
 
     def vertex(self, nid: int) -> int:
         """The dense vertex of a workspace node id (``KeyError`` if the graph lacks it)."""
+        if self.nid_sorted:
+            at = int(np.searchsorted(self.nid, nid))
+            if at < self.vcount and int(self.nid[at]) == int(nid):
+                return at
+            raise KeyError(nid)
         if self._index is None and self.vcount < 1_000_000:
             self._index = {int(n): i for i, n in enumerate(self.nid)}
         if self._index is not None:
@@ -156,8 +175,9 @@ class Graph:
         primary = np.empty(len(sets), dtype=object)
         primary[:] = [primary_label(s) for s in sets]
         if self.key_offsets is not None:
-            keys = self._texts(self.key_offsets, self.key_bytes, vertices).to_pandas()
-            names = self._texts(self.name_offsets, self.name_bytes, vertices).to_numpy(zero_copy_only=False)
+            rows = vertices if self.row is None else np.asarray(self.row)[vertices]
+            keys = self._texts(self.key_offsets, self.key_bytes, rows).to_pandas()
+            names = self._texts(self.name_offsets, self.name_bytes, rows).to_numpy(zero_copy_only=False)
             names[names == ""] = None
         else:
             keys = [self.keys[v] if self.keys else str(self.nid[v]) for v in vertices]
@@ -207,183 +227,6 @@ def _days(value) -> int:
     if isinstance(value, dt.datetime):
         value = value.date()
     return (value - dt.date(1970, 1, 1)).days
-
-
-# -- building ------------------------------------------------------------------------------
-def fingerprint(con) -> str:
-    """What every load, reload and resolve changes: the load report, the resolve runs, and an
-    XOR over every node id and every relationship's id and ends (a resolve moves ends)."""
-    parts = [con.execute("SELECT dataset, sha256, CAST(loaded_at AS VARCHAR), nodes, rels FROM load_report "
-                         "ORDER BY dataset").fetchall()]
-    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'er_run' AND schema_name = 'main'"
-                   ).fetchone()[0]:
-        parts.append(con.execute("SELECT CAST(ran_at AS VARCHAR), applied FROM er_run ORDER BY ran_at").fetchall())
-    parts.append(con.execute("SELECT count(*), bit_xor(nid) FROM node").fetchone())
-    parts.append(con.execute("SELECT count(*), bit_xor(xor(xor(rid, src >> 1), dst >> 2)) FROM rel").fetchone())
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
-
-
-def load_graph(workspace, *, labels=None, types=None, since=None, until=None, cache: bool = True) -> Graph:
-    """The workspace's graph, or the part of it asked for, as a :class:`Graph`.
-
-    Parameters
-    ----------
-    workspace : path of a workspace folder (opened read-only)
-    labels : keep only nodes with one of these labels (and relationships between them)
-    types : keep only relationships of these types (nodes stay, so ids never disappear)
-    since, until : keep only relationships valid at some time in this range (dates or ISO text;
-        a relationship with no dates is always valid)
-    cache : read and write the arrays under ``<workspace>/.cache/analytics`` (memory-mapped)
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from graphwatch.store import Workspace
-    >>> from graphwatch.fixtures import write_graph
-    >>> folder = tempfile.mkdtemp()
-    >>> with Workspace(folder, create=True) as ws:
-    ...     write_graph(ws, [{"key": "Person:a", "labels": ["Person"], "name": "张三"},
-    ...                      {"key": "Company:c", "labels": ["Company"], "name": "某某公司"}],
-    ...                 [["Person:a", "LEGAL_REP_OF", "Company:c"]])
-    >>> g = load_graph(folder)
-    >>> g
-    <Graph 2 nodes, 1 relationships of 1 types>
-    >>> sorted(g.node_table([0, 1])[["key", "label", "name"]].values.tolist())
-    [['Company:c', 'Company', '某某公司'], ['Person:a', 'Person', '张三']]
-    >>> bool((load_graph(folder).rid == g.rid).all())   # the second time from the cache
-    True
-    """
-    from ..store import Workspace
-
-    spec = {"labels": sorted(labels or []), "types": sorted(types or []),
-            "since": str(since) if since else None, "until": str(until) if until else None}
-    folder = Path(workspace)
-    with Workspace(folder, read_only=True) as ws:
-        con = ws.con
-        fp = fingerprint(con)
-        tag = hashlib.sha256(json.dumps([CACHE_FORMAT, fp, spec]).encode()).hexdigest()[:16]
-        where = folder / CACHE_DIR / tag
-        if cache and (where / "meta.json").exists():
-            return _read(where, folder, spec)
-        g = _build(con, spec)
-    g.workspace = folder
-    if cache:
-        _write(g, where, folder / CACHE_DIR)
-    return g
-
-
-def _build(con, spec: dict) -> Graph:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    params: dict = {}
-    node_where = "true"
-    if spec["labels"]:
-        node_where = "list_has_any(labels, $want)"
-        params["want"] = spec["labels"]
-    has_name = bool(con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'node' "
-                                "AND column_name = 'name'").fetchone()[0])
-    # one scan: the dense number of a node is its row in this result
-    with warnings.catch_warnings():      # "an extra copy": still far cheaper than Python strings
-        warnings.simplefilter("ignore", UserWarning)
-        nodes = con.execute(f"""SELECT nid, key, {'name' if has_name else 'NULL::VARCHAR'} AS name,
-            array_to_string(list_sort(labels), ',') AS labels FROM node WHERE {node_where}""",
-                            params).to_arrow_table()
-    nid = nodes["nid"].to_numpy().astype(np.int64)
-    combos = pc.dictionary_encode(nodes["labels"].combine_chunks())
-    names_of_combo = [str(x).split(",") if x else [] for x in combos.dictionary.to_pylist()]
-    labels = sorted({lab for combo in names_of_combo for lab in combo})
-    if len(labels) > 64:
-        raise GraphwatchError(f"the workspace has {len(labels)} labels; the analytics graph holds at most 64")
-    combo_bits = np.array([sum(1 << labels.index(lab) for lab in combo) for combo in names_of_combo] or [0],
-                          dtype=np.uint64)
-    label_bits = combo_bits[combos.indices.to_numpy(zero_copy_only=False)]
-    dense = pa.table({"nid": nid, "i": np.arange(len(nid), dtype=np.int32)})
-    con.register("_gw_dense", dense)
-    types = [r[0] for r in con.execute("SELECT DISTINCT type FROM rel ORDER BY type").fetchall()]
-    where, p = ["true"], {"types": types}
-    if spec["types"]:
-        where.append("r.type IN (SELECT unnest($want_types))")
-        p["want_types"] = spec["types"]
-    if spec["since"]:
-        where.append("coalesce(r.valid_to, DATE '9999-12-31') >= CAST($since AS DATE)")
-        p["since"] = spec["since"]
-    if spec["until"]:
-        where.append("coalesce(r.valid_from, DATE '0001-01-01') <= CAST($until AS DATE)")
-        p["until"] = spec["until"]
-    edges = con.execute(f"""SELECT r.rid, a.i AS s, b.i AS d, (list_position($types, r.type) - 1)::SMALLINT AS t,
-            coalesce(CAST(r.valid_from - DATE '1970-01-01' AS INTEGER), {int(NO_DATE_FROM)}) AS vf,
-            coalesce(CAST(r.valid_to - DATE '1970-01-01' AS INTEGER), {int(NO_DATE_TO)}) AS vt
-        FROM rel r JOIN _gw_dense a ON a.nid = r.src JOIN _gw_dense b ON b.nid = r.dst
-        WHERE {' AND '.join(where)}""", p).fetchnumpy()
-    con.unregister("_gw_dense")
-    def column(name, dtype):          # DuckDB's numpy arrays already have these types: no copy
-        return np.asarray(edges.pop(name), dtype=dtype)
-
-    src, dst = column("s", np.int32), column("d", np.int32)
-    rid, etype, valid_from, valid_to = (column("rid", np.int64), column("t", np.int16), column("vf", np.int32),
-                                        column("vt", np.int32))
-    offsets, adj_vertex, adj_edge = build_csr(len(nid), src, dst)
-    key_offsets, key_bytes = _blob(nodes["key"])
-    name_offsets, name_bytes = _blob(nodes["name"])
-    return Graph(nid=nid, label_bits=label_bits, labels=labels, rid=rid, src=src, dst=dst,
-                 etype=etype, types=types, valid_from=valid_from,
-                 valid_to=valid_to, offsets=offsets, adj_vertex=adj_vertex, adj_edge=adj_edge,
-                 key_offsets=key_offsets, key_bytes=key_bytes, name_offsets=name_offsets, name_bytes=name_bytes,
-                 spec=spec)
-
-
-def _blob(column) -> tuple[np.ndarray, np.ndarray]:
-    """A text column as (offsets int64[n+1], UTF-8 bytes): Arrow's own layout, so no string is
-    made in Python; a missing value is empty."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arr = pc.fill_null(column.combine_chunks().cast(pa.large_string()), "")
-    arr = pa.concat_arrays([arr]) if arr.offset else arr
-    _, off, data = arr.buffers()
-    offsets = np.frombuffer(off, dtype=np.int64, count=len(arr) + 1).copy()
-    blob = np.frombuffer(data, dtype=np.uint8).copy() if data is not None else np.zeros(0, dtype=np.uint8)
-    return offsets, blob
-
-
-def _write(g: Graph, where: Path, root: Path) -> None:
-    """Write the arrays to a fresh folder and rename it into place (readers never see half a
-    graph); older graphs of the workspace are removed (they belong to a graph that changed)."""
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = root / f".{where.name}.{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        for name in _ARRAYS:
-            np.save(tmp / f"{name}.npy", getattr(g, name))
-        (tmp / "meta.json").write_text(json.dumps({"labels": g.labels, "types": g.types, "spec": g.spec,
-                                                   "fingerprint": where.name}, ensure_ascii=False))
-        if where.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-            return
-        tmp.rename(where)
-        for other in root.iterdir():     # the same part of an older graph: never read again
-            meta = other / "meta.json"
-            if other != where and meta.exists() and json.loads(meta.read_text()).get("spec") == g.spec:
-                shutil.rmtree(other, ignore_errors=True)
-    except OSError:
-        return      # a read-only workspace folder: the graph is still returned, just not kept
-
-
-def _read(where: Path, folder: Path, spec: dict) -> Graph:
-    meta = json.loads((where / "meta.json").read_text())
-    arrays = {name: np.load(where / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
-    return Graph(**arrays, labels=meta["labels"], types=meta["types"], workspace=folder, spec=spec)
-
-
-def clear_cache(workspace) -> int:
-    """Remove every cached graph of a workspace; returns how many there were."""
-    root = Path(workspace) / CACHE_DIR
-    found = [d for d in root.iterdir() if d.is_dir()] if root.exists() else []
-    for d in found:
-        shutil.rmtree(d, ignore_errors=True)
-    return len(found)
 
 
 def from_edges(edges, *, directed_types=None, names=None, labels=None, types=None) -> Graph:
@@ -466,7 +309,10 @@ def to_igraph(g: Graph, *, types=None, labels=None, since=None, until=None, dire
         vertices = np.flatnonzero(ends)
     local = np.full(g.vcount, -1, dtype=np.int64)
     local[vertices] = np.arange(len(vertices))
-    pairs = np.stack([local[g.src[edges]], local[g.dst[edges]]], axis=1)
-    out = ig.Graph(n=len(vertices), edges=pairs, directed=directed)      # a numpy array: no Python tuples
+    pairs = np.empty((len(edges), 2), dtype=np.int64)
+    pairs[:, 0] = local[np.asarray(g.src)[edges]]
+    pairs[:, 1] = local[np.asarray(g.dst)[edges]]
+    out = ig.Graph(n=len(vertices), directed=directed)
+    out.add_edges(pairs)        # from a numpy array: no Python tuples; half the constructor's time (igraph 1.0)
     out["v"], out["e"] = vertices.astype(np.int64, copy=False), edges.astype(np.int64, copy=False)
     return out

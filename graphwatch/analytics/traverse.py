@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..exc import GraphwatchError
-from .graph import Graph, _days
+from .graph import HUB, Graph, _days
 
 DIRECTIONS = ("both", "out", "in")
 
@@ -37,29 +37,26 @@ class _Step:
         """Entries leaving ``frontier``: (from vertex, to vertex, edge) arrays after the filters.
         ``reverse`` walks the relationships backwards (the target side of a directed search);
         ``within`` (a boolean per vertex) keeps only entries ending there, tested before any
-        other filter (a hub's entries are read as one contiguous slice)."""
+        other filter. A hub's entries are read as one contiguous slice (views, no index arrays)."""
         g = self.g
         frontier = np.asarray(frontier, dtype=np.int64)
-        starts = g.offsets[frontier]
-        counts = g.offsets[frontier + 1] - starts
-        if within is not None:
-            hub = counts > HUB
-            parts = [self._positions(frontier[~hub], starts[~hub], counts[~hub])]
-            for v, a, n in zip(frontier[hub].tolist(), starts[hub].tolist(), counts[hub].tolist()):
-                at = np.flatnonzero(within[np.asarray(g.adj_vertex[a:a + n])]) + a
-                parts.append((np.full(len(at), v, dtype=np.int64), at))
-            origin = np.concatenate([o for o, _ in parts])
-            pos = np.concatenate([q for _, q in parts])
-            hit = within[np.asarray(g.adj_vertex[pos])]
-            origin, pos = origin[hit], pos[hit]
-        else:
-            origin, pos = self._positions(frontier, starts, counts)
-        if not len(pos):
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, empty
-        raw = np.asarray(g.adj_edge[pos])
-        edge = np.where(raw >= 0, raw, ~raw).astype(np.int64)
-        keep = self.types[g.etype[edge]]
+        starts = np.asarray(g.offsets[frontier], dtype=np.int64)
+        counts = np.asarray(g.offsets[frontier + 1], dtype=np.int64) - starts
+        parts, done = [], 0
+
+        def ordinary(upto: int) -> None:         # the entries of frontier[done:upto], no hub among them
+            if upto > done:
+                origin, pos = self._positions(frontier[done:upto], starts[done:upto], counts[done:upto])
+                parts.append((origin, g.adj_vertex[pos], g.adj_edge[pos], g.adj_type[pos]))
+
+        for i in np.flatnonzero(counts > HUB).tolist():    # in frontier order: the order the walk finds them
+            ordinary(i)
+            a, n = int(starts[i]), int(counts[i])
+            parts.append((None, g.adj_vertex[a:a + n], g.adj_edge[a:a + n], g.adj_type[a:a + n], int(frontier[i])))
+            done = i + 1
+        ordinary(len(frontier))
+        origin, other, raw, kind = _join(parts)
+        keep = self.types[kind] if within is None else within[other] & self.types[kind]
         direction = self.direction
         if reverse and direction != "both":
             direction = "in" if direction == "out" else "out"
@@ -67,14 +64,38 @@ class _Step:
             keep &= raw >= 0
         elif direction == "in":
             keep &= raw < 0
+        origin, other, raw = origin[keep], other[keep].astype(np.int64), raw[keep]
+        edge = np.where(raw >= 0, raw, ~raw).astype(np.int64)
+        if self.since is not None or self.until is not None or self.labels:
+            ok = self.allows_dates(edge)
+            if self.labels:
+                ok &= (g.label_bits[other] & self.labels) != 0
+            origin, other, edge = origin[ok], other[ok], edge[ok]
+        return origin, other, edge
+
+    def allows_dates(self, edge: np.ndarray) -> np.ndarray:
+        """A boolean per edge: valid at some time in the step's date range."""
+        g = self.g
+        ok = np.ones(len(edge), dtype=bool)
         if self.since is not None:
-            keep &= g.valid_to[edge] >= self.since
+            ok &= g.valid_to[edge] >= self.since
         if self.until is not None:
-            keep &= g.valid_from[edge] <= self.until
-        other = np.asarray(g.adj_vertex[pos]).astype(np.int64)
+            ok &= g.valid_from[edge] <= self.until
+        return ok
+
+    def crossable(self, edge: np.ndarray) -> np.ndarray:
+        """A boolean per edge: a step may cross it from one end or the other (type, dates, and
+        the far end's labels in a direction the step walks)."""
+        g = self.g
+        ok = self.types[g.etype[edge]] & self.allows_dates(edge)
         if self.labels:
-            keep &= (g.label_bits[other] & self.labels) != 0
-        return origin[keep], other[keep], edge[keep]
+            far = np.zeros(len(edge), dtype=bool)
+            if self.direction in ("both", "out"):
+                far |= (g.label_bits[g.dst[edge]] & self.labels) != 0
+            if self.direction in ("both", "in"):
+                far |= (g.label_bits[g.src[edge]] & self.labels) != 0
+            ok &= far
+        return ok
 
     @staticmethod
     def _positions(frontier, starts, counts):
@@ -84,8 +105,14 @@ class _Step:
         return np.repeat(frontier, counts), np.repeat(starts - first, counts) + np.arange(total, dtype=np.int64)
 
 
-#: entries above which a vertex's adjacency is read as a slice when only some ends matter
-HUB = 4096
+def _join(parts):
+    """Concatenate (origin, other, raw edge, type) parts; a hub's part gives its vertex instead of
+    an origin array."""
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.astype(np.int32), empty.astype(np.int32), empty.astype(np.int8)
+    origin = np.concatenate([p[0] if p[0] is not None else np.full(len(p[1]), p[4], dtype=np.int64) for p in parts])
+    return (origin,) + tuple(np.concatenate([np.asarray(p[i]) for p in parts]) for i in (1, 2, 3))
 
 
 def neighbours(g: Graph, start: int, *, hops: int = 2, types=None, direction: str = "both", since=None,
@@ -110,6 +137,15 @@ def neighbours(g: Graph, start: int, *, hops: int = 2, types=None, direction: st
     relationship type that reached it first) and ``vertex``; ``attrs["rels"]``: the
     relationships among these nodes that a step may cross (workspace ids).
 
+    Notes
+    -----
+    A hub on the walk (a benefit programme: a million and a half relationships at 5 M persons)
+    is walked through, as without it: its entries are read as one slice, its far ends counted
+    on a mark per vertex (``truncated`` stays exact) and never put through Python one by one;
+    the relationships among the found nodes are read from their ordinary ends, with the
+    graph's short list of hub–hub relationships (``Graph.hub_edges``), never from a hub's own
+    entries. ``max_degree`` is still there to leave hubs out of the walk.
+
     Examples
     --------
     >>> from graphwatch.analytics.graph import from_edges
@@ -122,9 +158,11 @@ def neighbours(g: Graph, start: int, *, hops: int = 2, types=None, direction: st
     ['张三', '李四']
     """
     step = _Step(g, types=types, direction=direction, since=since, until=until, labels=labels)
-    dist = {int(start): 0}
-    via: dict[int, int] = {}
-    order = [int(start)]
+    start = int(start)
+    seen = np.zeros(g.vcount, dtype=bool)         # one mark per vertex: no Python set of a hub's million ends
+    seen[start] = True
+    order, levels, via = [np.array([start], dtype=np.int64)], [0], [np.array([-1], dtype=np.int64)]
+    found = 1
     frontier = np.array([start], dtype=np.int64)
     truncated, not_expanded = 0, []
     for level in range(1, hops + 1):
@@ -134,39 +172,88 @@ def neighbours(g: Graph, start: int, *, hops: int = 2, types=None, direction: st
             not_expanded += frontier[hub].tolist()
             frontier = frontier[~hub]
         _, other, edge = step.expand(frontier)
-        new = []
-        for v, e in zip(other.tolist(), edge.tolist()):
-            if v not in dist:
-                dist[v] = level
-                via[v] = e
-                new.append(v)
-        if limit is not None and len(order) + len(new) > limit:
-            truncated = len(order) + len(new) - limit
-            for v in new[limit - len(order):]:
-                del dist[v]
-            new = new[:limit - len(order)]
-            order += new
+        fresh = ~seen[other]
+        other, edge = other[fresh], edge[fresh]
+        room = None if limit is None else limit - found
+        new, first, more = _first_seen(other, room, seen)
+        order.append(new)
+        via.append(edge[first])
+        levels.append(level)
+        found += len(new)
+        if more:
+            truncated = more
             break
-        order += new
-        frontier = np.array(new, dtype=np.int64)
+        seen[new] = True
+        frontier = new
         if not len(frontier):
             break
+    hops_of = np.concatenate([np.full(len(o), lv, dtype=np.int64) for o, lv in zip(order, levels)])
+    via = np.concatenate(via)
+    order = np.concatenate(order)
     df = g.node_table(order)
-    df["hops"] = [dist[v] for v in order]
-    df["via"] = pd.Series([g.types[g.etype[via[v]]] if v in via else None for v in order], dtype=object)
+    df["hops"] = hops_of
+    df["via"] = pd.Series([g.types[t] if e >= 0 else None
+                           for e, t in zip(via.tolist(), np.asarray(g.etype)[np.maximum(via, 0)].tolist())],
+                          dtype=object)
     df["vertex"] = order
-    df.attrs["rels"] = g.rid[_edges_among(step, np.array(order, dtype=np.int64))].tolist()
+    df.attrs["rels"] = np.asarray(g.rid)[_edges_among(step, order, start)].tolist()
     df.attrs["truncated"] = truncated
     df.attrs["not_expanded"] = [int(g.nid[v]) for v in not_expanded]
     return df
 
 
-def _edges_among(step: _Step, vertices: np.ndarray) -> np.ndarray:
-    """Edges a step may cross between two of ``vertices``, each once, in edge order."""
-    inside = np.zeros(step.g.vcount, dtype=bool)
+def _first_seen(other: np.ndarray, room: int | None, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The distinct vertices of ``other`` in the order they first occur — at most ``room`` of
+    them —, the index in ``other`` where each first occurs, and how many more distinct ones
+    there were (counted on a mark per vertex, so a hub's million ends are never sorted;
+    ``seen`` is marked with all of them then)."""
+    if room is not None and len(other) > 4 * max(room, 1):
+        before = int(np.count_nonzero(seen))
+        seen[other] = True
+        distinct = int(np.count_nonzero(seen)) - before
+        seen[other] = False
+        if distinct > room:
+            chunk = 4 * max(room, 1)            # the first distinct ones lie in a prefix
+            while True:
+                found, first = np.unique(other[:chunk], return_index=True)
+                if len(found) >= room or chunk >= len(other):
+                    break
+                chunk *= 4
+            keep = np.sort(first)[:room]
+            return other[keep], keep, distinct - room
+    found, first = np.unique(other, return_index=True)
+    first.sort()
+    if room is not None and len(first) > room:
+        return other[first[:room]], first[:room], len(first) - room
+    return other[first], first, 0
+
+
+def _edges_among(step: _Step, vertices: np.ndarray, start: int | None = None) -> np.ndarray:
+    """Edges a step may cross between two of ``vertices``, each once, in edge order. A
+    relationship with an ordinary end is read from that end, and the relationships between two
+    hubs come from the graph's list of them: a hub's own entries are never read (``start`` is
+    read whatever its size: it may lack the labels the others were walked by)."""
+    g = step.g
+    inside = np.zeros(g.vcount, dtype=bool)
     inside[vertices] = True
-    _, _, edge = step.expand(vertices, within=inside)
-    return np.unique(edge)
+    vertices = np.asarray(vertices, dtype=np.int64)
+    degree = np.asarray(g.offsets[vertices + 1], dtype=np.int64) - np.asarray(g.offsets[vertices], dtype=np.int64)
+    read = vertices[(degree <= HUB) | (vertices == (-1 if start is None else start))]
+    starts = np.asarray(g.offsets[read], dtype=np.int64)
+    counts = np.asarray(g.offsets[read + 1], dtype=np.int64) - starts
+    parts = []
+    if len(read):
+        _, pos = _Step._positions(read, starts, counts)
+        pos = pos[inside[g.adj_vertex[pos]]]
+        raw = np.asarray(g.adj_edge[pos], dtype=np.int64)
+        parts.append(np.where(raw >= 0, raw, ~raw))
+    hubs = np.asarray(g.hub_edges)
+    if len(hubs):
+        parts.append(hubs[inside[g.src[hubs]] & inside[g.dst[hubs]]])
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    edge = np.unique(np.concatenate(parts))
+    return edge[step.crossable(edge)]
 
 
 def relationships(g: Graph, edges) -> pd.DataFrame:
@@ -233,7 +320,9 @@ def _meet(g: Graph, step: _Step, source: int, target: int, *, max_hops: int, exh
           max_visit: int) -> np.ndarray | None:
     """The edges crossed by a ball from each end, the smaller frontier grown first, until the
     balls meet (or, ``exhaustive``, until their radii add up to ``max_hops``). ``None``: no path."""
-    seen = [{source: 0}, {target: 0}]
+    seen = [np.zeros(g.vcount, dtype=bool), np.zeros(g.vcount, dtype=bool)]     # a mark per vertex and side
+    seen[0][source], seen[1][target] = True, True
+    visited = 2
     frontier = [np.array([source], dtype=np.int64), np.array([target], dtype=np.int64)]
     radius = [0, 0]
     crossed: list[np.ndarray] = []
@@ -247,20 +336,17 @@ def _meet(g: Graph, step: _Step, source: int, target: int, *, max_hops: int, exh
         _, other, edge = step.expand(frontier[side], reverse=side == 1)
         crossed.append(edge)
         radius[side] += 1
-        new = []
         mine, theirs = seen[side], seen[1 - side]
-        for v in np.unique(other).tolist():
-            if v not in mine:
-                mine[v] = radius[side]
-                new.append(v)
-                if v in theirs:
-                    met = True
-        if len(seen[0]) + len(seen[1]) > max_visit:
+        new = np.unique(other)
+        new = new[~mine[new]]
+        mine[new] = True
+        met = met or bool(theirs[new].any())
+        visited += len(new)
+        if visited > max_visit:
             raise GraphwatchError(f"the path search reached {max_visit:,} nodes before {max_hops} hops; "
                                   "choose relationship types (--types) or fewer hops")
-        frontier[side] = np.array(new, dtype=np.int64)
+        frontier[side] = new
         if not len(new):
-            frontier[side] = np.zeros(0, dtype=np.int64)
             if not exhaustive:
                 # one side can reach nothing more: the paths are whatever has met already
                 if not met:
@@ -277,22 +363,28 @@ def _search(g: Graph, edges: np.ndarray, source: int, target: int, *, directed: 
     """Edge paths (lists of edges of ``g``) found by igraph on the crossed edges."""
     import igraph as ig
 
-    vertices = np.unique(np.concatenate([g.src[edges], g.dst[edges], [source, target]]))
-    local = {int(v): i for i, v in enumerate(vertices)}
-    small = ig.Graph(n=len(vertices), edges=[(local[int(a)], local[int(b)]) for a, b in zip(g.src[edges], g.dst[edges])],
-                     directed=True)
+    a_end, b_end = np.asarray(g.src)[edges].astype(np.int64), np.asarray(g.dst)[edges].astype(np.int64)
+    vertices = np.unique(np.concatenate([a_end, b_end, [source, target]]))
+    la, lb = np.searchsorted(vertices, a_end), np.searchsorted(vertices, b_end)
+    small = ig.Graph(n=len(vertices), directed=True)
+    small.add_edges(np.stack([la, lb], axis=1))        # numpy, no tuples: a hub crossed is a million edges
     mode = "out" if directed else "all"
-    s, t = local[source], local[target]
+    s, t = int(np.searchsorted(vertices, source)), int(np.searchsorted(vertices, target))
     if k is not None:
         found = [[int(edges[e]) for e in p] for p in small.get_k_shortest_paths(s, to=t, k=k, mode=mode, output="epath")]
         return [p for p in found if 0 < len(p) <= max_hops][:limit]
     vpaths = {tuple(p) for p in small.get_all_shortest_paths(s, to=t, mode=mode)}
+    # the relationships between consecutive nodes of those paths (only these pairs: the crossed
+    # edges can be millions)
+    n = len(vertices)
+    wanted = np.array(sorted({a * n + b for vp in vpaths for a, b in zip(vp, vp[1:])}), dtype=np.int64)
     between: dict[tuple[int, int], list[int]] = {}
-    for i, (a, b) in enumerate(zip(g.src[edges], g.dst[edges])):
-        la, lb = local[int(a)], local[int(b)]
-        between.setdefault((la, lb), []).append(int(edges[i]))
-        if not directed and la != lb:
-            between.setdefault((lb, la), []).append(int(edges[i]))
+    for x, y in ((la, lb), (lb, la)) if not directed else ((la, lb),):
+        hit = np.flatnonzero(np.isin(x * n + y, wanted))
+        for i in hit.tolist():
+            pair = (int(x[i]), int(y[i]))
+            if directed or x[i] != y[i] or (x is la):
+                between.setdefault(pair, []).append(int(edges[i]))
     out: list[list[int]] = []
     for vp in sorted(vpaths):
         if not 0 < len(vp) - 1 <= max_hops:
@@ -356,8 +448,7 @@ def among(g: Graph, vertices, *, types=None) -> np.ndarray:
         hit = np.flatnonzero(inside[g.adj_vertex[a:b]])
         if len(hit):
             raw = np.asarray(g.adj_edge[a + hit], dtype=np.int64)
-            edge = np.where(raw >= 0, raw, ~raw)
-            found.append(edge[mask[g.etype[edge]]])
+            found.append(np.where(raw >= 0, raw, ~raw)[mask[g.adj_type[a + hit]]])
     return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
 
@@ -375,9 +466,8 @@ def one_hop(g: Graph, vertex: int, *, types=None, limit: int | None = None) -> t
     [1, 3]
     """
     a, b = int(g.offsets[vertex]), int(g.offsets[vertex + 1])
-    raw = np.asarray(g.adj_edge[a:b], dtype=np.int64)
     other = np.asarray(g.adj_vertex[a:b], dtype=np.int64)
-    other = other[g.type_mask(types)[g.etype[np.where(raw >= 0, raw, ~raw)]] & (other != vertex)]
+    other = other[g.type_mask(types)[g.adj_type[a:b]] & (other != vertex)]
     chunk = len(other) if limit is None else 4 * limit        # the first distinct ones lie in a prefix
     while True:
         found, first = np.unique(other[:chunk], return_index=True)
