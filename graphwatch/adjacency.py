@@ -116,13 +116,16 @@ def build(con, folder: Path, fp: list[int] | None = None) -> None:
     # the smallest integer types that hold the values: the index costs ~13 bytes per
     # relationship and direction, a third of the database's size
     code = np.asarray(rel["code"], dtype=np.int8 if len(types) < 128 else np.int16)
-    nodes = np.unique(np.concatenate([src, dst]))
+    nodes = _sorted_distinct(np.concatenate([src, dst]))
     pos_type = np.int32 if len(nodes) < 2**31 else np.int64
     off_type = np.int32 if len(rid) < 2**31 else np.int64
     si, di = np.searchsorted(nodes, src).astype(pos_type), np.searchsorted(nodes, dst).astype(pos_type)
     arrays = {"nodes": nodes}
+    # each node's relationships in id order: sort by id once, then stably by node per side
+    # (the order np.lexsort((rid, a)) gives, with one sort of the ids instead of two)
+    by_rid = np.argsort(rid, kind="stable")
     for side, a, b in (("out", si, di), ("in", di, si)):
-        order = np.lexsort((rid, a))
+        order = by_rid[np.argsort(a[by_rid], kind="stable")]
         arrays[f"{side}_off"] = np.concatenate(([0], np.cumsum(np.bincount(a, minlength=len(nodes))))).astype(off_type)
         arrays[f"{side}_nbr"] = b[order]
         arrays[f"{side}_rid"] = rid[order]
@@ -130,6 +133,15 @@ def build(con, folder: Path, fp: list[int] | None = None) -> None:
     for name, arr in arrays.items():
         np.save(folder / f"{name}.npy", arr)
     (folder / "stamp.json").write_text(json.dumps({"fingerprint": fp, "types": types}))
+
+
+def _sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted: what ``np.unique`` returns, by a sort and a mask (numpy 2.4's
+    ``np.unique`` took 0.5-0.6 CPU s for the 2 M ends of a 100 k-person county, this 0.1 s)."""
+    values = np.sort(values, kind="stable")
+    if not len(values):
+        return values
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]
 
 
 def refresh(con, ws_path: Path) -> Path | None:
