@@ -43,3 +43,34 @@ def test_a_write_that_bypasses_it_is_seen(tmp_path):
         w.con.execute("INSERT INTO rel (rid, type, src, dst, dataset, record) SELECT 1, 'SIBLING_OF', "
                       "(SELECT nid FROM node WHERE name = 'Cat'), (SELECT nid FROM node WHERE name = 'Dan'), 'x', 'x'")
         assert eng.run(SHORTEST).rows == [(2,)]
+
+
+def test_arrays_are_the_sorted_ends_and_each_nodes_relationships_in_id_order(tmp_path):
+    """build() sorts without np.unique / np.lexsort (slow in numpy 2.4, minutes at 5 M); the arrays
+    must be what those give: every end once, sorted, and each node's relationships by id, both directions."""
+    import duckdb
+    import numpy as np
+
+    from graphwatch.adjacency import build
+
+    rng = np.random.default_rng(5)
+    n = 5000
+    src, dst = rng.integers(-50, 50, n) * 10**15, rng.integers(-50, 50, n) * 10**15   # many ties per node
+    rid = rng.permutation(n).astype(np.int64) * 7919 - 10**12
+    types = np.array(["KNOWS", "OWNS", "SIBLING_OF"])[rng.integers(0, 3, n)]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE rel (rid BIGINT, type VARCHAR, src BIGINT, dst BIGINT, valid_from DATE, valid_to DATE)")
+    con.executemany("INSERT INTO rel VALUES (?, ?, ?, ?, NULL, NULL)",
+                    [(int(a), str(t), int(b), int(c)) for a, t, b, c in zip(rid, types, src, dst)])
+    got = tmp_path / "adj"
+    build(con, got)
+    nodes = np.load(got / "nodes.npy")
+    assert nodes.tolist() == np.unique(np.concatenate([src, dst])).tolist()
+    code = {t: i for i, t in enumerate(sorted(set(types)))}
+    for side, a, b in (("out", src, dst), ("in", dst, src)):
+        ai, bi = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
+        order = np.lexsort((rid, ai))
+        assert np.load(got / f"{side}_rid.npy").tolist() == rid[order].tolist()
+        assert np.load(got / f"{side}_nbr.npy").tolist() == bi[order].tolist()
+        assert np.load(got / f"{side}_type.npy").tolist() == [code[t] for t in types[order]]
+        assert np.load(got / f"{side}_off.npy").tolist() == [0] + np.cumsum(np.bincount(ai, minlength=len(nodes))).tolist()

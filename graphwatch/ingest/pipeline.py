@@ -272,14 +272,17 @@ def _conflicts(con, stg_t: str, mapping: Mapping, dataset: str, i: int) -> tuple
         props = [_value_sql(v, p, "VARCHAR") for v in values]
         cols = [mapping.column_for(v) if isinstance(v, str) else None for v in values]
         table = f"_conflict{i}_{len(dropped) + len(notes)}"
+        # the first row of each key that has more than one (a hash aggregate: a window sorted
+        # every staged row by key, for each node of every mapping), then the rows that differ
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT _line, k, first_line, first_vals, vals FROM (
-                SELECT _line, {key} AS k, [{', '.join(props)}] AS vals,
-                       first_value(_line) OVER w AS first_line, first_value([{', '.join(props)}]) OVER w AS first_vals
-                FROM {stg_t} WHERE _err IS NULL AND {_when_sql(spec.when, p)} AND {key} IS NOT NULL
-                WINDOW w AS (PARTITION BY {key} ORDER BY _line)
-            ) WHERE vals IS DISTINCT FROM first_vals
+            WITH t AS MATERIALIZED (
+                SELECT _line, {key} AS k, [{', '.join(props)}] AS vals
+                FROM {stg_t} WHERE _err IS NULL AND {_when_sql(spec.when, p)} AND {key} IS NOT NULL),
+            f AS (SELECT k, min(_line) AS first_line, arg_min(vals, _line) AS first_vals
+                  FROM t GROUP BY k HAVING count(*) > 1)
+            SELECT t._line, t.k, f.first_line, f.first_vals, t.vals FROM t JOIN f ON t.k = f.k
+            WHERE t.vals IS DISTINCT FROM f.first_vals
         """, p.values)
         rows, nodes = con.execute(f"SELECT count(*), count(DISTINCT k) FROM {table}").fetchone()
         if rows:
