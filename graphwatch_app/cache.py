@@ -82,7 +82,7 @@ def _stamp(folder: Path) -> tuple:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _fingerprint(folder: str, stamp: tuple) -> str:
-    from graphwatch.analytics.graph import fingerprint as fp
+    from graphwatch.analytics.load import fingerprint as fp
 
     with graph_db() as ws:
         return fp(ws.con)
