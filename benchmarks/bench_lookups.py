@@ -49,6 +49,8 @@ def strip_copy(ws: Path) -> Path:
     """``ws`` copied without its lookup indexes (kept for reruns)."""
     import duckdb
 
+    from graphwatch import lookups
+
     out = ws.parent / f"{ws.name}_noidx"
     if not (out / "graph.duckdb").exists():
         shutil.rmtree(out, ignore_errors=True)
@@ -59,8 +61,7 @@ def strip_copy(ws: Path) -> Path:
         if (ws / "adjacency").exists():
             shutil.copytree(ws / "adjacency", out / "adjacency")
     con = duckdb.connect(str(out / "graph.duckdb"))
-    for (name,) in con.execute("SELECT index_name FROM duckdb_indexes() WHERE index_name LIKE 'gw_%'").fetchall():
-        con.execute(f"DROP INDEX {name}")
+    lookups.drop_all(con)
     con.execute("CHECKPOINT")
     con.close()
     return out
@@ -77,23 +78,16 @@ def cost(plain: Path) -> tuple[list[tuple[str, float]], int, int]:
     db = plain / "graph.duckdb"
     before = db.stat().st_size
     con = duckdb.connect(str(db))
-    schema = workspace_schema(plain)
-    wanted = list(lookups.INDEXED) + [("node", p) for p in schema.lookups]
     times = []
-    cols = {(t, c) for t, c in con.execute("SELECT table_name, column_name FROM duckdb_columns() "
-                                            "WHERE table_name IN ('node', 'rel')").fetchall()}
     con.execute("BEGIN")
-    for table, col in wanted:
-        if (table, col) not in cols:
-            continue
+    for table, col in lookups.missing(con, workspace_schema(plain)):
         t = time.perf_counter()
-        con.execute(f'CREATE INDEX gw_{table}_{col} ON {table} ("{col}")')
+        lookups.create(con, table, col)
         times.append((f"{table}.{col}", time.perf_counter() - t))
     con.execute("COMMIT")
     con.execute("CHECKPOINT")
     after = db.stat().st_size
-    for (name,) in con.execute("SELECT index_name FROM duckdb_indexes() WHERE index_name LIKE 'gw_%'").fetchall():
-        con.execute(f"DROP INDEX {name}")
+    lookups.drop_all(con)
     con.execute("CHECKPOINT")
     con.close()
     return times, before, after

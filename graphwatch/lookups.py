@@ -27,12 +27,27 @@ INDEXED = (("node", "nid"), ("node", "key"), ("rel", "rid"))
 def ensure(con, schema=None) -> None:
     """Create the missing lookup indexes (inside the caller's transaction): the ids, the keys
     and the node properties the schema lists under ``lookups`` (where the column exists)."""
+    for table, col in missing(con, schema):
+        create(con, table, col)
+
+
+def missing(con, schema=None) -> list[tuple[str, str]]:
+    """The (table, column) pairs :func:`ensure` would index, in order."""
     have = indexed(con)
     cols = _columns(con)
     wanted = list(INDEXED) + [("node", p) for p in (schema.lookups if schema is not None else ())]
-    for table, col in wanted:
-        if (table, col) not in have and col in cols.get(table, ()):
-            con.execute(f'CREATE INDEX IF NOT EXISTS gw_{table}_{col} ON {table} ("{col}")')
+    return [(t, c) for t, c in wanted if (t, c) not in have and c in cols.get(t, ())]
+
+
+def create(con, table: str, col: str) -> None:
+    con.execute(f'CREATE INDEX IF NOT EXISTS gw_{table}_{col} ON {table} ("{col}")')
+
+
+def drop_all(con) -> None:
+    """Drop the lookup indexes (a benchmark's copy without them)."""
+    for (name,) in con.execute("SELECT index_name FROM duckdb_indexes() WHERE index_name LIKE 'gw\\_%' "
+                               "ESCAPE '\\'").fetchall():
+        con.execute(f"DROP INDEX {name}")
 
 
 def indexed(con) -> set[tuple[str, str]]:
