@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 
+from ..lookups import by_ids
+
 NODE_META = ("nid", "key", "labels", "datasets")
 REL_META = ("rid", "type", "src", "dst", "dataset", "record", "records", "valid_from", "valid_to")
 
@@ -45,7 +47,7 @@ def subgraph(con, node_ids, rel_ids, *, focus=None, focus_rels=None) -> dict:
 def _nodes(con, ids: list[int]) -> list[dict]:
     if not ids:
         return []
-    cur = con.execute("SELECT * FROM node WHERE nid IN (SELECT unnest($ids)) ORDER BY nid", {"ids": ids})
+    cur = con.execute(f"SELECT * FROM node WHERE {by_ids('nid', 'ids', len(ids))} ORDER BY nid", {"ids": ids})
     cols = [d[0] for d in cur.description]
     rows = [dict(zip(cols, r)) for r in cur.fetchall()]
     records = _records(con, [r["key"] for r in rows])
@@ -74,7 +76,7 @@ def _records(con, keys: list[str]) -> dict[str, list[str]]:
 def _rels(con, ids: list[int]) -> list[dict]:
     if not ids:
         return []
-    cur = con.execute("SELECT * FROM rel WHERE rid IN (SELECT unnest($ids)) ORDER BY rid", {"ids": ids})
+    cur = con.execute(f"SELECT * FROM rel WHERE {by_ids('rid', 'ids', len(ids))} ORDER BY rid", {"ids": ids})
     cols = [d[0] for d in cur.description]
     out = []
     for row in cur.fetchall():

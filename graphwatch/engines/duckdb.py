@@ -13,6 +13,7 @@ from ..cypher.parser import parse
 from ..cypher.planner import Stats
 from ..cypher.shortest import used_params
 from ..exc import EngineError, PatternError
+from ..lookups import by_ids
 from ..store import Workspace
 from ..neo4j.values import to_neo4j
 from .base import Binding, Engine, GNode, GPath, GRel, Result, bindings_per_group
@@ -132,7 +133,7 @@ def read_nodes(con, ids) -> dict[int, GNode]:
     and Neo4j holds them as floats)."""
     if not ids:
         return {}
-    cur = con.execute("SELECT * FROM node WHERE nid IN (SELECT unnest($ids))", {"ids": list(ids)})
+    cur = con.execute(f"SELECT * FROM node WHERE {by_ids('nid', 'ids', len(ids))}", {"ids": list(ids)})
     cols = [d[0] for d in cur.description]
     out = {}
     for r in cur.fetchall():
@@ -146,7 +147,7 @@ def read_rels(con, ids) -> dict[int, GRel]:
     """The relationships with these ids, as queries return them."""
     if not ids:
         return {}
-    cur = con.execute("SELECT * FROM rel WHERE rid IN (SELECT unnest($ids))", {"ids": list(ids)})
+    cur = con.execute(f"SELECT * FROM rel WHERE {by_ids('rid', 'ids', len(ids))}", {"ids": list(ids)})
     cols = [d[0] for d in cur.description]
     out = {}
     for r in cur.fetchall():
