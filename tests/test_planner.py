@@ -12,7 +12,8 @@ DuckDB and on the real Neo4j:
   fixed relationships;
 * a node row read only for labels its relationship's type guarantees is not joined (RECEIVES
   starts at a Person only), but one whose label the type does not guarantee (Official), or
-  whose properties are read, is.
+  whose properties are read, is;
+* properties read after a WITH come from the row the MATCH joined, passed on as columns.
 """
 
 from __future__ import annotations
@@ -82,6 +83,19 @@ CASES = [
     ("MATCH (p:Person {id_number: $id})-[*1..2]-(q) RETURN count(DISTINCT q)", {"id": "110101199001011234"},
      [[5]]),
     ("MATCH (p:Person {id_number: $id}) RETURN p.name", {"id": None}, []),
+    # properties read after a WITH from the row the MATCH joined (carried), renamed, grouped,
+    # ordered, from an OPTIONAL MATCH's possibly-NULL row, in a pattern predicate after it
+    ("MATCH (p:Person)-[r:RECEIVES]->(b:Benefit) WITH p, b ORDER BY b.amount DESC "
+     "RETURN p.name, b.amount, b.record_no", {}, [["丙", 20, "2"], ["乙", 10, "1"]]),
+    ("MATCH (p:Person)-[r:RECEIVES]->(b:Benefit) WHERE b.amount > 5 WITH p AS who, b "
+     "WITH who, sum(b.amount) AS total RETURN who.name, total ORDER BY who.name", {},
+     [["丙", 20], ["乙", 10]]),
+    ("MATCH (p:Person)-[pay:ON_PAYROLL]->(o) WITH p, pay, o RETURN p.name, pay.valid_from, o.name", {},
+     [["甲", None, "县医院"]]),
+    ("MATCH (p:Person) OPTIONAL MATCH (p)-[:RECEIVES]->(b:Benefit) WITH p, b ORDER BY p.name "
+     "RETURN p.name, b.amount", {}, [["丁", None], ["丙", 20], ["乙", 10], ["甲", None]]),
+    ("MATCH (p:Person)-[:RECEIVES]->(b:Benefit) WITH DISTINCT p WHERE p.name <> '乙' "
+     "AND (p)-[:SAME_AS]-() RETURN p.name", {}, [["丙"]]),
 ]
 
 
@@ -149,6 +163,20 @@ def test_labels_the_types_guarantee_are_not_joined(graph):
         assert "'Person'" not in sql           # (b's row, joined anyway, keeps its label as a filter)
 
 
+def test_properties_read_after_a_with_come_from_the_row_already_joined(graph):
+    """A WITH passes on the properties later clauses read from a row its MATCH joined: the
+    clauses after it do not join ``node`` again (once per variable, not once per read)."""
+    with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        q = ("MATCH (p:Person)-[:RECEIVES]->(b:Benefit) WHERE b.amount > 0 WITH p, b ORDER BY b.amount, b.record_no "
+             "WITH p, count(b) AS n, sum(b.amount) AS total, collect(b.record_no) AS nos "
+             "RETURN p, n, total, nos")
+        assert eng.compile(q).sql.count("node AS") == 1         # b's row, in the MATCH
+        # read first by the WITH's sort key, then after it: each row once (p's and b's), not
+        # again after the WITH for b.amount and p.name
+        q = "MATCH (p:Person)-[:RECEIVES]->(b:Benefit) WITH p, b ORDER BY b.record_no RETURN p.name, b.amount"
+        assert eng.compile(q).sql.count("node AS") == 2
+
+
 def test_an_indexed_start_is_read_from_its_lookup_cte(graph):
     """DuckDB answers from the ART index only a scan whose sole filter is the equality."""
     with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
@@ -167,3 +195,19 @@ def test_fixture_relationships_keep_the_schema_ends(tmp_path):
     with Workspace(tmp_path / "ws", create=True) as ws:
         with pytest.raises(SchemaError, match="RECEIVES joins Company:x"):
             write_graph(ws, NODES, [["Company:x", "RECEIVES", "Benefit:1"]])
+
+
+def test_nodes_and_relationships_are_read_by_id_both_ways(graph):
+    """A few ids filter the scan with a bound list, many with a semi join: same rows."""
+    from graphwatch.engines.duckdb import read_nodes, read_rels
+    from graphwatch.lookups import SMALL_ID_LIST
+
+    with Workspace(graph, read_only=True) as ws:
+        nids = [r[0] for r in ws.con.execute("SELECT nid FROM node").fetchall()]
+        rids = [r[0] for r in ws.con.execute("SELECT rid FROM rel").fetchall()]
+        few_n, few_r = read_nodes(ws.con, set(nids[:3])), read_rels(ws.con, set(rids[:3]))
+        absent = set(range(-SMALL_ID_LIST - 5, 0))   # ids are 64-bit hashes: none of these
+        many_n = read_nodes(ws.con, set(nids[:3]) | absent)
+        many_r = read_rels(ws.con, set(rids[:3]) | absent)
+        assert few_n == many_n and len(few_n) == 3
+        assert few_r == many_r and len(few_r) == 3

@@ -32,6 +32,7 @@ before they appear in SQL, as quoted identifiers or string literals.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -95,6 +96,7 @@ class Compilation:
         self._n = itertools.count()
         self.decimal_node_props = {p for p, t in schema.node_properties.items() if t == "decimal"}
         self.decimal_rel_props = {p for p, t in schema.rel_properties.items() if t == "decimal"}
+        self.props_read: dict[str, set[str]] = {}    # of the clause being compiled and those after it
 
     def fresh(self, prefix: str) -> str:
         return f"{prefix}{next(self._n)}"
@@ -120,8 +122,10 @@ class Compilation:
         finals = []
         for clauses in self.checked.query.parts():
             sc = Scope()
-            for c in clauses[:-1]:
+            for i, c in enumerate(clauses[:-1]):
+                self.props_read = props_read(clauses[i:])
                 sc = self.clause(c, sc)
+            self.props_read = props_read(clauses[-1:])
             finals.append(projection.final(self, clauses[-1], sc))
         if len(finals) == 1:
             sql_text, sql_cols, binds = finals[0]
@@ -161,6 +165,9 @@ class Compilation:
         also selects the ``extra`` columns the tail may name."""
         name = self.fresh("s")
         cols = [f"{v.sql} AS {quote_identifier('v_' + v.name)}" for v in sc.vars.values()]
+        carried = {v.name: self.carried(v, v.name) for v in sc.vars.values()}
+        for vname, props in carried.items():
+            cols += [f"{s} AS {quote_identifier(f'p_{vname}.{key}')}" for key, s in props]
         cols += [f"{b[0]} AS _b{i}" for i, b in enumerate(sc.binds)]
         if sc.order_col:
             cols.append(f"{sc.order_col} AS _ord")
@@ -172,7 +179,9 @@ class Compilation:
         out = Scope()
         out.add(name, kind="cte")
         for v in sc.vars.values():
-            out.vars[v.name] = Var(v.name, v.type, f"{name}.{quote_identifier('v_' + v.name)}", nullable=v.nullable)
+            out.vars[v.name] = Var(v.name, v.type, f"{name}.{quote_identifier('v_' + v.name)}", nullable=v.nullable,
+                                   props={key: f"{name}.{quote_identifier(f'p_{v.name}.{key}')}"
+                                          for key, _s in carried[v.name]})
         out.binds = [(f"{name}._b{i}", b[1], b[2]) for i, b in enumerate(sc.binds)]
         out.order_col = f"{name}._ord" if sc.order_col else None
         return out
@@ -233,6 +242,27 @@ class Compilation:
         v.rel_alias = a
         return a
 
+    def carried(self, v: Var, name: str) -> list[tuple[str, str]]:
+        """(key, SQL) of the properties of node or relationship ``v`` that some clause reads
+        under ``name`` and that are at hand here without a join: read from its joined row, or
+        passed on by an earlier SELECT. A SELECT that ends a scope (WITH, ORDER BY, a pattern
+        predicate's start) selects them, so that the clauses after it do not join the 3 M-row
+        ``node`` table again for a property its row already gave (split_contracts joined it
+        four times for this)."""
+        if v.type == "node":
+            alias, known, prop = v.node_alias, self.schema.node_properties.keys() | NODE_CORE, self.node_property
+        elif v.type == "rel":
+            alias, known, prop = v.rel_alias, self.schema.rel_properties.keys() | REL_CORE, self.rel_property
+        else:
+            return []
+        out = []
+        for key in sorted(self.props_read.get(name, ())):
+            if key in v.props:
+                out.append((key, v.props[key]))
+            elif alias and key in known:
+                out.append((key, prop(alias, key)))
+        return out
+
     def node_property(self, alias: str, key: str) -> str:
         col = f"{alias}.{quote_identifier(key)}"
         return f"CAST({col} AS DOUBLE)" if key in self.decimal_node_props else col
@@ -256,6 +286,30 @@ class Compilation:
 
     def compare(self, op: str, left: tuple[str, str], right: tuple[str, str]) -> str:
         return expressions.compare(op, left, right)
+
+
+def props_read(clauses) -> dict[str, set[str]]:
+    """For every variable name, the property keys these clauses read from it (``name.key``),
+    wherever in them; names are not scoped, so a name used twice gets the keys of both (a
+    carried column too many costs little, one too few only a join)."""
+    out: dict[str, set[str]] = {}
+
+    def visit(x) -> None:
+        if isinstance(x, ir.Prop) and isinstance(x.subject, ir.Var):
+            out.setdefault(x.subject.name, set()).add(x.key)
+        if isinstance(x, ir.Node):
+            for f in dataclasses.fields(x):
+                if f.compare:
+                    visit(getattr(x, f.name))
+        elif isinstance(x, (list, tuple)):
+            for y in x:
+                visit(y)
+        elif isinstance(x, dict):
+            for y in x.values():
+                visit(y)
+
+    visit(clauses)
+    return out
 
 
 __all__ = ["AGGREGATES", "Compilation", "Compiled", "DEFAULT_MAX_SHORTEST", "DEFAULT_MAX_VAR_LENGTH",

@@ -57,6 +57,8 @@ def _var(cx, e, sc):
 def _prop(cx, e, sc):
     if isinstance(e.subject, ir.Var) and e.subject.name in sc.vars:
         v = sc.vars[e.subject.name]
+        if e.key in v.props:
+            return v.props[e.key]
         if v.type == "node":
             return cx.node_property(cx.node_row(v, sc, nullable=v.nullable), e.key)
         if v.type == "rel":

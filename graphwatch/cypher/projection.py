@@ -131,8 +131,11 @@ def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[
         else:
             # a hidden sort key over the input and the new names (no aggregation, no DISTINCT)
             both = Scope(froms=sc.froms, conds=sc.conds, vars=dict(sc.vars), binds=sc.binds, sub=sc.sub)
-            for (name, s, t, _agg), null in zip(compiled, nullable):
-                both.vars[name] = Var(name, t, s, nullable=null)
+            for (name, s, t, _agg), null, it in zip(compiled, nullable, items):
+                same = _passed_on(it, sc)
+                # a variable passed on unchanged keeps its joined row (a key reading its property
+                # must not join the row again)
+                both.vars[name] = same if same is not None else Var(name, t, s, nullable=null)
             k = len(cols)
             cols.append(f"{cx.sql(si.expr, both)} AS c{k}")
             sort_cols.append((f"c{k}", si.descending))
@@ -154,6 +157,13 @@ def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[
             k = len(cols)
             cols.append(f"{sc.order_col} AS c{k}")
             sort_cols.append((f"c{k}", False))
+    # the properties later clauses read from a node or relationship passed on unchanged
+    carried: dict[str, list[tuple[str, str]]] = {}
+    for (col_name, _s, _t, _agg), it in zip(compiled, items):
+        same = _passed_on(it, sc)
+        for key, s in (cx.carried(same, col_name) if same is not None else []):
+            carried.setdefault(col_name, []).append((key, f"c{len(cols)}"))
+            cols.append(f"{f'any_value({s})' if grouped else s} AS c{len(cols)}")
     name = cx.fresh("proj")
     cx.add_cte(name, cx.render(sc, cols) + group_by)
     if cx.last_estimate is not None:
@@ -161,7 +171,8 @@ def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[
     out = Scope()
     out.add(name, kind="cte")
     for i, (col_name, _s, t, _agg) in enumerate(compiled):
-        out.vars[col_name] = Var(col_name, t, f"{name}.c{i}", nullable=nullable[i])
+        out.vars[col_name] = Var(col_name, t, f"{name}.c{i}", nullable=nullable[i],
+                                 props={key: f"{name}.{c}" for key, c in carried.get(col_name, [])})
     out.binds = [(c.format(col=f"{name}.") if "{col}" in c else f"{name}.{c}", k, lst) for c, k, lst in bind_out]
     order_keys = [(f"{name}.{c}", _direction(desc)) for c, desc in sort_cols]
     order_keys += [(cx.sql(si.expr, out), _direction(si.descending)) for si in after]
@@ -200,6 +211,13 @@ def _group_bindings(cx: Compilation, sc: Scope, cols: list[str]) -> list[tuple[s
     return [(f"list_distinct(flatten(list_transform({{col}}c{k}, lambda _m: _m.n)))", "node", True),
             (f"list_distinct(flatten(list_transform({{col}}c{k}, lambda _m: _m.r)))", "rel", True),
             (f"{{col}}c{k + 1}", "count", False), (f"{{col}}c{k + 2}", "truncated", False)]
+
+
+def _passed_on(it: ir.ProjItem, sc: Scope) -> Var | None:
+    """The input variable a projection item passes on unchanged (``WITH p`` / ``WITH p AS q``)."""
+    if isinstance(it.expr, ir.Var) and it.expr.name in sc.vars:
+        return sc.vars[it.expr.name]
+    return None
 
 
 def _may_be_null(e: ir.Expr, sc: Scope) -> bool:

@@ -25,6 +25,9 @@ class Var:
     node_alias: str | None = None    # the joined ``node`` row, if any
     rel_alias: str | None = None     # the joined ``rel`` row, if any
     nullable: bool = False           # bound by OPTIONAL MATCH: may be NULL
+    # properties an earlier SELECT read from the row and passed on (key -> SQL): a later clause
+    # reads them there instead of joining the row again (Compilation.carried)
+    props: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,7 +83,7 @@ class Scope:
     def subquery(self) -> "Scope":
         """A correlated subquery's scope: the same variables (copies: what it joins for
         them stays inside it), nothing joined yet."""
-        return Scope(vars={k: Var(v.name, v.type, v.sql, v.node_alias, v.rel_alias, v.nullable)
+        return Scope(vars={k: Var(v.name, v.type, v.sql, v.node_alias, v.rel_alias, v.nullable, dict(v.props))
                            for k, v in self.vars.items()}, sub=True)
 
 
