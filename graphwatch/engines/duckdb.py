@@ -14,7 +14,7 @@ from ..cypher.planner import Stats
 from ..cypher.shortest import used_params
 from ..exc import EngineError, PatternError
 from ..lookups import by_ids
-from ..store import Workspace
+from ..store import Workspace, q
 from ..neo4j.values import to_neo4j
 from .base import Binding, Engine, GNode, GPath, GRel, Result, bindings_per_group
 
@@ -133,14 +133,32 @@ def read_nodes(con, ids) -> dict[int, GNode]:
     and Neo4j holds them as floats)."""
     if not ids:
         return {}
-    cur = con.execute(f"SELECT * FROM node WHERE {by_ids('nid', 'ids', len(ids))}", {"ids": list(ids)})
+    where = by_ids("nid", "ids", len(ids))
+    sparse = sparse_list_columns(con)
+    exclude = f" EXCLUDE ({', '.join(q(c) for c in sparse)})" if sparse else ""
+    cur = con.execute(f"SELECT *{exclude} FROM node WHERE {where}", {"ids": list(ids)})
     cols = [d[0] for d in cur.description]
+    recs = [dict(zip(cols, r)) for r in cur.fetchall()]
+    # a list property most nodes lack (aliases): read where it is set. Selected beside the
+    # others it cost 15 ms for 50 companies at 1 M persons (DuckDB fetches the list column's
+    # run-length-coded offsets row by row), where filtering on it being set reads its validity only
+    for c in sparse:
+        got = dict(con.execute(f"SELECT nid, {q(c)} FROM node WHERE {where} AND {q(c)} IS NOT NULL",
+                               {"ids": list(ids)}).fetchall())
+        for rec in recs:
+            rec[c] = got.get(rec["nid"])
     out = {}
-    for r in cur.fetchall():
-        rec = dict(zip(cols, r))
+    for rec in recs:
         props = {k: to_neo4j(v) for k, v in rec.items() if k not in _NODE_META and v is not None}
         out[rec["nid"]] = GNode(rec["nid"], rec["key"], tuple(sorted(rec["labels"])), props)
     return out
+
+
+def sparse_list_columns(con) -> list[str]:
+    """The list-typed property columns of ``node`` (not its labels and datasets)."""
+    return [c for (c,) in con.execute(
+        """SELECT column_name FROM duckdb_columns() WHERE table_name = 'node' AND schema_name = 'main'
+           AND data_type LIKE '%[]' AND column_name NOT IN ('labels', 'datasets') ORDER BY column_index""").fetchall()]
 
 
 def read_rels(con, ids) -> dict[int, GRel]:
