@@ -62,7 +62,14 @@ class Adjacency:
     def index_of(self, nids) -> np.ndarray:
         """Positions of node ids (-1 for a node without relationships)."""
         nids = np.asarray(nids, dtype=np.int64)
-        pos = np.searchsorted(self.nodes, nids)
+        if len(nids) > 64:
+            # needles in order walk the sorted ids once: 76 k random ids at 1 M persons took
+            # 50 ms unsorted (a cache miss per probe), 14 ms with the sort
+            order = np.argsort(nids, kind="stable")
+            pos = np.empty(len(nids), dtype=np.int64)
+            pos[order] = np.searchsorted(self.nodes, nids[order])
+        else:
+            pos = np.searchsorted(self.nodes, nids)
         pos = np.minimum(pos, len(self.nodes) - 1) if len(self.nodes) else np.zeros_like(nids)
         ok = (self.nodes[pos] == nids) if len(self.nodes) else np.zeros(len(nids), dtype=bool)
         return np.where(ok, pos, -1)
@@ -76,6 +83,16 @@ class Adjacency:
             if t in self.type_code:
                 mask[self.type_code[t]] = True
         return mask
+
+    def degree(self, frontier: np.ndarray, direction: str) -> int:
+        """How many relationships (of any type) leave ``frontier`` in ``direction``: what
+        expanding it reads."""
+        frontier = np.asarray(frontier, dtype=np.int64)
+        total = 0
+        for side in (("out",) if direction == "out" else ("in",) if direction == "in" else ("out", "in")):
+            off = getattr(self, f"{side}_off")
+            total += int((off[frontier + 1] - off[frontier]).sum())
+        return total
 
     def expand(self, frontier: np.ndarray, direction: str, mask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The relationships leaving ``frontier`` (node positions) in ``direction`` ('out',
