@@ -13,7 +13,8 @@ DuckDB and on the real Neo4j:
 * a node row read only for labels its relationship's type guarantees is not joined (RECEIVES
   starts at a Person only), but one whose label the type does not guarantee (Official), or
   whose properties are read, is;
-* properties read after a WITH come from the row the MATCH joined, passed on as columns.
+* properties read after a WITH come from the row the MATCH joined, passed on as columns;
+* a pattern predicate whose WHERE compares with a parameter given as null is false.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ RELS = [["Person:a", "SPOUSE_OF", "Person:b"], ["Person:b", "RECEIVES", "Benefit
         ["Person:c", "RECEIVES", "Benefit:2"], ["Person:b", "LEGAL_REP_OF", "Company:x"],
         ["Person:d", "SHAREHOLDER_OF", "Company:y"], ["Person:c", "SAME_AS", "Person:d", {"score": 0.9}],
         ["Person:a", "SAME_AS", "Person:a", {"score": 1.0}], ["Person:a", "ON_PAYROLL", "Organisation:o"]]
+
+SAME_AS_OPTION = ("MATCH (p:Person)-[:SAME_AS*0..1]-(p2:Person) "
+                  "WHERE p2 = p OR EXISTS { MATCH (p)-[x:SAME_AS]-(p2) WHERE x.score >= $min } "
+                  "RETURN p.name, count(*)")
 
 CASES = [
     # semi-join: who receives nothing / something
@@ -96,6 +101,11 @@ CASES = [
      "RETURN p.name, b.amount", {}, [["丁", None], ["丙", 20], ["乙", 10], ["甲", None]]),
     ("MATCH (p:Person)-[:RECEIVES]->(b:Benefit) WITH DISTINCT p WHERE p.name <> '乙' "
      "AND (p)-[:SAME_AS]-() RETURN p.name", {}, [["丙"]]),
+    # a pattern predicate whose WHERE a null parameter decides is false (no search for it);
+    # the walk still counts a self-loop (甲's SAME_AS to itself) as a second match
+    (SAME_AS_OPTION, {"min": None}, [["丁", 1], ["丙", 1], ["乙", 1], ["甲", 2]]),
+    (SAME_AS_OPTION, {"min": 0.5}, [["丁", 2], ["丙", 2], ["乙", 1], ["甲", 2]]),
+    (SAME_AS_OPTION, {"min": 0.95}, [["丁", 1], ["丙", 1], ["乙", 1], ["甲", 2]]),
 ]
 
 
@@ -175,6 +185,12 @@ def test_properties_read_after_a_with_come_from_the_row_already_joined(graph):
         # again after the WITH for b.amount and p.name
         q = "MATCH (p:Person)-[:RECEIVES]->(b:Benefit) WITH p, b ORDER BY b.record_no RETURN p.name, b.amount"
         assert eng.compile(q).sql.count("node AS") == 2
+
+
+def test_a_pattern_predicate_a_null_option_decides_is_not_compiled(graph):
+    with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        assert "EXISTS" not in eng.compile(SAME_AS_OPTION, {"min": None}).sql
+        assert "EXISTS" in eng.compile(SAME_AS_OPTION, {"min": 0.5}).sql
 
 
 def test_an_indexed_start_is_read_from_its_lookup_cte(graph):

@@ -359,13 +359,21 @@ def fold_flags(e: ir.Expr | None, params: dict) -> ir.Expr | bool | None:
     """``e`` with its boolean parameters decided: ``x OR ($flag AND y)`` with ``$flag`` false
     is ``x``. Returns True / False when the whole condition is decided, else an expression
     made of ``e``'s own nodes. Only AND, OR and NOT around boolean parameters fold (three-
-    valued logic agrees: ``false AND null`` is false, ``x OR false`` is x); the value is
+    valued logic agrees: ``false AND null`` is false, ``x OR false`` is x), and a pattern
+    predicate whose WHERE a parameter decides is false; the value is
     never written into the SQL, it only chooses which part of the condition is compiled —
     so a join condition hidden behind an option (``$same_programme OR g1 = g2``) can join."""
     if e is None:
         return None
     if isinstance(e, ir.Param) and type(params.get(e.name)) is bool:
         return params[e.name]
+    if isinstance(e, ir.PatternPred) and e.where is not None:
+        # a pattern whose WHERE cannot hold matches nothing: ``EXISTS { … WHERE x.score >=
+        # $min }`` with $min null (an option left off) is false, and ``r2 = r OR EXISTS {…}``
+        # is ``r2 = r`` — no search for the pattern at all
+        if any(fold_flags(c, params) is False or _null_comparison(c, params) for c in conjuncts(e.where)):
+            return False
+        return e
     if isinstance(e, ir.Unary) and e.op == "NOT":
         inner = fold_flags(e.operand, params)
         return (not inner) if isinstance(inner, bool) else e
@@ -380,6 +388,12 @@ def fold_flags(e: ir.Expr | None, params: dict) -> ir.Expr | bool | None:
             return left
         return e        # both sides still open: compiled as written
     return e
+
+
+def _null_comparison(e: ir.Expr, params: dict) -> bool:
+    """A comparison with a parameter given as null: null whatever the other side is."""
+    return isinstance(e, ir.Binary) and e.op in ("=", "<>", "<", "<=", ">", ">=") and any(
+        isinstance(x, ir.Param) and x.name in params and params[x.name] is None for x in (e.left, e.right))
 
 
 def has_pattern(e: ir.Expr) -> bool:

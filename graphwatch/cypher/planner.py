@@ -390,6 +390,8 @@ def _fanout(it, linking: list[str], stats: Stats, est: float, by_alias=None) -> 
             return 1.0
         return max(est / 10.0, 1.0)
     if kind == "trav" and "hops" in meta:
+        if re.search(re.escape(a) + r"\.s\b", text) and re.search(re.escape(a) + r"\.cur\b", text):
+            return 1.0          # both ends bound: the walks from a node to one node (to itself: the empty one)
         return _walks_per_start(meta, stats)
     return 1e3
 
