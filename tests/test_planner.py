@@ -14,7 +14,8 @@ DuckDB and on the real Neo4j:
   starts at a Person only), but one whose label the type does not guarantee (Official), or
   whose properties are read, is;
 * properties read after a WITH come from the row the MATCH joined, passed on as columns;
-* a pattern predicate whose WHERE compares with a parameter given as null is false.
+* a pattern predicate whose WHERE compares with a parameter given as null is false;
+* a variable-length walk after a WITH reads the rows so far from temporary tables.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ RELS = [["Person:a", "SPOUSE_OF", "Person:b"], ["Person:b", "RECEIVES", "Benefit
 SAME_AS_OPTION = ("MATCH (p:Person)-[:SAME_AS*0..1]-(p2:Person) "
                   "WHERE p2 = p OR EXISTS { MATCH (p)-[x:SAME_AS]-(p2) WHERE x.score >= $min } "
                   "RETURN p.name, count(*)")
+
+WALK_AFTER_WITH = ("MATCH (p:Person)-[:RECEIVES]->(b:Benefit) WHERE b.amount > 5 WITH p, b ORDER BY b.amount "
+                   "MATCH (p)-[:SAME_AS*0..1]-(x:Person) RETURN p.name, x.name, b.amount")
 
 CASES = [
     # semi-join: who receives nothing / something
@@ -106,6 +110,8 @@ CASES = [
     (SAME_AS_OPTION, {"min": None}, [["丁", 1], ["丙", 1], ["乙", 1], ["甲", 2]]),
     (SAME_AS_OPTION, {"min": 0.5}, [["丁", 2], ["丙", 2], ["乙", 1], ["甲", 2]]),
     (SAME_AS_OPTION, {"min": 0.95}, [["丁", 1], ["丙", 1], ["乙", 1], ["甲", 2]]),
+    # a walk after a WITH starts from the rows so far, kept as tables (TableStep)
+    (WALK_AFTER_WITH, {}, [["乙", "乙", 10], ["丙", "丙", 20], ["丙", "丁", 20]]),
 ]
 
 
@@ -191,6 +197,16 @@ def test_a_pattern_predicate_a_null_option_decides_is_not_compiled(graph):
     with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
         assert "EXISTS" not in eng.compile(SAME_AS_OPTION, {"min": None}).sql
         assert "EXISTS" in eng.compile(SAME_AS_OPTION, {"min": 0.5}).sql
+
+
+def test_a_walk_after_a_with_reads_the_rows_so_far_from_tables(graph):
+    from graphwatch.cypher.walks import TableStep
+
+    with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        steps = eng.compile(WALK_AFTER_WITH).steps
+        assert isinstance(steps[0], TableStep) and len(steps) == 2
+        kept = {name for name, _body in steps[0].tables}
+        assert kept and all(f"{name} AS" not in eng.compile(WALK_AFTER_WITH).sql for name in kept)
 
 
 def test_an_indexed_start_is_read_from_its_lookup_cte(graph):
