@@ -19,7 +19,7 @@ from . import ir, patterns
 from .checker import shortest_max_hops
 from .scope import NodeRef, Scope, Var, used_params
 from .varlength import REVERSED
-from .walks import temp_table
+from .walks import drop_relation, temp_table
 
 if TYPE_CHECKING:
     from .compiler import Compilation
@@ -55,8 +55,10 @@ class ShortestStep:
     def run(self, con, params: dict, adjacency=None) -> None:
         """The search: over the adjacency index when there is one and the start and target
         sets are small (:meth:`run_indexed`), else :meth:`run_sql`."""
+        self.in_sql = False
         if adjacency is not None and self.indexable and self.run_indexed(con, params, adjacency):
             return
+        self.in_sql = True
         self.run_sql(con, params)
 
     def run_indexed(self, con, params: dict, adj) -> bool:
@@ -137,8 +139,10 @@ class ShortestStep:
 
     def drop(self, con) -> None:
         """Remove the step's temporary tables (after the statement ran, or failed)."""
-        for table in (self.name, *self.work_tables.values()):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
+        drop_relation(con, self.name)
+        if getattr(self, "in_sql", True):         # the work tables of the SQL search
+            for table in self.work_tables.values():
+                con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 #: the most (start, target) pairs searched one by one over the index; more go to SQL
