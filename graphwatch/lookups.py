@@ -36,6 +36,39 @@ def by_ids(column: str, param: str, n: int) -> str:
     return f"{column} IN (SELECT unnest(${param}))"
 
 
+def sparse_list_columns(con) -> list[str]:
+    """The list-typed property columns of ``node`` (not its labels and datasets): a catalog
+    query (~1 ms), so a caller reading nodes often keeps the answer (columns are only added)."""
+    return [c for (c,) in con.execute(
+        """SELECT column_name FROM duckdb_columns() WHERE table_name = 'node' AND schema_name = 'main'
+           AND data_type LIKE '%[]' AND column_name NOT IN ('labels', 'datasets') ORDER BY column_index""").fetchall()]
+
+
+def node_rows(con, ids, sparse: list[str] | None = None) -> list[dict]:
+    """The ``node`` rows with these ids, as dicts of every column. ``sparse``: the list
+    columns most nodes lack (:func:`sparse_list_columns`, looked up when not given), read
+    apart where set: selected beside the others, ``aliases`` cost 15 ms for 50 companies at
+    1 M persons (DuckDB fetches a list column's run-length-coded offsets row by row), where
+    filtering on it being set reads its validity only."""
+    from .store import q
+
+    ids = list(ids)
+    if not ids:
+        return []
+    where = by_ids("nid", "ids", len(ids))
+    sparse = sparse_list_columns(con) if sparse is None else sparse
+    exclude = f" EXCLUDE ({', '.join(q(c) for c in sparse)})" if sparse else ""
+    cur = con.execute(f"SELECT *{exclude} FROM node WHERE {where}", {"ids": ids})
+    cols = [d[0] for d in cur.description]
+    recs = [dict(zip(cols, r)) for r in cur.fetchall()]
+    for c in sparse:
+        got = dict(con.execute(f"SELECT nid, {q(c)} FROM node WHERE {where} AND {q(c)} IS NOT NULL",
+                               {"ids": ids}).fetchall())
+        for rec in recs:
+            rec[c] = got.get(rec["nid"])
+    return recs
+
+
 #: (table, column) pairs always kept indexed; besides them, the schema's ``lookups``
 INDEXED = (("node", "nid"), ("node", "key"), ("rel", "rid"))
 

@@ -50,8 +50,8 @@ def official_near_winner(ws, *, max_hops: int = 3, kinship: list | None = None,
     the official's HOLDS_POST.
     """
     import igraph as ig
-
     import numpy as np
+    import pandas as pd
 
     con = ws.con
     types = list(kinship or KINSHIP) + list(company_ties or COMPANY_TIES)
@@ -74,8 +74,6 @@ def official_near_winner(ws, *, max_hops: int = 3, kinship: list | None = None,
         return Result(columns, [], [], engine="igraph", query="official_near_winner")
     # the graph of the chosen ties in numpy (a Python dict and tuple per edge took 4 of 5 s at
     # 1 M persons): vertex i is node ids[i], found by a hash index (pandas), not a sort
-    import pandas as pd
-
     ends, ids = pd.factorize(np.concatenate([src, dst]))
     g = ig.Graph(n=len(ids), directed=False)
     g.add_edges(ends.reshape(2, -1).T)

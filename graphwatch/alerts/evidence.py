@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 
-from ..lookups import by_ids
+from ..lookups import by_ids, node_rows
 
 NODE_META = ("nid", "key", "labels", "datasets")
 REL_META = ("rid", "type", "src", "dst", "dataset", "record", "records", "valid_from", "valid_to")
@@ -47,9 +47,7 @@ def subgraph(con, node_ids, rel_ids, *, focus=None, focus_rels=None) -> dict:
 def _nodes(con, ids: list[int]) -> list[dict]:
     if not ids:
         return []
-    cur = con.execute(f"SELECT * FROM node WHERE {by_ids('nid', 'ids', len(ids))} ORDER BY nid", {"ids": ids})
-    cols = [d[0] for d in cur.description]
-    rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+    rows = sorted(node_rows(con, ids), key=lambda r: r["nid"])
     records = _records(con, [r["key"] for r in rows])
     return [{"id": r["nid"], "key": r["key"], "labels": sorted(r["labels"]),
              "properties": {k: plain(v) for k, v in r.items() if k not in NODE_META and v is not None},

@@ -122,10 +122,11 @@ class Compilation:
         finals = []
         for clauses in self.checked.query.parts():
             sc = Scope()
-            for i, c in enumerate(clauses[:-1]):
-                self.props_read = props_read(clauses[i:])
+            reads = _reads_from_each_clause_on(clauses)
+            for c, read in zip(clauses[:-1], reads):
+                self.props_read = read
                 sc = self.clause(c, sc)
-            self.props_read = props_read(clauses[-1:])
+            self.props_read = reads[-1]
             finals.append(projection.final(self, clauses[-1], sc))
         if len(finals) == 1:
             sql_text, sql_cols, binds = finals[0]
@@ -286,6 +287,18 @@ class Compilation:
 
     def compare(self, op: str, left: tuple[str, str], right: tuple[str, str]) -> str:
         return expressions.compare(op, left, right)
+
+
+def _reads_from_each_clause_on(clauses) -> list[dict[str, set[str]]]:
+    """:func:`props_read` of ``clauses[i:]`` for every i (each clause walked once)."""
+    out: list[dict[str, set[str]]] = []
+    acc: dict[str, set[str]] = {}
+    for c in reversed(clauses):
+        acc = {k: set(v) for k, v in acc.items()}
+        for name, keys in props_read([c]).items():
+            acc.setdefault(name, set()).update(keys)
+        out.append(acc)
+    return out[::-1]
 
 
 def props_read(clauses) -> dict[str, set[str]]:

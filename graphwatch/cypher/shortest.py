@@ -38,6 +38,7 @@ class ShortestStep:
     types: frozenset | None = None      # for the indexed search (:mod:`.bfs`): the types allowed,
     direction: str = "both"             # the direction from start to target,
     indexable: bool = False             # and whether the index can answer (no hop properties)
+    in_sql: bool = True                 # (set by run) the search ran in SQL: it has work tables
 
     def describe(self) -> str:
         kind = "allShortestPaths" if self.all_paths else "shortestPath"
@@ -140,7 +141,7 @@ class ShortestStep:
     def drop(self, con) -> None:
         """Remove the step's temporary tables (after the statement ran, or failed)."""
         drop_relation(con, self.name)
-        if getattr(self, "in_sql", True):         # the work tables of the SQL search
+        if self.in_sql:
             for table in self.work_tables.values():
                 con.execute(f"DROP TABLE IF EXISTS {table}")
 

@@ -13,8 +13,8 @@ from ..cypher.parser import parse
 from ..cypher.planner import Stats
 from ..cypher.shortest import used_params
 from ..exc import EngineError, PatternError
-from ..lookups import by_ids
-from ..store import Workspace, q
+from ..lookups import by_ids, node_rows, sparse_list_columns
+from ..store import Workspace
 from ..neo4j.values import to_neo4j
 from .base import Binding, Engine, GNode, GPath, GRel, Result, bindings_per_group
 
@@ -54,6 +54,7 @@ class DuckDBEngine(Engine):
         self.options = options or Options()
 
     _adjacency = None
+    _sparse: list[str] | None = None      # node's sparse list columns (only ever added to)
 
     def adjacency(self):
         """The workspace's adjacency index (:mod:`graphwatch.adjacency`), or None when it
@@ -122,43 +123,22 @@ class DuckDBEngine(Engine):
         return Result(c.columns, rows, out, engine=self.name, query=cypher, statement=c.sql)
 
     def _nodes(self, ids: set) -> dict:
-        return read_nodes(self.ws.con, ids)
+        if self._sparse is None:
+            self._sparse = sparse_list_columns(self.ws.con)     # once: a catalog query per result cost 1 ms
+        return read_nodes(self.ws.con, ids, self._sparse)
 
     def _rels(self, ids: set) -> dict:
         return read_rels(self.ws.con, ids)
 
 
-def read_nodes(con, ids) -> dict[int, GNode]:
+def read_nodes(con, ids, sparse: list[str] | None = None) -> dict[int, GNode]:
     """The nodes with these ids, as queries return them (decimals as floats: Cypher has none,
-    and Neo4j holds them as floats)."""
-    if not ids:
-        return {}
-    where = by_ids("nid", "ids", len(ids))
-    sparse = sparse_list_columns(con)
-    exclude = f" EXCLUDE ({', '.join(q(c) for c in sparse)})" if sparse else ""
-    cur = con.execute(f"SELECT *{exclude} FROM node WHERE {where}", {"ids": list(ids)})
-    cols = [d[0] for d in cur.description]
-    recs = [dict(zip(cols, r)) for r in cur.fetchall()]
-    # a list property most nodes lack (aliases): read where it is set. Selected beside the
-    # others it cost 15 ms for 50 companies at 1 M persons (DuckDB fetches the list column's
-    # run-length-coded offsets row by row), where filtering on it being set reads its validity only
-    for c in sparse:
-        got = dict(con.execute(f"SELECT nid, {q(c)} FROM node WHERE {where} AND {q(c)} IS NOT NULL",
-                               {"ids": list(ids)}).fetchall())
-        for rec in recs:
-            rec[c] = got.get(rec["nid"])
+    and Neo4j holds them as floats). ``sparse``: see :func:`graphwatch.lookups.node_rows`."""
     out = {}
-    for rec in recs:
+    for rec in node_rows(con, ids, sparse):
         props = {k: to_neo4j(v) for k, v in rec.items() if k not in _NODE_META and v is not None}
         out[rec["nid"]] = GNode(rec["nid"], rec["key"], tuple(sorted(rec["labels"])), props)
     return out
-
-
-def sparse_list_columns(con) -> list[str]:
-    """The list-typed property columns of ``node`` (not its labels and datasets)."""
-    return [c for (c,) in con.execute(
-        """SELECT column_name FROM duckdb_columns() WHERE table_name = 'node' AND schema_name = 'main'
-           AND data_type LIKE '%[]' AND column_name NOT IN ('labels', 'datasets') ORDER BY column_index""").fetchall()]
 
 
 def read_rels(con, ids) -> dict[int, GRel]:
