@@ -26,6 +26,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import psutil
@@ -98,6 +99,9 @@ def raw_neo4j(ws_path: Path, indexes: list[str], a, fresh: bool = True):
     pushed as ``graphwatch neo4j push`` does, with ``indexes`` created and online; yields
     (driver, database, push report) and stops the server afterwards. ``fresh=False`` keeps the
     database of an earlier run: push then skips the batches it committed (same workspace)."""
+    if getattr(a, "own_server", False):
+        yield from _own_server(ws_path, indexes, a)
+        return
     server_ws = WORK / f"neo4j_{ws_path.name}"
     if not (server_ws / "workspace.json").exists():
         Workspace(server_ws, create=True).close()
@@ -123,6 +127,33 @@ def raw_neo4j(ws_path: Path, indexes: list[str], a, fresh: bool = True):
             driver.close()
     finally:
         neo4j_server.stop(server_ws)
+
+
+def _own_server(ws_path: Path, indexes: list[str], a):
+    """The workspace's own server (``<ws>/neo4j``, as ``graphwatch neo4j start`` runs it), which
+    must already hold the current graph (``graphwatch neo4j push``): a 1 M push takes most of an
+    hour, a second copy of it 4 GB. Same indexes; the server is stopped afterwards."""
+    from graphwatch.neo4j.push import require_pushed
+
+    neo4j_server.stop(ws_path)
+    neo4j_server.start(ws_path, heap=a.heap, pagecache_mb=a.pagecache,
+                       timeout=getattr(a, "start_timeout", 180))
+    target = Neo4jTarget.resolve(ws_path)
+    try:
+        driver = target.driver()
+        try:
+            require_pushed(ws_path, target, driver)
+            with driver.session(database=target.database) as s:
+                for stmt in indexes:
+                    s.run(stmt).consume()
+                s.run("CALL db.awaitIndexes(600)").consume()
+                n = s.run("MATCH (n) RETURN count(n)").single()[0]
+                r = s.run("MATCH ()-[r]->() RETURN count(r)").single()[0]
+            yield driver, target.database, SimpleNamespace(nodes=n, rels=r)
+        finally:
+            driver.close()
+    finally:
+        neo4j_server.stop(ws_path)
 
 
 def against_raw(duck: DuckDBEngine, driver, database: str, q: str, ps: dict, runs: int):
@@ -157,9 +188,11 @@ def bench(ws_path: Path, a) -> str:
         work += [(f"library: {p.id}", p.cypher, p.bind()) for p in load_library().values() if p.cypher]
         rows = []
         for name, q, ps in work:
-            os.environ["GRAPHWATCH_ADJACENCY"] = "0"
-            t_sql, _ = median_timed(lambda: duck.run(q, ps), a.runs)
-            os.environ.pop("GRAPHWATCH_ADJACENCY")
+            t_sql = float("nan")
+            if not a.no_sql_searches:
+                os.environ["GRAPHWATCH_ADJACENCY"] = "0"
+                t_sql, _ = median_timed(lambda: duck.run(q, ps), a.runs)
+                os.environ.pop("GRAPHWATCH_ADJACENCY")
             rd, t_idx, t_neo, same = against_raw(duck, driver, database, q, ps, a.runs)
             rows.append((name, len(rd.rows), t_idx, t_sql, t_neo, same))
             print(f"  {name}: {len(rd.rows)} rows; graphwatch {t_idx:.4f} s (SQL searches {t_sql:.4f} s), "
@@ -196,6 +229,11 @@ def main() -> int:
     ap.add_argument("--heap", default="2g")
     ap.add_argument("--pagecache", type=int, default=1024)
     ap.add_argument("--record", action="store_true")
+    ap.add_argument("--own-server", action="store_true",
+                    help="use the workspace's own Neo4j server, already pushed (graphwatch neo4j push), "
+                         "instead of pushing into a server of the benchmark's own")
+    ap.add_argument("--no-sql-searches", action="store_true",
+                    help="skip the column timed with the adjacency index off")
     a = ap.parse_args()
     for ws in a.workspaces:
         text = bench(ws, a)

@@ -58,6 +58,23 @@ class Adjacency:
         for name in ARRAYS:
             setattr(self, name, np.load(folder / f"{name}.npy", mmap_mode="r"))
         self.type_code = {t: i for i, t in enumerate(self.types)}
+        self._scratch: list = []        # per-node work arrays searches borrow (see :meth:`borrow`)
+
+    def borrow(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Three per-node work arrays for one search — two distances (int32, all -1) and a flag
+        (all False) — to be given back with :meth:`give_back` in that state. Allocating them
+        for every shortestPath (3.3 M nodes at 1 M persons: 30 MB) took 2 ms of a 13 ms query.
+        Each borrower gets arrays of its own (threads of the explorer search at once)."""
+        try:
+            return self._scratch.pop()
+        except IndexError:
+            n = len(self.nodes)
+            return np.full(n, -1, dtype=np.int32), np.full(n, -1, dtype=np.int32), np.zeros(n, dtype=bool)
+
+    def give_back(self, arrays) -> None:
+        """Return arrays from :meth:`borrow`, reset by the borrower (at most two are kept)."""
+        if len(self._scratch) < 2:
+            self._scratch.append(arrays)
 
     def index_of(self, nids) -> np.ndarray:
         """Positions of node ids (-1 for a node without relationships)."""

@@ -20,6 +20,8 @@ DuckDB and on the real Neo4j:
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from graphwatch.cypher import ir
@@ -50,6 +52,9 @@ SAME_AS_OPTION = ("MATCH (p:Person)-[:SAME_AS*0..1]-(p2:Person) "
 
 WALK_AFTER_WITH = ("MATCH (p:Person)-[:RECEIVES]->(b:Benefit) WHERE b.amount > 5 WITH p, b ORDER BY b.amount "
                    "MATCH (p)-[:SAME_AS*0..1]-(x:Person) RETURN p.name, x.name, b.amount")
+
+KEYED_JOIN = ("MATCH (p:Person {id_number: $id})-[:SPOUSE_OF*1..2]-(q:Person) WHERE q <> p "
+              "AND (q)-[:RECEIVES]->(:Benefit) RETURN q.name")
 
 CASES = [
     # semi-join: who receives nothing / something
@@ -112,6 +117,15 @@ CASES = [
     (SAME_AS_OPTION, {"min": 0.95}, [["丁", 1], ["丙", 1], ["乙", 1], ["甲", 2]]),
     # a walk after a WITH starts from the rows so far, kept as tables (TableStep)
     (WALK_AFTER_WITH, {}, [["乙", "乙", 10], ["丙", "丙", 20], ["丙", "丁", 20]]),
+    # a node joined by id after a walk keeps its own filters in the join (KEYED_JOIN), and an
+    # end looked up by an indexed property later in the chain reads its lookup CTE
+    (KEYED_JOIN, {"id": "110101199001011234"}, [["乙"]]),
+    ("MATCH (p:Person {id_number: $id})-[:SPOUSE_OF*1..2]-(q:Company) RETURN q.name",
+     {"id": "110101199001011234"}, []),
+    ("MATCH p = shortestPath((a:Person {name: '乙'})-[*..4]-(b:Person {id_number: $id})) RETURN length(p)",
+     {"id": "110101199001011234"}, [[1]]),
+    ("MATCH (q:Person)-[:SPOUSE_OF]-(p:Person {id_number: $id}) RETURN q.name, p.name, p",
+     {"id": "110101199001011234"}, [["乙", "甲", "Person:a"]]),
 ]
 
 
@@ -215,9 +229,44 @@ def test_an_indexed_start_is_read_from_its_lookup_cte(graph):
         for q in ("MATCH (p:Person {id_number: $id}) RETURN p.name",
                   "MATCH (p:Person {id_number: $id})-[*1..2]-(q) RETURN count(DISTINCT q)"):
             sql = eng.compile(q, {"id": "x"}).sql
-            assert 'MATERIALIZED (SELECT * FROM node WHERE "id_number" = CAST($p0 AS VARCHAR))' in sql
+            assert re.search(r'MATERIALIZED \(SELECT [^()]* FROM node WHERE "id_number" = CAST\(\$p0 AS VARCHAR\)\)', sql)
+        # it reads only the columns the statement reads (SELECT * read every column of the row)
+        sql = eng.compile("MATCH (p:Person {id_number: $id}) RETURN p.name", {"id": "x"}).sql
+        assert 'MATERIALIZED (SELECT "name", labels FROM node WHERE "id_number"' in sql
         # not an indexed property: read as before
         assert "SELECT * FROM node WHERE" not in eng.compile("MATCH (p:Person {name: '甲'}) RETURN p").sql
+
+
+def test_a_node_joined_by_id_after_a_few_rows_keeps_its_filters_in_the_join(graph):
+    """Its label test is not pushed into the node scan (which would then not use the index on
+    nid): written ``(test OR key IS NULL)`` against the earlier step's key."""
+    with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        sql = eng.compile(KEYED_JOIN, {"id": "x"}).sql
+        assert re.search(r"JOIN node AS n\d+ ON \(list_contains\(n\d+\.labels, 'Person'\) OR st\d+\.\S+ IS NULL\)", sql)
+        # a later end with an indexed equality reads its lookup CTE, not the node table
+        sql = eng.compile("MATCH p = shortestPath((a:Person {id_number: $a})-[*..4]-(b:Person {id_number: $b})) "
+                          "RETURN length(p)", {"a": "x", "b": "y"}).sql
+        assert re.search(r"JOIN lk\d+ AS n\d+", sql) and "JOIN node AS" not in sql
+
+
+def test_a_search_gives_its_work_arrays_back_reset(graph):
+    """shortestPath borrows its per-node arrays from the index and returns them reset; arrays
+    of a search an exception stopped are dropped, not reused."""
+    from graphwatch.cypher.bfs import PairSearch
+
+    with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        q = "MATCH p = shortestPath((a:Person {name: '甲'})-[*..4]-(b:Person {name: $b})) RETURN length(p)"
+        first = [eng.run(q, {"b": b}).rows for b in ("乙", "丙", "丁")]
+        adj = eng.adjacency()
+        assert len(adj._scratch) == 1
+        df, db, mark = adj._scratch[0]
+        assert (df == -1).all() and (db == -1).all() and not mark.any()
+        assert [eng.run(q, {"b": b}).rows for b in ("乙", "丙", "丁")] == first
+        with pytest.raises(RuntimeError):
+            with PairSearch(adj, "both", None, 4, 1, False) as search:
+                search.df[0] = 3
+                raise RuntimeError("stopped")
+        assert len(adj._scratch) == 0
 
 
 def test_fixture_relationships_keep_the_schema_ends(tmp_path):

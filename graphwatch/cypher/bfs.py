@@ -27,11 +27,22 @@ class PairSearch:
         self.adj, self.direction, self.back = adj, direction, REVERSED[direction]
         self.mask = adj.type_mask(types)
         self.max_hops, self.min_hops, self.all_paths = max_hops, min_hops, all_paths
-        n = len(adj.nodes)
-        self.df = np.full(n, -1, dtype=np.int32)
-        self.db = np.full(n, -1, dtype=np.int32)
-        self._mark = np.zeros(n, dtype=bool)          # scratch for _distinct
+        self._arrays = adj.borrow()
+        self.df, self.db, self._mark = self._arrays   # distances from each side; scratch for _distinct
         self._levels: dict = {}                       # 'start' / 'target' -> that side's levels
+
+    def close(self, *, reset: bool = True) -> None:
+        """Give the work arrays back to the index: every search that ends leaves them reset;
+        one stopped by an exception may not (``reset=False``), and its arrays are dropped."""
+        if self._arrays is not None and reset:
+            self.adj.give_back(self._arrays)
+        self._arrays = None
+
+    def __enter__(self) -> "PairSearch":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(reset=exc_type is None)
 
     def paths(self, s: int, t: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """The shortest paths from position s to t (s ≠ t) as blocks: a matrix of relationship

@@ -198,7 +198,7 @@ class Compilation:
                                                       estimates=self.estimates)
         self.last_estimate = None if planned is None else planned[4]
         if planned is None:
-            froms, conds, lookups = index_lookups(sc.froms, sc.conds, stats, self.fresh)
+            froms, conds, lookups = index_lookups(sc.froms, sc.conds, stats, self.fresh, uses=" ".join(items))
             for name, body in lookups:
                 self.add_cte(name, body, materialized=True)
             sc = Scope(froms=froms, conds=conds, vars=sc.vars, sub=sc.sub)

@@ -123,7 +123,8 @@ def plan_join_chain(froms, conds: list[str], select_items: list[str], stats: Sta
     found = _order(aliases, by_alias, conds, cond_refs, equi, est, stats)
     if found is None:           # unsatisfiable lateral dependencies: keep the flat join
         return None
-    order, card = found
+    order, card, rows_at = found
+    rows_before = [1.0] + rows_at[:-1]
 
     def col(a: str, c: str) -> str:
         return '"' + f"{a}__{c.strip(chr(34))}".replace('"', '""') + '"'
@@ -176,8 +177,10 @@ def plan_join_chain(froms, conds: list[str], select_items: list[str], stats: Sta
         carried = keep + own
         src = rewrite(it["sql"]) if prev else it["sql"]
         where = [rewrite(conds[i]) for i in applied_at[k]]
-        if prev is None and it["meta"].get("kind") == "node":
-            src, where = _index_lookup(a, src, where, stats, fresh, ctes)
+        if it["meta"].get("kind") == "node":
+            src, where = _index_lookup(a, src, where, stats, fresh, ctes, uses=" ".join(sel))
+            if prev is not None and rows_before[k] <= KEYED_ROWS and est[a] > 10 * rows_before[k]:
+                where = _keyed_by_index(a, prev, where)
         if prev is None:
             body = f"SELECT {', '.join(sel)} FROM {src}" + (f" WHERE {' AND '.join(where)}" if where else "")
         else:
@@ -195,23 +198,74 @@ def plan_join_chain(froms, conds: list[str], select_items: list[str], stats: Sta
     return ctes, from_item, rest, [final(s) for s in select_items], card
 
 
-def _index_lookup(a: str, src: str, where: list[str], stats: Stats, fresh, ctes: list):
-    """A first step that reads ``node`` with an equality on an indexed property reads it
-    from a CTE of that one filter: DuckDB answers a scan from an ART index only when the
-    equality is the scan's sole filter (:mod:`graphwatch.lookups`)."""
+def _index_lookup(a: str, src: str, where: list[str], stats: Stats, fresh, ctes: list, uses: str | None = None):
+    """A step that reads ``node`` with an equality on an indexed property reads it from a CTE
+    of that one filter: DuckDB answers a scan from an ART index only when the equality is the
+    scan's sole filter (:mod:`graphwatch.lookups`). ``uses``: the text of everything that
+    reads the node's row besides ``where``; the CTE then reads only the columns named there
+    (a materialised ``SELECT *`` reads every column of the row: 1.9 against 0.8 ms at 1 M
+    persons, and a shortest path looks its two ends up three times)."""
     for i, c in enumerate(where):
         m = _LOOKUP.fullmatch(c.strip())
         if not m or m.group(1) != a or m.group(3) not in stats.extra.get("indexed", ()):
             continue
+        rest = where[:i] + where[i + 1:]
+        cols = "*" if uses is None else _columns_read(a, " ".join([uses, *rest]))
         name = fresh("lk")
-        ctes.append((name, f'SELECT * FROM node WHERE "{m.group(3)}" = {m.group(4)}'))
-        return f"{name} AS {a}", where[:i] + where[i + 1:]
+        ctes.append((name, f'SELECT {cols} FROM node WHERE "{m.group(3)}" = {m.group(4)}'))
+        return f"{name} AS {a}", rest
     return src, where
 
 
-def index_lookups(froms, conds: list[str], stats: Stats | None, fresh):
+def _columns_read(a: str, text: str) -> str:
+    """The select list of the ``node`` columns ``text`` reads through alias ``a`` (``*`` when
+    it reads the row as a whole)."""
+    if re.search(r"\b" + re.escape(a) + r"\b(?!\.(?:\"|\w))", text):
+        return "*"
+    cols = sorted({m.group(1) for m in re.finditer(r"\b" + re.escape(a) + r"\.(" + _IDENT + r")", text)})
+    return ", ".join(cols) if cols else "nid"
+
+
+#: estimated rows before a node step joined by id, at most which the step leaves the node's
+#: own filters to the join (:func:`_keyed_by_index`) — when the node's own filters leave
+#: many more rows than that (six Programme nodes are better read whole, by their label, and
+#: joined: missing_coverage took 2.5× as long through the index); DuckDB's
+#: ``dynamic_or_filter_threshold``
+KEYED_ROWS = 2000
+
+
+def _keyed_by_index(a: str, prev: str, where: list[str]) -> list[str]:
+    """A node joined by ``nid`` to a few earlier rows is read through the ART index on ``nid``
+    (DuckDB turns the join's few keys into an IN filter on the scan), but only when that is
+    the scan's sole filter: a label test pushed into the scan makes it read every row group
+    (6 ms a join at 1 M persons, where the index takes 0.1). So the node's own filters are
+    kept in the join: ``(f OR key IS NULL)`` reads the earlier step, is not pushed down, and
+    is ``f`` for every joined row (the key equals a node's id, so is not null)."""
+    key = None
+    for c in where:
+        m = _NID_JOIN.fullmatch(c.strip())
+        if m is None:
+            continue
+        (x, xc), (y, yc) = m.group(1, 2), m.group(3, 4)
+        if (x, xc) == (a, "nid") and y == prev:
+            key = f"{prev}.{yc}"
+        elif (y, yc) == (a, "nid") and x == prev:
+            key = f"{prev}.{xc}"
+        if key:
+            break
+    if key is None:
+        return where
+    own = re.compile(r"\b([A-Za-z_]\w*)\.")
+    return [f"({c} OR {key} IS NULL)" if {x for x in own.findall(c)} == {a} else c for c in where]
+
+
+_NID_JOIN = re.compile(r"\(?([A-Za-z_]\w*)\.(\"[^\"]+\"|\w+) = ([A-Za-z_]\w*)\.(\"[^\"]+\"|\w+)\)?")
+
+
+def index_lookups(froms, conds: list[str], stats: Stats | None, fresh, uses: str | None = None):
     """An unplanned join's ``node`` items with an indexed equality, each read from its own
-    lookup CTE (see :func:`_index_lookup`): (froms, conds, new CTEs)."""
+    lookup CTE (see :func:`_index_lookup`): (froms, conds, new CTEs). ``uses``: the text of
+    the rest of the statement (its select list …), for the columns each lookup reads."""
     ctes: list = []
     nodes = {(m or {}).get("alias") for kind, _s, _on, m in froms if kind == "cross" and (m or {}).get("kind") == "node"}
     # (statistics are counted on first use: a query with no such equality must not ask for them)
@@ -223,7 +277,9 @@ def index_lookups(froms, conds: list[str], stats: Stats | None, fresh):
         if kind != "cross" or (meta or {}).get("kind") != "node":
             continue
         a = meta["alias"]
-        src, rest = _index_lookup(a, sql, conds, stats, fresh, ctes)
+        others = " ".join(f"{f_sql} {f_on or ''}" for j, (_k, f_sql, f_on, _m) in enumerate(froms) if j != k)
+        src, rest = _index_lookup(a, sql, conds, stats, fresh, ctes,
+                                  uses=None if uses is None else f"{uses} {others}")
         if src != sql:
             froms[k] = (kind, src, on, meta)
             conds = rest
@@ -239,7 +295,7 @@ EXHAUSTIVE_ITEMS = 10
 
 def _order(aliases, by_alias, conds, cond_refs, equi, est, stats):
     """The join order with the smallest sum of estimated intermediate rows: (order, rows of
-    the result) or None. Exhaustive over subsets (dynamic programming) up to
+    the result, estimated rows after each step) or None. Exhaustive over subsets (dynamic programming) up to
     :data:`EXHAUSTIVE_ITEMS` items, greedy (smallest next intermediate) past it. Starting from
     the smallest item alone is not enough: six programmes fan out to every benefit, where the
     few thousand deceased persons of an earlier step reach a few payments each."""
@@ -263,10 +319,10 @@ def _order(aliases, by_alias, conds, cond_refs, equi, est, stats):
 
     if len(aliases) <= EXHAUSTIVE_ITEMS:
         # best[subset] = (sum of intermediate rows, rows, order)
-        best: dict[frozenset, tuple[float, float, list[str]]] = {frozenset(): (0.0, 1.0, [])}
+        best: dict[frozenset, tuple[float, float, list[str], list[float]]] = {frozenset(): (0.0, 1.0, [], [])}
         for _size in range(len(aliases)):
-            nxt: dict[frozenset, tuple[float, float, list[str]]] = {}
-            for bound, (cost, card, order) in best.items():
+            nxt: dict[frozenset, tuple[float, float, list[str], list[float]]] = {}
+            for bound, (cost, card, order, at) in best.items():
                 for a in aliases:
                     if a in bound:
                         continue
@@ -275,15 +331,16 @@ def _order(aliases, by_alias, conds, cond_refs, equi, est, stats):
                         continue
                     rows = max(rows, 1.0)
                     key = bound | {a}
-                    cand = (cost + rows, rows, order + [a])
+                    cand = (cost + rows, rows, order + [a], at + [rows])
                     if key not in nxt or cand[0] < nxt[key][0]:
                         nxt[key] = cand
             best = nxt
             if not best:
                 return None
-        (_cost, card, order), = best.values()
-        return order, card
+        (_cost, card, order, at), = best.values()
+        return order, card, at
     order: list[str] = []
+    at: list[float] = []
     card = 1.0
     remaining = set(aliases)
     while remaining:
@@ -297,7 +354,8 @@ def _order(aliases, by_alias, conds, cond_refs, equi, est, stats):
         order.append(choice[0])
         remaining.discard(choice[0])
         card = max(choice[1], 1.0)
-    return order, card
+        at.append(card)
+    return order, card, at
 
 
 def _estimate(it, conds, cond_refs, stats: Stats, estimates: dict[str, float]) -> float:

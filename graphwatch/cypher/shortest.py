@@ -77,17 +77,17 @@ class ShortestStep:
                                              used_params(self.target_sql, params)).fetchall() if x is not None]
         if len(starts) * len(targets) > INDEXED_PAIRS:
             return False
-        search = PairSearch(adj, self.direction, self.types, self.max_hops, self.min_hops, self.all_paths)
         s_pos, t_pos = adj.index_of(starts).tolist(), adj.index_of(targets).tolist()
         blocks = []        # (s, t, rids matrix, nids matrix): every path of a block has one length
-        for s, sp in zip(starts, s_pos):
-            for t, tp in zip(targets, t_pos):
-                if s == t:
-                    if self.min_hops == 0:
-                        blocks.append((s, t, np.empty((1, 0), np.int64), np.array([[s]], np.int64)))
-                    continue
-                for rids, path in search.paths(sp, tp):
-                    blocks.append((s, t, rids, adj.nodes[path]))
+        with PairSearch(adj, self.direction, self.types, self.max_hops, self.min_hops, self.all_paths) as search:
+            for s, sp in zip(starts, s_pos):
+                for t, tp in zip(targets, t_pos):
+                    if s == t:
+                        if self.min_hops == 0:
+                            blocks.append((s, t, np.empty((1, 0), np.int64), np.array([[s]], np.int64)))
+                        continue
+                    for rids, path in search.paths(sp, tp):
+                        blocks.append((s, t, rids, adj.nodes[path]))
         _write(con, self.name, blocks)
         return True
 
