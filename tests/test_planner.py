@@ -237,12 +237,23 @@ def test_an_indexed_start_is_read_from_its_lookup_cte(graph):
         assert "SELECT * FROM node WHERE" not in eng.compile("MATCH (p:Person {name: '甲'}) RETURN p").sql
 
 
-def test_a_node_joined_by_id_after_a_few_rows_keeps_its_filters_in_the_join(graph):
+def test_a_node_joined_by_id_after_a_few_rows_keeps_its_filters_in_the_join(graph, tmp_path):
     """Its label test is not pushed into the node scan (which would then not use the index on
-    nid): written ``(test OR key IS NULL)`` against the earlier step's key."""
+    nid): written ``(test OR key IS NULL)`` against the earlier step's key — when the label
+    leaves many more nodes than the rows so far (300 persons here); a few nodes of a label are
+    read by it (the four of the small graph)."""
+    many = tmp_path / "many"
+    persons = [{"key": f"Person:{i}", "labels": ["Person"], "name": f"p{i}",
+                **({"id_number": "110101199001011234"} if i == 0 else {})} for i in range(300)]
+    with Workspace(many, create=True) as ws:
+        write_graph(ws, persons + [{"key": "Benefit:1", "labels": ["Benefit"], "record_no": "1"}],
+                    [["Person:0", "SPOUSE_OF", "Person:1"], ["Person:1", "RECEIVES", "Benefit:1"]])
+    keyed = r"JOIN node AS n\d+ ON \(list_contains\(n\d+\.labels, 'Person'\) OR st\d+\.\S+ IS NULL\)"
+    with Workspace(many, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        assert re.search(keyed, eng.compile(KEYED_JOIN, {"id": "x"}).sql)
+        assert [r[0] for r in eng.run(KEYED_JOIN, {"id": "110101199001011234"}).rows] == ["p1"]
     with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
-        sql = eng.compile(KEYED_JOIN, {"id": "x"}).sql
-        assert re.search(r"JOIN node AS n\d+ ON \(list_contains\(n\d+\.labels, 'Person'\) OR st\d+\.\S+ IS NULL\)", sql)
+        assert not re.search(keyed, eng.compile(KEYED_JOIN, {"id": "x"}).sql)
         # a later end with an indexed equality reads its lookup CTE, not the node table
         sql = eng.compile("MATCH p = shortestPath((a:Person {id_number: $a})-[*..4]-(b:Person {id_number: $b})) "
                           "RETURN length(p)", {"a": "x", "b": "y"}).sql

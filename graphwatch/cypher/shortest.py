@@ -39,6 +39,7 @@ class ShortestStep:
     direction: str = "both"             # the direction from start to target,
     indexable: bool = False             # and whether the index can answer (no hop properties)
     in_sql: bool = True                 # (set by run) the search ran in SQL: it has work tables
+    registered: bool | None = None      # (set by run) its paths are a registered Arrow table
 
     def describe(self) -> str:
         kind = "allShortestPaths" if self.all_paths else "shortestPath"
@@ -69,13 +70,17 @@ class ShortestStep:
         most :data:`INDEXED_PAIRS` pairs; returns False (nothing done) otherwise."""
         from .bfs import PairSearch
 
-        starts = [x for (x,) in con.execute(f"SELECT DISTINCT x FROM ({self.start_sql}) ss",
-                                            used_params(self.start_sql, params)).fetchall() if x is not None]
-        if len(starts) > INDEXED_PAIRS:
-            return False
-        targets = [x for (x,) in con.execute(f"SELECT DISTINCT x FROM ({self.target_sql}) tt",
-                                             used_params(self.target_sql, params)).fetchall() if x is not None]
-        if len(starts) * len(targets) > INDEXED_PAIRS:
+        # both ends in one statement (each is a millisecond of DuckDB's start-up at least),
+        # at most INDEXED_PAIRS + 1 of each
+        both = (f"(SELECT 0 AS side, x FROM (SELECT DISTINCT x FROM ({self.start_sql}) ss) LIMIT {INDEXED_PAIRS + 1}) "
+                f"UNION ALL (SELECT 1 AS side, x FROM (SELECT DISTINCT x FROM ({self.target_sql}) tt) "
+                f"LIMIT {INDEXED_PAIRS + 1})")
+        ends: tuple[list, list] = ([], [])
+        for side, x in con.execute(both, used_params(both, params)).fetchall():
+            if x is not None:
+                ends[side].append(x)
+        starts, targets = ends
+        if len(starts) * len(targets) > INDEXED_PAIRS or max(len(starts), len(targets)) > INDEXED_PAIRS:
             return False
         s_pos, t_pos = adj.index_of(starts).tolist(), adj.index_of(targets).tolist()
         blocks = []        # (s, t, rids matrix, nids matrix): every path of a block has one length
@@ -88,7 +93,7 @@ class ShortestStep:
                         continue
                     for rids, path in search.paths(sp, tp):
                         blocks.append((s, t, rids, adj.nodes[path]))
-        _write(con, self.name, blocks)
+        self.registered = _write(con, self.name, blocks)
         return True
 
     def run_sql(self, con, params: dict) -> None:
@@ -140,7 +145,8 @@ class ShortestStep:
 
     def drop(self, con) -> None:
         """Remove the step's temporary tables (after the statement ran, or failed)."""
-        drop_relation(con, self.name)
+        drop_relation(con, self.name, None if self.in_sql else self.registered)
+        self.registered = None
         if self.in_sql:
             for table in self.work_tables.values():
                 con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -150,9 +156,10 @@ class ShortestStep:
 INDEXED_PAIRS = 2_000
 
 
-def _write(con, name: str, blocks: list[tuple]) -> None:
-    """The paths as the temporary table ``name`` (s, t, rids, nids), through Arrow (an
-    INSERT per row took minutes for the 500 000 paths of one allShortestPaths)."""
+def _write(con, name: str, blocks: list[tuple]) -> bool:
+    """The paths as the relation ``name`` (s, t, rids, nids), through Arrow (an INSERT per
+    row took minutes for the 500 000 paths of one allShortestPaths); whether it was
+    registered (:func:`.walks.temp_table`)."""
     import numpy as np
     import pyarrow as pa
 
@@ -166,7 +173,7 @@ def _write(con, name: str, blocks: list[tuple]) -> None:
     schema = pa.schema([("s", pa.int64()), ("t", pa.int64()), ("rids", pa.list_(pa.int64())),
                         ("nids", pa.list_(pa.int64()))])
     table = pa.concat_tables([t.cast(schema) for t in tables]) if tables else schema.empty_table()
-    temp_table(con, name, table)
+    return temp_table(con, name, table)
 
 
 def shortest_rel(cx: Compilation, path: ir.PathPattern, rp: ir.RelPattern, left: NodeRef, right: NodeRef,
