@@ -110,6 +110,8 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--library", action="store_true", help="also time the whole model library on both")
     ap.add_argument("--record", action="store_true")
+    ap.add_argument("--block", default="lookups",
+                    help="with --record: the RESULTS.md block to replace (e.g. lookups-5m beside the 1 M one)")
     a = ap.parse_args(argv)
     load = os.getloadavg()
     plain = strip_copy(a.workspace)
@@ -153,7 +155,7 @@ def main(argv=None) -> int:
     text = report(a.workspace, nodes, rels, times, before, after, rows, a.runs, load, load2)
     print(text)
     if a.record:
-        record_block("lookups", "bench_lookups.py", text)
+        record_block(a.block, "bench_lookups.py", text)
     return 0
 
 

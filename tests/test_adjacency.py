@@ -74,3 +74,36 @@ def test_arrays_are_the_sorted_ends_and_each_nodes_relationships_in_id_order(tmp
         assert np.load(got / f"{side}_nbr.npy").tolist() == bi[order].tolist()
         assert np.load(got / f"{side}_type.npy").tolist() == [code[t] for t in types[order]]
         assert np.load(got / f"{side}_off.npy").tolist() == [0] + np.cumsum(np.bincount(ai, minlength=len(nodes))).tolist()
+
+
+def test_a_rare_type_is_read_from_its_own_list_with_the_same_answer(tmp_path):
+    """steps() reads a mask's types from their own entry lists when they have fewer entries
+    than the frontier's nodes in all: the same (frontier index, neighbour, rid) in the same
+    order as reading every entry, for every direction, with and without self-loops, with
+    repeated and missing frontier nodes, and chosen on its own when the types are rare."""
+    import duckdb
+    import numpy as np
+
+    from graphwatch.adjacency import build, open_index
+
+    rng = np.random.default_rng(11)
+    n = 6000
+    src, dst = rng.integers(0, 300, n), rng.integers(0, 300, n)
+    types = np.array(["KNOWS", "OWNS", "SAME_AS"])[rng.choice(3, n, p=[0.6, 0.37, 0.03])]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE rel (rid BIGINT, type VARCHAR, src BIGINT, dst BIGINT, valid_from DATE, valid_to DATE)")
+    con.executemany("INSERT INTO rel VALUES (?, ?, ?, ?, NULL, NULL)",
+                    [(int(r), str(t), int(a), int(b)) for r, (t, a, b) in enumerate(zip(types, src, dst))])
+    build(con, tmp_path / "adjacency")
+    adj = open_index(con, tmp_path)
+    frontier = np.concatenate([rng.integers(0, len(adj.nodes), 400), [3, 3, 3]])
+    for kinds in (["SAME_AS"], ["KNOWS", "SAME_AS"], ["OWNS"], ["KNOWS", "OWNS", "SAME_AS"]):
+        mask = adj.type_mask(kinds)
+        for direction in ("out", "in", "both"):
+            for loops in (True, False):
+                every = adj.steps(frontier, direction, mask, loops=loops, typed=False)
+                own = adj.steps(frontier, direction, mask, loops=loops, typed=True)
+                assert len(every[0]) and all(np.array_equal(a, b) for a, b in zip(every, own))
+                assert all(np.array_equal(a, b) for a, b in zip(every, adj.steps(frontier, direction, mask, loops=loops)))
+    mask = adj.type_mask(["SAME_AS"])
+    assert adj._rare("out", mask, 1_000) and not adj._rare("out", adj.type_mask(["KNOWS"]), 1_000)
