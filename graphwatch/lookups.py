@@ -76,11 +76,70 @@ def node_rows(con, ids, sparse: list[str] | None = None) -> list[dict]:
 INDEXED = (("node", "nid"), ("node", "key"), ("rel", "rid"))
 
 
-def ensure(con, schema=None) -> None:
+def ensure(con, schema=None) -> str | None:
     """Create the missing lookup indexes (inside the caller's transaction): the ids, the keys
-    and the node properties the schema lists under ``lookups`` (where the column exists)."""
-    for table, col in missing(con, schema):
+    and the node properties the schema lists under ``lookups`` (where the column exists).
+    Returns the connection's memory limit as it was when :func:`make_room` had to raise it
+    (for the caller to set back after its COMMIT), else None."""
+    todo = missing(con, schema)
+    if not todo:
+        return None
+    before = make_room(con, [t for t, _c in todo])
+    for table, col in todo:
         create(con, table, col)
+    return before
+
+
+#: what DuckDB's ART index takes while it is built, per row, besides a fixed margin (measured
+#: at 5 M persons: the rid index of 52 M relationships ran out of the 3 GB workspace limit; the
+#: process peaked at 5.8 GB building every index with the limit raised)
+INDEX_BYTES_PER_ROW = 96
+INDEX_MARGIN = 2**30
+
+
+def make_room(con, tables: list[str]) -> str | None:
+    """DuckDB builds an ART index in memory and cannot spill it: before the indexes of
+    ``tables`` are made, the connection's memory limit is raised to what the largest needs
+    (:data:`INDEX_BYTES_PER_ROW` per row plus a margin), at most 80 % of the memory the
+    machine has free. Returns the limit as it was (None: left alone — a county of 1 M persons
+    builds its indexes within the default 3 GB). It can only be set back once the new index
+    is no longer held in memory (after the transaction, and maybe not before the connection
+    closes): :func:`restore_limit`."""
+    import psutil
+
+    rows = max(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in set(tables))
+    need = rows * INDEX_BYTES_PER_ROW + INDEX_MARGIN
+    (current,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    have = _bytes(current)
+    raised = int(min(need, 0.8 * psutil.virtual_memory().available))
+    if have is None or raised <= have:
+        return None
+    con.execute("SET memory_limit = ?", [f"{raised // 2**20}MB"])
+    return current
+
+
+def restore_limit(con, limit: str) -> bool:
+    """Set the memory limit back (outside a transaction); False when DuckDB cannot yet free
+    enough memory for it (the indexes just made are still resident: the raised limit then
+    stays for this connection)."""
+    import duckdb
+
+    try:
+        con.execute("SET memory_limit = ?", [limit])
+        return True
+    except duckdb.OutOfMemoryException:
+        return False
+
+
+def _bytes(setting: str) -> int | None:
+    """DuckDB's ``memory_limit`` as shown (``2.7 GiB``, ``953.6 MiB``) in bytes."""
+    units = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
+             "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+    parts = str(setting).split()
+    try:
+        return int(float(parts[0]) * units[parts[1]]) if len(parts) == 2 else int(parts[0])
+    except (KeyError, ValueError, IndexError):
+        return None
 
 
 def missing(con, schema=None) -> list[tuple[str, str]]:

@@ -113,6 +113,7 @@ class Workspace:
         # and let large operators spill to the workspace's own temp folder
         limit = os.environ.get("GRAPHWATCH_MEMORY_LIMIT", "3GB")
         self.con.execute("SET memory_limit = ?", [limit])
+        self.memory_limit = limit
         self.con.execute("SET preserve_insertion_order = false")
         # a hash join whose build side holds up to 2,000 distinct keys pushes them into the
         # probe side's scan as an IN filter (DuckDB's default: 50), which an ART index
@@ -235,10 +236,10 @@ class Workspace:
         from . import adjacency, lookups
 
         self.con.execute("BEGIN TRANSACTION")
-        new = None
+        new = raised = None
         try:
             yield self.con
-            lookups.ensure(self.con, self.schema)
+            raised = lookups.ensure(self.con, self.schema)
             new = adjacency.refresh(self.con, self.path)
         except BaseException:
             self.con.execute("ROLLBACK")
@@ -249,6 +250,9 @@ class Workspace:
             self.con.execute("COMMIT")
             if new is not None:
                 adjacency.install(new, self.path)
+        finally:
+            if raised is not None:        # the limit as configured (DuckDB shows it rounded)
+                lookups.restore_limit(self.con, getattr(self, "memory_limit", None) or raised)
 
 
 @dataclass

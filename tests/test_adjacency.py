@@ -107,3 +107,31 @@ def test_a_rare_type_is_read_from_its_own_list_with_the_same_answer(tmp_path):
                 assert all(np.array_equal(a, b) for a, b in zip(every, adj.steps(frontier, direction, mask, loops=loops)))
     mask = adj.type_mask(["SAME_AS"])
     assert adj._rare("out", mask, 1_000) and not adj._rare("out", adj.type_mask(["KNOWS"]), 1_000)
+
+
+def test_lookup_indexes_get_the_memory_they_need_and_the_limit_is_put_back(tmp_path, monkeypatch):
+    """DuckDB cannot spill an ART index it builds: at 5 M persons the rid index of 52 M
+    relationships ran out of the workspace's 3 GB. Here 2 M relationships under a 24 MB
+    limit: the transaction raises the limit while it makes the indexes, then sets it back."""
+    from graphwatch import lookups
+
+    monkeypatch.setenv("GRAPHWATCH_MEMORY_LIMIT", "24MB")
+    with Workspace(tmp_path / "ws", create=True) as w:
+        w.con.execute("INSERT INTO rel (rid, type, src, dst, dataset, record) "
+                      "SELECT i * 7919, 'KNOWS', i, i + 1, 'x', 'x' FROM range(2000000) t(i)")
+        w.con.execute("DROP INDEX IF EXISTS gw_rel_rid")
+        assert ("rel", "rid") in lookups.missing(w.con)
+        with w.transaction():
+            pass
+        assert ("rel", "rid") not in lookups.missing(w.con)
+    # the index just made stays resident for that connection (its limit stays raised); a new
+    # one has the configured limit and reads the index from disk
+    with Workspace(tmp_path / "ws") as w:
+        assert w.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "22.8 MiB"
+        assert w.con.execute("SELECT count(*) FROM rel WHERE rid = 7919 * 12345").fetchone()[0] == 1
+    monkeypatch.setenv("GRAPHWATCH_MEMORY_LIMIT", "3GB")
+    with Workspace(tmp_path / "ws") as w:       # a limit that holds them is left alone
+        w.con.execute("DROP INDEX gw_rel_rid")
+        with w.transaction():
+            assert lookups.missing(w.con) == [("rel", "rid")]
+        assert w.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "2.7 GiB"
