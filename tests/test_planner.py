@@ -303,3 +303,24 @@ def test_nodes_and_relationships_are_read_by_id_both_ways(graph):
         many_r = read_rels(ws.con, set(rids[:3]) | absent)
         assert few_n == many_n and len(few_n) == 3
         assert few_r == many_r and len(few_r) == 3
+
+
+def test_a_label_count_is_read_from_the_statistics_once_they_are_counted(graph):
+    """``MATCH (n:L) RETURN count(n)`` on a read-only workspace: scanned until a query has
+    counted the planner's statistics, then answered from them (as Neo4j's count store does),
+    with the same numbers; never from them on a writable workspace or for another shape."""
+    shapes = ["MATCH (p:Person) RETURN count(p)", "MATCH (p:Person) RETURN count(*) AS n",
+              "MATCH (c:Company) RETURN count(DISTINCT c)", "MATCH (x:Programme) RETURN count(x)"]
+    with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        scanned = [eng.run(q).rows for q in shapes]
+        assert all("FROM node" in eng.compile(q).sql for q in shapes)
+        eng.run(KEYED_JOIN, {"id": "x"})              # a planned join counts the statistics
+        assert all(eng.compile(q).sql.startswith("SELECT CAST($n AS BIGINT)") for q in shapes)
+        assert [eng.run(q).rows for q in shapes] == scanned == [[(4,)], [(4,)], [(2,)], [(0,)]]
+        for q in ("MATCH (p:Person) WHERE p.name <> '甲' RETURN count(p)", "MATCH (p:Person) RETURN count(p.name)",
+                  "MATCH (p:Person:Official) RETURN count(p)", "MATCH (p:Person) RETURN count(p) LIMIT 0"):
+            assert "FROM node" in eng.compile(q).sql
+        assert eng.run("MATCH (p:Person) RETURN count(p)", bindings=True).bindings is not None
+    with Workspace(graph) as ws, DuckDBEngine(ws) as eng:
+        eng.run(KEYED_JOIN, {"id": "x"})
+        assert "FROM node" in eng.compile(shapes[0]).sql

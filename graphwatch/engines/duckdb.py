@@ -13,6 +13,7 @@ from ..cypher.parser import parse
 from ..cypher.planner import Stats
 from ..cypher.shortest import used_params
 from ..exc import EngineError, PatternError
+from .counts import counted_label
 from ..lookups import by_ids, node_rows, sparse_list_columns
 from ..store import Workspace
 from ..neo4j.values import to_neo4j
@@ -87,7 +88,21 @@ class DuckDBEngine(Engine):
             # when the planner first reads them (a query without a pattern never does)
             self.options = dataclasses.replace(self.options, stats=_WorkspaceStats(self.ws.con))
         opts = dataclasses.replace(self.options, bindings=bindings_per_group(bindings))
-        return compile_query(checked, schema=self.ws.schema, params=params or {}, options=opts)
+        compiled = compile_query(checked, schema=self.ws.schema, params=params or {}, options=opts)
+        return self._from_counts(checked, compiled) if opts.bindings is None else compiled
+
+    def _from_counts(self, checked: CheckedQuery, c: Compiled) -> Compiled:
+        """``MATCH (n:L) RETURN count(n)`` from the label counts of a read-only workspace's
+        statistics, once a query has counted them (:mod:`.counts`)."""
+        stats = self.options.stats
+        if not (self.ws.read_only and isinstance(stats, _WorkspaceStats) and "labels" in stats.__dict__):
+            return c
+        label = counted_label(checked)
+        if label is None:
+            return c
+        n = int(stats.labels.get(label, 0))
+        return dataclasses.replace(c, sql=f"SELECT CAST($n AS BIGINT) AS {c.sql_columns[0]}", params={"n": n},
+                                   steps=[])
 
     def explain(self, cypher: str, params: dict | None = None, *, bindings: bool | int = False) -> str:
         c = self.compile(cypher, params, bindings=bindings)
