@@ -252,7 +252,7 @@ class Workspace:
                 adjacency.install(new, self.path)
         finally:
             if raised is not None:        # the limit as configured (DuckDB shows it rounded)
-                lookups.restore_limit(self.con, getattr(self, "memory_limit", None) or raised)
+                lookups.restore_limit(self.con, self.memory_limit)
 
 
 @dataclass

@@ -178,9 +178,9 @@ def plan_join_chain(froms, conds: list[str], select_items: list[str], stats: Sta
         src = rewrite(it["sql"]) if prev else it["sql"]
         where = [rewrite(conds[i]) for i in applied_at[k]]
         if it["meta"].get("kind") == "node":
-            src, where = _index_lookup(a, src, where, stats, fresh, ctes, uses=" ".join(sel))
-            if prev is not None and rows_before[k] <= KEYED_ROWS and est[a] > 10 * rows_before[k]:
-                where = _keyed_by_index(a, prev, where)
+            read, (src, where) = src, _index_lookup(a, src, where, stats, fresh, ctes, uses=" ".join(sel))
+            if src == read and prev is not None and rows_before[k] <= KEYED_ROWS and est[a] > 10 * rows_before[k]:
+                where = _keyed_by_index(a, prev, where)       # (a lookup CTE is one row already)
         if prev is None:
             body = f"SELECT {', '.join(sel)} FROM {src}" + (f" WHERE {' AND '.join(where)}" if where else "")
         else:
@@ -318,7 +318,7 @@ def _order(aliases, by_alias, conds, cond_refs, equi, est, stats):
         return card * cache[key]
 
     if len(aliases) <= EXHAUSTIVE_ITEMS:
-        # best[subset] = (sum of intermediate rows, rows, order)
+        # best[subset] = (sum of intermediate rows, rows, order, rows after each step)
         best: dict[frozenset, tuple[float, float, list[str], list[float]]] = {frozenset(): (0.0, 1.0, [], [])}
         for _size in range(len(aliases)):
             nxt: dict[frozenset, tuple[float, float, list[str], list[float]]] = {}

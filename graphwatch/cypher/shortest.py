@@ -39,7 +39,7 @@ class ShortestStep:
     direction: str = "both"             # the direction from start to target,
     indexable: bool = False             # and whether the index can answer (no hop properties)
     in_sql: bool = True                 # (set by run) the search ran in SQL: it has work tables
-    registered: bool | None = None      # (set by run) its paths are a registered Arrow table
+    registered: bool | None = None      # (set by run) the index's paths: registered Arrow (True) or copied
 
     def describe(self) -> str:
         kind = "allShortestPaths" if self.all_paths else "shortestPath"
@@ -145,7 +145,7 @@ class ShortestStep:
 
     def drop(self, con) -> None:
         """Remove the step's temporary tables (after the statement ran, or failed)."""
-        drop_relation(con, self.name, None if self.in_sql else self.registered)
+        drop_relation(con, self.name, self.registered)      # None after the SQL search: a table
         self.registered = None
         if self.in_sql:
             for table in self.work_tables.values():

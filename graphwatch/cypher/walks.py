@@ -37,7 +37,9 @@ class WalkStep:
     direction: str
     indexable: bool           # no inline relationship properties
     target_sql: str = ""      # (a shortest-path step's field; a walk has no target set)
-    _made: str | None = field(default=None, repr=False, compare=False)   # (set by run) what drop removes
+    # (set by run) None: the SQL search ran (its starts table too); else whether the index's
+    # walks are a registered Arrow table (True) or were copied into a temporary one (False)
+    registered: bool | None = field(default=None, repr=False, compare=False)
 
     def describe(self) -> str:
         return (f"-- step: variable-length walks into temporary table {self.name} (at most {self.max_hops} "
@@ -57,11 +59,7 @@ class WalkStep:
                 return
             import pyarrow as pa
 
-            con.register(f"{starts}_ids", pa.table({"x": ids}))
-            try:
-                con.execute(f"CREATE OR REPLACE TEMP TABLE {starts} AS SELECT x FROM {starts}_ids")
-            finally:
-                con.unregister(f"{starts}_ids")
+            _copy(con, starts, pa.table({"x": ids}))
         else:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {starts} AS {select}", used_params(self.start_sql, params))
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {self.name} AS WITH RECURSIVE w AS (
@@ -106,18 +104,16 @@ class WalkStep:
             rids = np.hstack([rids[at], rid[:, None]])
             nodes = np.hstack([nodes[at], dst[:, None]])
             tables.append(_level(walk_start, adj.nodes[cur], rids, adj.nodes[nodes]))
-        self._made = "registered" if temp_table(con, self.name, pa.concat_tables(tables)) else "table"
+        self.registered = temp_table(con, self.name, pa.concat_tables(tables))
         return True
 
     def drop(self, con) -> None:
         """Remove what :meth:`run` made (an indexed walk made no table of its starts; every
         DROP is a statement, a fifth of a millisecond)."""
-        made, self._made = self._made, None
-        if made == "registered":
-            drop_relation(con, self.name, registered=True)
-            return
-        drop_relation(con, self.name, registered=False if made == "table" else None)
-        con.execute(f"DROP TABLE IF EXISTS {self.name}_starts")
+        registered, self.registered = self.registered, None
+        drop_relation(con, self.name, registered)
+        if registered is None:
+            con.execute(f"DROP TABLE IF EXISTS {self.name}_starts")
 
 
 @dataclass
@@ -161,13 +157,18 @@ def temp_table(con, name: str, table) -> bool:
     if table.num_rows <= REGISTER_ROWS:
         con.register(name, table)
         return True
+    _copy(con, name, table)
+    return False
+
+
+def _copy(con, name: str, table) -> None:
+    """The Arrow ``table`` copied into the temporary table ``name``."""
     view = f"{name}_arrow"
     con.register(view, table)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}")
     finally:
         con.unregister(view)
-    return False
 
 
 def drop_relation(con, name: str, registered: bool | None = None) -> None:
