@@ -44,6 +44,7 @@ from .checker import CheckedQuery, check
 from .functions import AGGREGATES, FUNCTIONS, REFUSED_FUNCTIONS
 from .options import DEFAULT_MAX_SHORTEST, DEFAULT_MAX_VAR_LENGTH, Options
 from .parser import parse
+from .statement import render as render_statement
 from .implied import drop_implied_nodes
 from .planner import index_lookups, plan_join_chain
 from .scope import NodeRef, Scope, Var
@@ -132,7 +133,7 @@ class Compilation:
             sql_text, sql_cols, binds = finals[0]
         else:
             sql_text, sql_cols, binds = projection.union(self, finals, self.checked.query.unions[0].all)
-        sql = self.with_prefix(self.ctes) + sql_text
+        sql = self.statement(self.ctes, sql_text)
         # values compiled for a branch that was then not used must not be passed to DuckDB
         used = set(re.findall(r"\$(\w+)", sql))
         used |= {m for st in self.steps for m in re.findall(r"\$(\w+)", st.start_sql + st.target_sql + st.edges_sql)}
@@ -153,12 +154,10 @@ class Compilation:
         if materialized:
             self.materialized.add(name)
 
-    def with_prefix(self, ctes: list[tuple[str, str]]) -> str:
-        if not ctes:
-            return ""
-        return "WITH " + ("RECURSIVE " if self.recursive else "") + ",\n".join(
-            f"{name} AS {'MATERIALIZED ' if name in self.materialized else ''}({sql})"
-            for name, sql in ctes) + "\n"
+    def statement(self, ctes: list[tuple[str, str]], tail: str) -> str:
+        """``WITH ctes tail``, each distinct CTE once and only those ``tail`` reads
+        (:mod:`.statement`)."""
+        return render_statement(ctes, tail, materialized=self.materialized, recursive=self.recursive)
 
     def scope_to_cte(self, sc: Scope, tail: str = "", extra: list[str] | None = None) -> Scope:
         """Materialise the scope (its variables, bindings and row order) as a CTE; return a

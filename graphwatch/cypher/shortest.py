@@ -38,6 +38,8 @@ class ShortestStep:
     types: frozenset | None = None      # for the indexed search (:mod:`.bfs`): the types allowed,
     direction: str = "both"             # the direction from start to target,
     indexable: bool = False             # and whether the index can answer (no hop properties)
+    ends_sql: str = ""                  # side (0 start, 1 target), x: both ends in one statement, at
+                                        # most INDEXED_PAIRS + 1 of each (for the indexed search)
     in_sql: bool = True                 # (set by run) the search ran in SQL: it has work tables
     registered: bool | None = None      # (set by run) the index's paths: registered Arrow (True) or copied
 
@@ -70,13 +72,9 @@ class ShortestStep:
         most :data:`INDEXED_PAIRS` pairs; returns False (nothing done) otherwise."""
         from .bfs import PairSearch
 
-        # both ends in one statement (each is a millisecond of DuckDB's start-up at least),
-        # at most INDEXED_PAIRS + 1 of each
-        both = (f"(SELECT 0 AS side, x FROM (SELECT DISTINCT x FROM ({self.start_sql}) ss) LIMIT {INDEXED_PAIRS + 1}) "
-                f"UNION ALL (SELECT 1 AS side, x FROM (SELECT DISTINCT x FROM ({self.target_sql}) tt) "
-                f"LIMIT {INDEXED_PAIRS + 1})")
+        # both ends in one statement (each is a millisecond of DuckDB's start-up at least)
         ends: tuple[list, list] = ([], [])
-        for side, x in con.execute(both, used_params(both, params)).fetchall():
+        for side, x in con.execute(self.ends_sql, used_params(self.ends_sql, params)).fetchall():
             if x is not None:
                 ends[side].append(x)
         starts, targets = ends
@@ -186,10 +184,13 @@ def shortest_rel(cx: Compilation, path: ir.PathPattern, rp: ir.RelPattern, left:
     edges = patterns.edges_sql(types, direction, patterns.hop_property_conds(cx, rp))
     src_set, dst_set = patterns.start_set(cx, start, sc), patterns.start_set(cx, end, sc)
     res = cx.fresh("sp")
-    prefix = cx.with_prefix(list(cx.ctes))
-    cx.steps.append(ShortestStep(res, prefix + src_set, prefix + dst_set, edges, int(shortest_max_hops(rp, cx.opt)),
-                                 int(rp.min_hops), path.kind == "all_shortest", types=types, direction=direction,
-                                 indexable=not rp.props))
+    ctes = list(cx.ctes)
+    ends = (f"(SELECT 0 AS side, x FROM (SELECT DISTINCT x FROM ({src_set}) ss) LIMIT {INDEXED_PAIRS + 1}) "
+            f"UNION ALL (SELECT 1 AS side, x FROM (SELECT DISTINCT x FROM ({dst_set}) tt) LIMIT {INDEXED_PAIRS + 1})")
+    cx.steps.append(ShortestStep(res, cx.statement(ctes, src_set), cx.statement(ctes, dst_set), edges,
+                                 int(shortest_max_hops(rp, cx.opt)), int(rp.min_hops), path.kind == "all_shortest",
+                                 types=types, direction=direction, indexable=not rp.props,
+                                 ends_sql=cx.statement(ctes, ends)))
     a = cx.fresh("sp")
     sc.add(f"{res} AS {a}", kind="trav", alias=a)
     sc.conds.append(f"{a}.s = {start.sql}")

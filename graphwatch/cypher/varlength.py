@@ -37,8 +37,7 @@ def var_length_rel(cx: Compilation, rp: ir.RelPattern, left: NodeRef, right: Nod
         cx.steps.append(TableStep(list(cx.ctes)))
         cx.ctes = []
     start_sql = patterns.start_set(cx, start, sc)        # may add the CTEs it reads
-    prefix = cx.with_prefix(list(cx.ctes))
-    cx.steps.append(WalkStep(name, prefix + start_sql, edges, int(rp.max_hops), types, direction,
+    cx.steps.append(WalkStep(name, cx.statement(list(cx.ctes), start_sql), edges, int(rp.max_hops), types, direction,
                              indexable=not rp.props))
     a = cx.fresh("v")
     sc.add(f"{name} AS {a}", kind="trav", alias=a, types=sorted(types) if types else None,
