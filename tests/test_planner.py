@@ -15,7 +15,9 @@ DuckDB and on the real Neo4j:
   whose properties are read, is;
 * properties read after a WITH come from the row the MATCH joined, passed on as columns;
 * a pattern predicate whose WHERE compares with a parameter given as null is false;
-* a variable-length walk after a WITH reads the rows so far from temporary tables.
+* a variable-length walk after a WITH reads the rows so far from temporary tables;
+* a node a walk or a shortest-path search started from, with the filters its start set
+  applied, is not joined again when only its id is read.
 """
 
 from __future__ import annotations
@@ -97,6 +99,13 @@ CASES = [
     ("MATCH (p:Person {id_number: $id})-[*1..2]-(q) RETURN count(DISTINCT q)", {"id": "110101199001011234"},
      [[5]]),
     ("MATCH (p:Person {id_number: $id}) RETURN p.name", {"id": None}, []),
+    # a node a walk or a search started from is not joined again, unless more than its id is read
+    ("MATCH (p:Person {id_number: $id})-[*1..2]-(q) RETURN p.name, count(DISTINCT q)",
+     {"id": "110101199001011234"}, [["甲", 5]]),
+    ("MATCH (p:Official)-[:SPOUSE_OF*1..2]-(q) RETURN q.name", {}, [["乙"]]),
+    ("MATCH (p:Person)-[:SAME_AS*1..1]-(q:Person) RETURN count(*)", {}, [[3]]),
+    ("MATCH p = shortestPath((a:Person {name: '乙'})-[*..4]-(b:Person {id_number: $id})) "
+     "RETURN a.name, b.name, length(p)", {"id": "110101199001011234"}, [["乙", "甲", 1]]),
     # properties read after a WITH from the row the MATCH joined (carried), renamed, grouped,
     # ordered, from an OPTIONAL MATCH's possibly-NULL row, in a pattern predicate after it
     ("MATCH (p:Person)-[r:RECEIVES]->(b:Benefit) WITH p, b ORDER BY b.amount DESC "
@@ -226,15 +235,36 @@ def test_a_walk_after_a_with_reads_the_rows_so_far_from_tables(graph):
 def test_an_indexed_start_is_read_from_its_lookup_cte(graph):
     """DuckDB answers from the ART index only a scan whose sole filter is the equality."""
     with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
-        for q in ("MATCH (p:Person {id_number: $id}) RETURN p.name",
-                  "MATCH (p:Person {id_number: $id})-[*1..2]-(q) RETURN count(DISTINCT q)"):
-            sql = eng.compile(q, {"id": "x"}).sql
-            assert re.search(r'MATERIALIZED \(SELECT [^()]* FROM node WHERE "id_number" = CAST\(\$p0 AS VARCHAR\)\)', sql)
+        lookup = r'MATERIALIZED \(SELECT [^()]* FROM node WHERE "id_number" = CAST\(\$p0 AS VARCHAR\)\)'
+        assert re.search(lookup, eng.compile("MATCH (p:Person {id_number: $id}) RETURN p.name", {"id": "x"}).sql)
+        # a walk's start set reads it (and the statement does not read p again: below)
+        walk = eng.compile("MATCH (p:Person {id_number: $id})-[*1..2]-(q) RETURN count(DISTINCT q)", {"id": "x"})
+        assert re.search(lookup, walk.steps[0].start_sql)
         # it reads only the columns the statement reads (SELECT * read every column of the row)
         sql = eng.compile("MATCH (p:Person {id_number: $id}) RETURN p.name", {"id": "x"}).sql
         assert 'MATERIALIZED (SELECT "name", labels FROM node WHERE "id_number"' in sql
         # not an indexed property: read as before
         assert "SELECT * FROM node WHERE" not in eng.compile("MATCH (p:Person {name: '甲'}) RETURN p").sql
+
+
+def test_a_node_a_step_started_from_is_not_joined_again(graph):
+    """A walk's or a search's start set applied the node's own filters already: the statement
+    reads the node's id from the step's table (``implied.walked_from``), unless it reads more
+    of the node, or the start set came from more than the node (then the row stays)."""
+    with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        for q in ("MATCH (p:Person {id_number: $id})-[*1..2]-(q) RETURN count(DISTINCT q)",
+                  "MATCH p = shortestPath((a:Person {name: $id})-[*..4]-(b:Person {id_number: $id})) RETURN length(p)",
+                  "MATCH (p:Official)-[:SPOUSE_OF*1..2]-(q) WHERE q <> p RETURN count(q)"):
+            c = eng.compile(q, {"id": "x"})
+            assert not re.search(r"\bnode\b", c.sql) and "id_number" not in c.sql and "labels" not in c.sql, c.sql
+            assert c.steps and all("node" in st.start_sql for st in c.steps)
+        # the name is read: p's row is joined
+        sql = eng.compile("MATCH (p:Person {id_number: $id})-[*1..2]-(q) RETURN p.name, count(q)", {"id": "x"}).sql
+        assert '"name"' in sql and "id_number" in sql
+        # the start set came through another relationship: the statement keeps the node's row
+        sql = eng.compile("MATCH (o:Organisation)<-[:ON_PAYROLL]-(p:Person)-[:SPOUSE_OF*1..2]-(q) "
+                          "RETURN count(q)").sql
+        assert "'Organisation'" in sql or "ON_PAYROLL" in sql
 
 
 def test_a_node_joined_by_id_after_a_few_rows_keeps_its_filters_in_the_join(graph, tmp_path):
@@ -254,9 +284,10 @@ def test_a_node_joined_by_id_after_a_few_rows_keeps_its_filters_in_the_join(grap
         assert [r[0] for r in eng.run(KEYED_JOIN, {"id": "110101199001011234"}).rows] == ["p1"]
     with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
         assert not re.search(keyed, eng.compile(KEYED_JOIN, {"id": "x"}).sql)
-        # a later end with an indexed equality reads its lookup CTE, not the node table
+        # a later end with an indexed equality reads its lookup CTE, not the node table (names
+        # read: both rows are joined, not taken from the search's table)
         sql = eng.compile("MATCH p = shortestPath((a:Person {id_number: $a})-[*..4]-(b:Person {id_number: $b})) "
-                          "RETURN length(p)", {"a": "x", "b": "y"}).sql
+                          "RETURN a.name, b.name, length(p)", {"a": "x", "b": "y"}).sql
         assert re.search(r"JOIN lk\d+ AS n\d+", sql) and "JOIN node AS" not in sql
 
 

@@ -17,6 +17,13 @@ a SELECT is planned, a ``node`` item whose only uses are
 is dropped, and ``nX.nid`` is read from the relationship's end instead. A relationship's
 ends always exist in ``node`` (the store keeps them together), so no match is lost or
 added; a node whose properties are read keeps its row.
+
+The same holds for the node a variable-length walk or a shortest-path search started from
+(or, for a search, ended at) when its start set was that node's own row and filters alone
+(:func:`walked_from`: ``(a:Person {id_number: $a})-[*1..2]-(x)``): every ``s`` of the step's
+table passed those filters, once per path, so the filters and the join go and ``nX.nid`` is
+read from ``s`` (``t``). A 2-hop count from one person at 1 M persons: the statement no longer
+reads the person's lookup again (1.9 → 1.0 ms); a shortestPath between two: neither end.
 """
 
 from __future__ import annotations
@@ -44,9 +51,28 @@ def _allowed(schema, types, col: str) -> set[str] | None:
     return out
 
 
+def walked_from(sc, ref) -> dict | None:
+    """For a traversal step starting (or ending) at ``ref``: the node item and the conditions
+    its start set was computed from, when that set is ``ref``'s own node row and filters alone
+    (``(a:Person {id_number: $a})-[*1..2]-(x)``). The step's ``s`` (or ``t``) then holds only
+    such nodes, each once per path, so the statement need not join ``ref``'s row again to
+    check them (:func:`drop_implied_nodes`)."""
+    from .scope import connected_part
+
+    m = re.fullmatch(r"([A-Za-z_]\w*)\.nid", ref.sql or "")
+    if m is None or sc.sub:
+        return None
+    part = connected_part(sc, ref.sql)
+    if [(meta.get("kind"), meta.get("alias")) for _k, _s, _on, meta in part.froms] != [("node", m.group(1))]:
+        return None
+    mention = re.compile(rf"\b{m.group(1)}\.")
+    return {"alias": m.group(1), "conds": frozenset(c for c in part.conds if mention.search(c))}
+
+
 def drop_implied_nodes(froms: list, conds: list[str], items: list[str], schema):
     """``(froms, conds, items)`` without the ``node`` items the relationships make redundant
-    (new lists; the arguments are not changed)."""
+    (new lists; the arguments are not changed). A node a traversal step started from, with the
+    filters its start set already applied (:func:`walked_from`), is one of them too."""
     if schema is None:
         return froms, conds, items
     rels = {m["alias"]: m for kind, _s, _on, m in froms if kind == "cross" and m.get("kind") in _ENDS}
@@ -68,11 +94,16 @@ def drop_implied_nodes(froms: list, conds: list[str], items: list[str], schema):
                     equis.append((i, f"{y}.{yc}", rels[y], yc))
                 elif y == a and yc == "nid" and x in rels and xc in _ENDS[rels[x]["kind"]]:
                     equis.append((i, f"{x}.{xc}", rels[x], xc))
-        need = {lab for _i, lab in labels}
-        pick = next((e for e in equis if _implies(_allowed(schema, e[2].get("types"), e[3]), need)), None)
-        if pick is None:
-            continue
-        gone = {i for i, _lab in labels} | {pick[0]}
+        walked = next((e for e in equis if (e[2].get("ends") or {}).get(e[3], {}).get("alias") == a), None)
+        if walked is not None:
+            own = walked[2]["ends"][walked[3]]["conds"]
+            pick, gone = walked, {i for i, c in enumerate(conds) if c in own} | {walked[0]}
+        else:
+            need = {lab for _i, lab in labels}
+            pick = next((e for e in equis if _implies(_allowed(schema, e[2].get("types"), e[3]), need)), None)
+            if pick is None:
+                continue
+            gone = {i for i, _lab in labels} | {pick[0]}
         rest = [c for i, c in enumerate(conds) if i not in gone]
         others = [s for k, s, _on, m in froms if m.get("alias") != a] + [on for _k, _s, on, _m in froms if on]
         if any(set(re.findall(rf"\b{a}\.(\"(?:[^\"]|\"\")+\"|\w+)", text)) - {"nid"}

@@ -383,9 +383,19 @@ def _estimate(it, conds, cond_refs, stats: Stats, estimates: dict[str, float]) -
         return max(float(n) * (2 if kind == "urel" else 1), 1.0)
     if kind == "cte":
         return max(float(estimates.get(a, 100.0)), 1.0)
+    starts = {side: _walked_estimate(end, stats, estimates) for side, end in (meta.get("ends") or {}).items()}
     if kind == "trav" and "hops" in meta:
-        return stats.total_nodes * _walks_per_start(meta, stats)
+        return starts.get("s", stats.total_nodes) * _walks_per_start(meta, stats)
+    if kind == "trav" and len(starts) == 2:       # shortest paths between two known sets
+        return max(starts["s"] * starts["t"], 1.0)
     return 1e7          # traversal CTEs, lateral items: after what they need
+
+
+def _walked_estimate(end: dict, stats: Stats, estimates: dict[str, float]) -> float:
+    """The nodes a step started from when they were one node's own filters
+    (:func:`graphwatch.cypher.implied.walked_from`): estimated as that node would be."""
+    a, conds = end["alias"], sorted(end["conds"])
+    return _estimate({"alias": a, "meta": {"kind": "node"}}, conds, [{a}] * len(conds), stats, estimates)
 
 
 def _label_selectivity(a: str, text: str, est: float, stats: Stats, by_alias) -> float:

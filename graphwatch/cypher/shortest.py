@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from . import ir, patterns
 from .checker import shortest_max_hops
+from .implied import walked_from
 from .scope import NodeRef, Scope, Var, used_params
 from .varlength import REVERSED
 from .walks import drop_relation, temp_table
@@ -182,6 +183,7 @@ def shortest_rel(cx: Compilation, path: ir.PathPattern, rp: ir.RelPattern, left:
     start, end = (right, left) if reverse else (left, right)
     direction = REVERSED[rp.direction] if reverse else rp.direction
     edges = patterns.edges_sql(types, direction, patterns.hop_property_conds(cx, rp))
+    walked = {"s": walked_from(sc, start), "t": walked_from(sc, end)}
     src_set, dst_set = patterns.start_set(cx, start, sc), patterns.start_set(cx, end, sc)
     res = cx.fresh("sp")
     ctes = list(cx.ctes)
@@ -192,7 +194,7 @@ def shortest_rel(cx: Compilation, path: ir.PathPattern, rp: ir.RelPattern, left:
                                  types=types, direction=direction, indexable=not rp.props,
                                  ends_sql=cx.statement(ctes, ends)))
     a = cx.fresh("sp")
-    sc.add(f"{res} AS {a}", kind="trav", alias=a)
+    sc.add(f"{res} AS {a}", kind="trav", alias=a, ends={k: v for k, v in walked.items() if v})
     sc.conds.append(f"{a}.s = {start.sql}")
     sc.conds.append(f"{a}.t = {end.sql}")
     inner = f"list_slice({a}.nids, 2, len({a}.nids) - 1)"
