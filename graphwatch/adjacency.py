@@ -157,6 +157,27 @@ class Adjacency:
             got = self._typed[key] = (node.astype(np.int64), idx)
         return got
 
+    def has_any(self, nids, direction: str, mask) -> np.ndarray:
+        """Whether each node id has at least one relationship of a type in ``mask`` (None: any
+        type) in ``direction`` ('out', 'in' or 'both'; a self-loop counts): a node's entries of
+        one type are found in that type's own list (:meth:`_entries_of`), never by reading
+        every entry of the node (a benefit programme has a million)."""
+        pos = self.index_of(nids)
+        known = pos >= 0
+        p = pos[known]
+        hit = np.zeros(len(p), dtype=bool)
+        for side in (("out",) if direction == "out" else ("in",) if direction == "in" else ("out", "in")):
+            if mask is None:
+                off = getattr(self, f"{side}_off")
+                hit |= off[p + 1] > off[p]
+                continue
+            for code in np.flatnonzero(mask).tolist():
+                node_t = self._entries_of(side, code)[0]
+                hit |= np.searchsorted(node_t, p, side="right") > np.searchsorted(node_t, p, side="left")
+        out = np.zeros(len(pos), dtype=bool)
+        out[known] = hit
+        return out
+
     def expand(self, frontier: np.ndarray, direction: str, mask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The relationships leaving ``frontier`` (node positions) in ``direction`` ('out',
         'in' or 'both'), self-loops left out (they are on no shortest path): arrays of

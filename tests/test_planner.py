@@ -58,6 +58,16 @@ WALK_AFTER_WITH = ("MATCH (p:Person)-[:RECEIVES]->(b:Benefit) WHERE b.amount > 5
 KEYED_JOIN = ("MATCH (p:Person {id_number: $id})-[:SPOUSE_OF*1..2]-(q:Person) WHERE q <> p "
               "AND (q)-[:RECEIVES]->(:Benefit) RETURN q.name")
 
+HAS_REL = [
+    ("MATCH (p:Person) WHERE (p)-[:SAME_AS]-() RETURN p.name", [["甲"], ["丙"], ["丁"]]),
+    ("MATCH (p:Person) WHERE (p)<-[:SAME_AS]-() RETURN p.name", [["甲"], ["丁"]]),
+    ("MATCH (p:Person) WHERE NOT (p)-[:RECEIVES|LEGAL_REP_OF]->() RETURN p.name", [["甲"], ["丁"]]),
+    ("MATCH (c:Company) WHERE (c)<-[:LEGAL_REP_OF]-(:Person) RETURN c.name", [["X公司"]]),
+    ("MATCH (p:Person) WHERE (p)-->() AND NOT (p)-[:RECEIVES]->(:Benefit) RETURN p.name", [["甲"], ["丁"]]),
+    ("MATCH (p:Person) WHERE (p)-[]->(:Company) RETURN p.name", [["乙"], ["丁"]]),
+    ("MATCH (p:Person) WHERE (p)-[:SAME_AS]-(p) RETURN p.name", [["甲"]]),
+]
+
 CASES = [
     # semi-join: who receives nothing / something
     ("MATCH (p:Person) WHERE NOT (p)-[:RECEIVES]->(:Benefit) RETURN p.name", {}, [["甲"], ["丁"]]),
@@ -99,6 +109,9 @@ CASES = [
     ("MATCH (p:Person {id_number: $id})-[*1..2]-(q) RETURN count(DISTINCT q)", {"id": "110101199001011234"},
      [[5]]),
     ("MATCH (p:Person {id_number: $id}) RETURN p.name", {"id": None}, []),
+    # one-relationship predicates on a few keys, answered from the adjacency index (HAS_REL),
+    # and the shapes that are not (a label the types do not guarantee, the node itself at the end)
+    *[(q, {}, rows) for q, rows in HAS_REL],
     # a node a walk or a search started from is not joined again, unless more than its id is read
     ("MATCH (p:Person {id_number: $id})-[*1..2]-(q) RETURN p.name, count(DISTINCT q)",
      {"id": "110101199001011234"}, [["甲", 5]]),
@@ -245,6 +258,39 @@ def test_an_indexed_start_is_read_from_its_lookup_cte(graph):
         assert 'MATERIALIZED (SELECT "name", labels FROM node WHERE "id_number"' in sql
         # not an indexed property: read as before
         assert "SELECT * FROM node WHERE" not in eng.compile("MATCH (p:Person {name: '甲'}) RETURN p").sql
+
+
+def test_one_relationship_predicates_read_the_adjacency_index(graph, monkeypatch):
+    """On a read-only workspace, ``(p)-[:T]->()`` for a few keys is a call of gw_has_rel
+    (:mod:`graphwatch.engines.has_rel`), with the same rows as the SQL semi-join (the cases
+    above hold both to Neo4j's); a label the types do not guarantee, the node itself at the
+    far end, or no index keep the semi-join."""
+    with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        by_index = {q: eng.compile(q).sql for q, _rows in HAS_REL}
+        got = {q: sorted(eng.run(q).rows) for q, _rows in HAS_REL}
+    assert [("gw_has_rel(" in sql) for sql in by_index.values()] == [True] * 5 + [False] * 2
+    monkeypatch.setenv("GRAPHWATCH_ADJACENCY", "0")
+    with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        for q, _rows in HAS_REL:
+            assert "gw_has_rel" not in eng.compile(q).sql
+            assert sorted(eng.run(q).rows) == got[q], q
+
+
+def test_has_any_agrees_with_the_relationships(graph):
+    """Adjacency.has_any against the rel table, for every node, type set and direction."""
+    from graphwatch import adjacency
+
+    with Workspace(graph, read_only=True) as ws:
+        adj = adjacency.open_index(ws.con, ws.path)
+        nids = [n for (n,) in ws.con.execute("SELECT nid FROM node ORDER BY nid").fetchall()] + [-5]
+        for types in (None, ["SAME_AS"], ["RECEIVES", "LEGAL_REP_OF"], ["NO_SUCH_TYPE"]):
+            for direction in ("out", "in", "both"):
+                got = adj.has_any(nids, direction, adj.type_mask(types)).tolist()
+                cond = {"out": "src = n.nid", "in": "dst = n.nid", "both": "(src = n.nid OR dst = n.nid)"}[direction]
+                want = [ws.con.execute(f"SELECT count(*) > 0 FROM rel WHERE {cond.replace('n.nid', '$n')}"
+                                       + (" AND list_contains($t, type)" if types else ""),
+                                       {"n": n, **({"t": types} if types else {})}).fetchone()[0] for n in nids]
+                assert got == want, (types, direction)
 
 
 def test_a_node_a_step_started_from_is_not_joined_again(graph):

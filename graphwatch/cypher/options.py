@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .planner import Stats
@@ -24,3 +25,6 @@ class Options:
     plan_joins: bool = True
     bindings: int | None = None
     implied_labels: bool = True      # drop node rows read only for labels the types guarantee
+    # the name of the engine's SQL function answering a one-relationship pattern predicate from
+    # the adjacency index, registered on first call (None / returns None: not available)
+    has_rel: Callable[[], str | None] | None = None

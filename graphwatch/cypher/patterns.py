@@ -86,6 +86,11 @@ def _semi_join(cx: Compilation, e: ir.PatternPred, sc: Scope) -> str | None:
                materialized=True)
     if cx.last_estimate is not None:
         cx.estimates[start] = cx.last_estimate
+    call = _one_hop_by_index(cx, e, sc, keys, start, part)
+    if call is not None:
+        found = cx.fresh("exm")
+        cx.add_cte(found, f"SELECT {start}.k0 AS k0 FROM {start} WHERE {call}", materialized=True)
+        return f"EXISTS (SELECT 1 FROM {found} WHERE {found}.k0 = {keys[0].sql})"
     inner = Scope()
     inner.add(start, kind="cte")
     for i, v in enumerate(keys):
@@ -96,6 +101,53 @@ def _semi_join(cx: Compilation, e: ir.PatternPred, sc: Scope) -> str | None:
                materialized=True)
     on = " AND ".join(f"{found}.k{i} = {v.sql}" for i, v in enumerate(keys))
     return f"EXISTS (SELECT 1 FROM {found} WHERE {on})"
+
+
+#: the most keys (as the planner expects them) a pattern predicate reads from the adjacency
+#: index one by one; for more, the SQL semi-join's one scan of the relationships is quicker
+#: (200 k persons at 1 M: 25 ms against 110 ms)
+HAS_REL_KEYS = 2_000
+
+
+def _one_hop_by_index(cx: Compilation, e: ir.PatternPred, sc: Scope, keys: list[Var], start: str,
+                      part: Scope) -> str | None:
+    """``(k)-[:T]->()`` — one relationship of given types and direction from the row's node
+    ``k`` to an anonymous node whose labels the types guarantee, nothing else asked — as a
+    call of the engine's ``gw_has_rel`` (:mod:`graphwatch.engines.has_rel`) on the few keys
+    of ``start``; None when the predicate has another shape or the engine has no index."""
+    from .implied import _allowed, _implies
+    from .planner import single_item_rows
+    from .varlength import REVERSED
+
+    est = cx.estimates.get(start)
+    if est is None:         # the keys' part was one item: nothing was planned, estimate it alone
+        est = single_item_rows(part.froms, part.conds, cx.opt.stats, cx.estimates)
+    if (cx.opt.has_rel is None or est is None or est > HAS_REL_KEYS or len(keys) != 1 or keys[0].type != "node"
+            or e.where is not None or len(e.paths) != 1):
+        return None
+    path = e.paths[0]
+    if path.kind != "plain" or path.var or len(path.rels) != 1 or len(path.nodes) != 2:
+        return None
+    rp, (a, b), key = path.rels[0], path.nodes, keys[0].name
+    if rp.var_length or rp.props or any("|" in t for t in rp.types):
+        return None
+    if a.var == key and b.var != key:
+        near, far, direction = a, b, rp.direction
+    elif b.var == key and a.var != key:
+        near, far, direction = b, a, REVERSED[rp.direction]
+    else:
+        return None
+    if near.labels or near.props or far.props or (far.var is not None and far.var in sc.vars):
+        return None
+    types = rel_types(rp)
+    end = {"out": "dst", "in": "src"}.get(direction, "_d")
+    if far.labels and not _implies(_allowed(cx.schema, types, end), set(far.labels)):
+        return None
+    name = cx.opt.has_rel()
+    if not name:
+        return None
+    wanted = sql_string("|".join(sorted(types))) if types else "''"
+    return f"{name}({start}.k0, {wanted}, {sql_string(direction)})"
 
 
 def _pattern_names(e: ir.PatternPred) -> set[str]:

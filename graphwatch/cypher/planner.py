@@ -391,6 +391,17 @@ def _estimate(it, conds, cond_refs, stats: Stats, estimates: dict[str, float]) -
     return 1e7          # traversal CTEs, lateral items: after what they need
 
 
+def single_item_rows(froms, conds: list[str], stats: Stats | None, estimates: dict[str, float]) -> float | None:
+    """The rows a join of one item (not planned: nothing to order) is expected to give."""
+    if stats is None or len(froms) != 1 or froms[0][0] != "cross":
+        return None
+    _k, sql, _on, meta = froms[0]
+    a = (meta or {}).get("alias") or _alias_of(sql)
+    mention = re.compile(rf"\b{re.escape(a)}\.")
+    refs = [{a} if mention.search(c) else set() for c in conds]
+    return _estimate({"sql": sql, "alias": a, "meta": meta or {}}, conds, refs, stats, estimates)
+
+
 def _walked_estimate(end: dict, stats: Stats, estimates: dict[str, float]) -> float:
     """The nodes a step started from when they were one node's own filters
     (:func:`graphwatch.cypher.implied.walked_from`): estimated as that node would be."""

@@ -73,6 +73,20 @@ class DuckDBEngine(Engine):
             self._adjacency = open_index(self.ws.con, self.ws.path, fp=fp)
         return self._adjacency
 
+    _has_rel_name: str | None = None
+
+    def _has_rel(self) -> str | None:
+        """The SQL function answering a one-relationship pattern predicate from the adjacency
+        index (:mod:`.has_rel`), registered on first use; None without an index. A read-only
+        workspace only: its index cannot change under a statement."""
+        if self.adjacency() is None:          # (GRAPHWATCH_ADJACENCY=0 may be set after a first use)
+            return None
+        if self._has_rel_name is None:
+            from . import has_rel
+
+            self._has_rel_name = has_rel.register(self.ws.con, self.adjacency) or ""
+        return self._has_rel_name or None
+
     def close(self) -> None:
         if self._own:
             self.ws.close()
@@ -83,6 +97,8 @@ class DuckDBEngine(Engine):
 
     def compile(self, cypher: str, params: dict | None = None, *, bindings: bool | int = False) -> Compiled:
         checked = self.check(cypher, params)
+        if self.ws.read_only and self.options.has_rel is None:
+            self.options = dataclasses.replace(self.options, has_rel=self._has_rel)
         if self.options.plan_joins and self.options.stats is None:
             # label and relationship-type counts for the join planner, once per engine, counted
             # when the planner first reads them (a query without a pattern never does)
