@@ -100,7 +100,7 @@ def drop_implied_nodes(froms: list, conds: list[str], items: list[str], schema):
             pick, gone = walked, {i for i, c in enumerate(conds) if c in own} | {walked[0]}
         else:
             need = {lab for _i, lab in labels}
-            pick = next((e for e in equis if _implies(_allowed(schema, e[2].get("types"), e[3]), need)), None)
+            pick = next((e for e in equis if guaranteed(schema, e[2].get("types"), e[3], need)), None)
             if pick is None:
                 continue
             gone = {i for i, _lab in labels} | {pick[0]}
@@ -117,7 +117,10 @@ def drop_implied_nodes(froms: list, conds: list[str], items: list[str], schema):
     return froms, conds, items
 
 
-def _implies(allowed: set[str] | None, need: set[str]) -> bool:
+def guaranteed(schema, types, col: str, need: set[str]) -> bool:
+    """Whether every node at end ``col`` of a relationship of ``types`` carries the labels
+    ``need`` (the types allow exactly one label there, and it is the one asked)."""
     if not need:
         return True           # only the id is read: the relationship's end is that node
+    allowed = _allowed(schema, types, col)
     return allowed is not None and len(allowed) == 1 and need <= allowed

@@ -115,7 +115,7 @@ def _one_hop_by_index(cx: Compilation, e: ir.PatternPred, sc: Scope, keys: list[
     ``k`` to an anonymous node whose labels the types guarantee, nothing else asked — as a
     call of the engine's ``gw_has_rel`` (:mod:`graphwatch.engines.has_rel`) on the few keys
     of ``start``; None when the predicate has another shape or the engine has no index."""
-    from .implied import _allowed, _implies
+    from .implied import guaranteed
     from .planner import single_item_rows
     from .varlength import REVERSED
 
@@ -141,7 +141,7 @@ def _one_hop_by_index(cx: Compilation, e: ir.PatternPred, sc: Scope, keys: list[
         return None
     types = rel_types(rp)
     end = {"out": "dst", "in": "src"}.get(direction, "_d")
-    if far.labels and not _implies(_allowed(cx.schema, types, end), set(far.labels)):
+    if not guaranteed(cx.schema, types, end, set(far.labels)):
         return None
     name = cx.opt.has_rel()
     if not name:
