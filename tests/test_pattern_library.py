@@ -1,11 +1,13 @@
 """The pattern library: files are declarations checked when read (every error names the file
-and line); every model of DESIGN.md is there, declares what it reads and carries fixtures;
-every fixture passes on DuckDB and on the real Neo4j, in one test body."""
+and line); every model of patterns/README.md's table is there, declares what it reads and
+carries fixtures; every fixture passes on DuckDB and on the real Neo4j, in one test body."""
 
 from __future__ import annotations
 
 import doctest
+import re
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -15,8 +17,8 @@ from graphwatch.alerts.library import Pattern, load_library, load_pattern, parse
 from graphwatch.exc import InvalidPattern
 from graphwatch.resources import shipped_dir
 
-#: the supervision models of DESIGN.md, by the ids of its table
-DESIGN_MODELS = ("own_village_project", "relative_beneficiary", "deceased_beneficiary", "payroll_on_welfare",
+#: the Cypher supervision models of patterns/README.md, by the ids of its table ("The models")
+CYPHER_MODELS = ("own_village_project", "relative_beneficiary", "deceased_beneficiary", "payroll_on_welfare",
                  "poor_with_assets", "gambling_with_regulated", "related_bidders", "cadre_subsidy",
                  "relative_direct_award", "missing_coverage", "split_contracts", "direct_award_ratio",
                  "duplicate_benefits")
@@ -79,14 +81,18 @@ def test_doctests():
 
 
 # -- the shipped library ----------------------------------------------------------------------
-def test_the_library_covers_every_model_of_the_design():
-    assert set(pattern_ids()) == set(DESIGN_MODELS) | set(ALGORITHMIC)
+def test_the_library_covers_every_model_of_patterns_readme():
+    readme = Path(__file__).resolve().parents[1] / "patterns" / "README.md"
+    section = readme.read_text(encoding="utf-8").split("## The models", 1)[1].split("\n## ", 1)[0]
+    table = re.findall(r"^\| `(\w+)` \|", section, re.M)
+    assert sorted(table) == sorted(CYPHER_MODELS + ALGORITHMIC)
+    assert set(pattern_ids()) == set(CYPHER_MODELS) | set(ALGORITHMIC)
     lib = load_library()
-    assert all(lib[m].kind == "cypher" for m in DESIGN_MODELS)
+    assert all(lib[m].kind == "cypher" for m in CYPHER_MODELS)
     assert lib["official_near_winner"].kind == "algorithm" and lib["official_near_winner"].function
 
 
-@pytest.mark.parametrize("pid", sorted(DESIGN_MODELS + ALGORITHMIC))
+@pytest.mark.parametrize("pid", sorted(CYPHER_MODELS + ALGORITHMIC))
 def test_every_shipped_pattern_declares_itself(pid):
     p = load_pattern(pid)
     assert isinstance(p, Pattern) and p.id == pid and p.file.startswith(str(shipped_dir("patterns")))
@@ -108,7 +114,7 @@ def test_every_shipped_pattern_declares_itself(pid):
         assert param.doc, f"{pid}: parameter {param.name} has no doc"
 
 
-@pytest.mark.parametrize("pid", [m for m in DESIGN_MODELS + ALGORITHMIC if "kinship" in load_pattern(m).defaults()])
+@pytest.mark.parametrize("pid", [m for m in CYPHER_MODELS + ALGORITHMIC if "kinship" in load_pattern(m).defaults()])
 def test_kinship_is_a_parameter_spouse_parent_child_sibling_by_default(pid):
     p = load_pattern(pid)
     assert p.defaults()["kinship"] == DEFAULT_KINSHIP
@@ -119,7 +125,7 @@ def test_kinship_is_a_parameter_spouse_parent_child_sibling_by_default(pid):
 
 
 def test_the_kinship_models_follow_kinship():
-    with_kin = [m for m in DESIGN_MODELS if "kinship" in load_pattern(m).defaults()]
+    with_kin = [m for m in CYPHER_MODELS if "kinship" in load_pattern(m).defaults()]
     assert set(with_kin) == {"own_village_project", "relative_beneficiary", "cadre_subsidy", "relative_direct_award"}
 
 
@@ -132,7 +138,7 @@ def test_uncertain_identity_is_off_by_default_and_has_a_fixture(pid):
 
 
 # -- every fixture on both engines, one test body ------------------------------------------------
-FIXTURES = [pytest.param(pid, fx.name, id=f"{pid}-{fx.name}") for pid in sorted(DESIGN_MODELS + ALGORITHMIC)
+FIXTURES = [pytest.param(pid, fx.name, id=f"{pid}-{fx.name}") for pid in sorted(CYPHER_MODELS + ALGORITHMIC)
             for fx in load_pattern(pid).fixtures]
 
 
