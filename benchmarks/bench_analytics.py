@@ -37,11 +37,9 @@ from pathlib import Path
 
 import numpy as np
 import psutil
-from common import commit, timed  # noqa: E402
+from common import commit, record_block, timed  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "RESULTS.md"
-BEGIN, END = "<!-- BEGIN analytics (bench_analytics.py) -->", "<!-- END analytics -->"
 KINSHIP = ["SPOUSE_OF", "PARENT_OF", "SIBLING_OF", "IN_LAW_OF", "GRANDPARENT_OF"]
 COMPANY = ["LEGAL_REP_OF", "SHAREHOLDER_OF", "EXECUTIVE_OF"]
 
@@ -272,17 +270,6 @@ def table(results: list[dict]) -> str:
     return "\n".join(out)
 
 
-def record(text: str) -> None:
-    old = RESULTS.read_text(encoding="utf-8")
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in old:
-        start, end = old.index(BEGIN), old.index(END) + len(END)
-        new = old[:start] + block + old[end:]
-    else:
-        new = old.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(new, encoding="utf-8")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("workspaces", nargs="+", type=Path)
@@ -310,7 +297,7 @@ def main() -> None:
             f"{load:.1f} at the end (other work was not stopped). Commit {rev}. {args.runs} queries per row, median / p90.\n\n" + table(results))
     print(text)
     if args.record:
-        record(text)
+        record_block("analytics", "bench_analytics.py", text)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import re
 import shutil
 import sys
 import time
@@ -41,8 +40,6 @@ from common import commit  # noqa: E402
 
 from graphwatch.alerts.evaluate import TABLE_HEADER, evaluate, table_rows  # noqa: E402
 
-BEGIN = "<!-- BEGIN detection (bench_detection.py) -->"
-END = "<!-- END detection -->"
 VARIANTS = ("baseline", "loaded", "resolved")
 
 
@@ -227,22 +224,8 @@ def main(argv=None) -> int:
     if args.json:
         args.json.write_text(json.dumps(dump, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     if args.results:
-        write_block(HERE / "RESULTS.md", text)
+        common.record_block("detection", "bench_detection.py", text, keep_notes=True)
     return 0
-
-
-def write_block(path: Path, text: str, *, notes: str | None = None) -> None:
-    """Replace this benchmark's block of RESULTS.md (appended the first time); text outside
-    ``<!-- notes -->`` … ``<!-- /notes -->`` inside the block is regenerated, the notes are kept."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    kept = ""
-    if BEGIN in old and END in old:
-        block = old[old.index(BEGIN):old.index(END)]
-        m = re.search(r"<!-- notes -->.*?<!-- /notes -->", block, re.S)
-        kept = m.group(0) if m else ""
-        old = old[:old.index(BEGIN)] + old[old.index(END) + len(END):]
-    body = f"{BEGIN}\n{text}\n{notes or kept}\n{END}\n"
-    path.write_text(old.rstrip("\n") + "\n\n" + body, encoding="utf-8")
 
 
 if __name__ == "__main__":

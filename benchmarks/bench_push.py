@@ -34,10 +34,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from common import commit, machine, timed  # noqa: E402
-
-RESULTS = HERE / "RESULTS.md"
-BEGIN, END = "<!-- BEGIN push (bench_push.py) -->", "<!-- END push -->"
+from common import commit, machine, record_block, timed  # noqa: E402
 
 
 def disk(path: Path) -> int:
@@ -102,17 +99,6 @@ def table(ws: Path, results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def record(text: str, append: bool) -> None:
-    old = RESULTS.read_text(encoding="utf-8")
-    if BEGIN in old:
-        body = old[old.index(BEGIN) + len(BEGIN):old.index(END)].strip("\n")
-        block = f"{BEGIN}\n{body}\n\n{text}\n{END}" if append else f"{BEGIN}\n{text}\n{END}"
-        new = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip("\n") + f"\n\n{BEGIN}\n{text}\n{END}\n"
-    RESULTS.write_text(new, encoding="utf-8")
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("workspaces", nargs="+", type=Path)
@@ -139,7 +125,7 @@ def main(argv=None) -> int:
             + "\n".join(sections))
     print(text)
     if a.record or a.append:
-        record(text, a.append)
+        record_block("push", "bench_push.py", text, append=a.append)
     return 0
 
 

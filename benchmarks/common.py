@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import statistics
 import subprocess
 import threading
@@ -89,15 +90,30 @@ def capped(con, cap: float, fn):
     return time.perf_counter() - t, out
 
 
-def record_block(name: str, script: str, text: str) -> None:
+def record_block(name: str, script: str, text: str, *, append: bool = False, keep_notes: bool = False,
+                 results: Path | None = None) -> None:
     """Replace the block ``name`` of ``benchmarks/RESULTS.md`` (between ``<!-- BEGIN name (script) -->``
-    and ``<!-- END name -->``) with ``text``, or append it when there is none yet."""
-    results = HERE / "RESULTS.md"
-    old = results.read_text(encoding="utf-8")
+    and ``<!-- END name -->``) with ``text``, or append it when there is none yet.
+
+    ``append``: add ``text`` after what the block holds (a blank line between) instead of
+    replacing it. ``keep_notes``: keep the block's hand-written ``<!-- notes -->`` …
+    ``<!-- /notes -->`` after the new text. ``results``: another file (tests)."""
+    results = results or HERE / "RESULTS.md"
+    old = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
     begin, end = f"<!-- BEGIN {name} ({script}) -->", f"<!-- END {name} -->"
-    block = f"{begin}\n{text}\n{end}"
-    if begin in old:
-        new = old[:old.index(begin)] + block + old[old.index(end) + len(end):]
+    body = text
+    if begin in old and end in old:
+        start, stop = old.index(begin), old.index(end)
+        held = old[start + len(begin):stop]
+        notes = re.search(r"<!-- notes -->.*?<!-- /notes -->", held, re.S) if keep_notes else None
+        if notes:
+            held = held[:notes.start()] + held[notes.end():]
+        if append:
+            held = held.strip("\n")
+            body = f"{held}\n\n{text}"
+        if notes:
+            body = f"{body}\n{notes.group(0)}"
+        new = old[:start] + f"{begin}\n{body}\n{end}" + old[stop + len(end):]
     else:
-        new = old.rstrip("\n") + "\n\n" + block + "\n"
+        new = old.rstrip("\n") + f"\n\n{begin}\n{body}\n{end}\n"
     results.write_text(new, encoding="utf-8")
