@@ -61,6 +61,13 @@ class EngineError(GraphwatchError):
     """An engine failed to run a query."""
 
 
+class EvaluationError(EngineError):
+    """The query is sound but a value known only when it runs makes it fail, as it fails on
+    Neo4j: an integer overflow in ``+ - *``, an integer division by zero, an argument out of
+    range (``substring('abc', $start)`` with a start beyond 32 bits …). The data or the
+    parameters are at fault, not the engine; any other :class:`EngineError` is the engine's."""
+
+
 class ResolveError(GraphwatchError):
     """Entity resolution cannot run, or a reference names no source record."""
 

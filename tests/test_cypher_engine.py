@@ -12,7 +12,7 @@ from graphwatch.cli import main
 from graphwatch.cypher import parse
 from graphwatch.cypher.compiler import Options, compile_query
 from graphwatch.engines.duckdb import DuckDBEngine
-from graphwatch.exc import EngineError, PatternError
+from graphwatch.exc import EngineError, EvaluationError, PatternError
 from graphwatch.fixtures import node_id, write_graph
 from graphwatch.store import Workspace
 
@@ -202,6 +202,46 @@ def test_errors_name_the_place(engine, query, message, line, column):
         engine.run(query)
     assert message in ei.value.message
     assert (ei.value.line, ei.value.column) == (line, column), str(ei.value)
+
+
+#: what fails at run time on both engines (checked on Neo4j 5.26): the query's values are at fault
+FAILS_AT_RUN_TIME = [
+    pytest.param("RETURN 9223372036854775807 + 1 AS x", {}, id="overflow_in_addition"),
+    pytest.param("RETURN $a * 2 AS x", {"a": 9223372036854775807}, id="overflow_in_multiplication"),
+    pytest.param("RETURN -9223372036854775807 - 2 AS x", {}, id="overflow_in_subtraction"),
+    pytest.param("RETURN $a / $b AS x", {"a": 1, "b": 0}, id="integer_division_by_zero"),
+    pytest.param("RETURN 1 % 0 AS x", {}, id="integer_modulo_by_zero"),
+    pytest.param("RETURN substring('abc', $start, 2) AS x", {"start": 9223372036854775807},
+                 id="substring_start_beyond_32_bits"),
+    pytest.param("RETURN left('abc', $n) AS x", {"n": -1}, id="left_negative"),
+    pytest.param("RETURN [1, 2, 3][$a..] AS x", {"a": 9223372036854775807}, id="slice_bound_beyond_32_bits"),
+]
+
+
+@pytest.mark.parametrize("query,params", FAILS_AT_RUN_TIME)
+def test_run_time_failure_neo4j_shares_is_an_evaluation_error(engine, query, params):
+    with pytest.raises(EvaluationError, match="DuckDB could not run the compiled query"):
+        engine.run(query, params)
+
+
+@pytest.mark.parametrize("query,params", FAILS_AT_RUN_TIME[:5])
+def test_neo4j_overflow_and_division_by_zero_are_evaluation_errors(neo4j_golden, query, params):
+    with pytest.raises(EvaluationError, match="ArithmeticError"):
+        neo4j_golden.run(query, params)
+
+
+@pytest.mark.parametrize("sql,kind", [("SELECT nosuch AS c0", "Binder Error"), ("SELEC 1 AS c0", "Parser Error"),
+                                      ("SELECT abs(-9223372036854775807 - 1) AS c0", "Overflow on abs")])
+def test_sql_duckdb_refuses_is_not_an_evaluation_error(engine, monkeypatch, sql, kind):
+    """SQL DuckDB cannot bind or parse is the compiler's fault (and so is an overflow Neo4j
+    does not share: its abs() of the least integer wraps): a plain EngineError."""
+    import dataclasses
+
+    real = engine.compile
+    monkeypatch.setattr(engine, "compile", lambda *a, **kw: dataclasses.replace(real(*a, **kw), sql=sql))
+    with pytest.raises(EngineError, match=kind) as ei:
+        engine.run("RETURN 1 AS x")
+    assert not isinstance(ei.value, EvaluationError)
 
 
 def test_syntax_error_has_line_and_column():

@@ -2,7 +2,7 @@
 
 The contract under test (docs/cypher.md): for *any* text, ``parse()`` returns an IR or
 raises :class:`PatternError`; for any parsed query, ``compile_query()`` returns SQL or raises
-:class:`PatternError`; the engine returns a result or raises PatternError / EngineError.
+:class:`PatternError`; the engine returns a result or raises PatternError / EvaluationError.
 Any other exception (AttributeError, RecursionError, KeyError, …) is a bug and fails the
 test, printing the input.
 
@@ -20,9 +20,11 @@ Inputs come from four strategies, all derandomised so CI runs the same examples 
 
 Together the parser properties run ≥ 10 000 examples; ``test_example_budget`` (the last
 test of the module) counts the examples that actually ran. A smaller test runs generated
-queries on a tiny graph through :class:`DuckDBEngine`: DuckDB rejecting the compiled SQL
-(an EngineError) is a compiler bug and fails the test, and so does a query that runs longer
-than ``ENGINE_TIMEOUT_S`` on that graph of eight nodes.
+queries on a tiny graph through :class:`DuckDBEngine`: a run-time failure Neo4j shares (an
+EvaluationError: ``9223372036854775807 + 1``, an integer division by zero, a ``$start`` beyond
+32 bits) is the query's; DuckDB rejecting the compiled SQL (any other EngineError) is a
+compiler bug and fails the test, and so does a query that runs longer than
+``ENGINE_TIMEOUT_S`` on that graph of eight nodes.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from graphwatch.cypher import ir
 from graphwatch.cypher.compiler import compile_query
 from graphwatch.cypher.parser import parse
 from graphwatch.engines.duckdb import DuckDBEngine
-from graphwatch.exc import EngineError, PatternError
+from graphwatch.exc import EngineError, EvaluationError, PatternError
 from graphwatch.fixtures import write_graph
 from graphwatch.schema import load_schema
 from graphwatch.store import Workspace
@@ -764,8 +766,9 @@ def fuzz_engine(tmp_path_factory):
 @settings(max_examples=N_ENGINE, **FUZZ)
 @given(q=cypher_queries(small=True), data=st.data())
 def test_engine_returns_result_or_pattern_error(fuzz_engine, q, data):
-    """A query the front end accepts runs: DuckDB refusing the compiled SQL, or a query
-    running away, is a compiler bug."""
+    """A query the front end accepts runs, or fails at run time where Neo4j fails too
+    (EvaluationError: an overflow, a division by zero, a huge substring start): DuckDB
+    refusing the compiled SQL, any other EngineError, or a query running away, is a compiler bug."""
     RAN["engine"] += 1
     text, params = q
     if check_front_end(text, params, data) is None:
@@ -782,10 +785,15 @@ def test_engine_returns_result_or_pattern_error(fuzz_engine, q, data):
     except PatternError:
         ENGINE_STATS["PatternError"] += 1
         event("engine: PatternError")
+    except EvaluationError:
+        # an overflow, a division by zero, an argument out of range: Neo4j fails on it too
+        ENGINE_STATS["EvaluationError"] += 1
+        event("engine: EvaluationError")
     except EngineError as exc:
         timed_out = "INTERRUPT" in str(exc).upper()
         _fail(f"DuckDBEngine.run(params={p!r})", text, exc,
-              f"ran over {ENGINE_TIMEOUT_S:.0f} s" if timed_out else "DuckDB refused the compiled SQL")
+              f"ran over {ENGINE_TIMEOUT_S:.0f} s" if timed_out
+              else "DuckDB refused the compiled SQL, or failed where Neo4j does not")
     except Exception as exc:  # noqa: BLE001
         _fail(f"DuckDBEngine.run(params={p!r})", text, exc)
     finally:

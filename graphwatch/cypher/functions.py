@@ -138,12 +138,24 @@ def _literal_bounds(ck, e, first: int, top: int | None) -> None:
             raise ck.err(arg, f"{e.name}() needs {limit} here, not {arg.value} (Neo4j fails on it too)")
 
 
+#: the messages :func:`failure` was given (a few fixed sentences): DuckDB reports a deliberate
+#: failure as a failed conversion of one of them, which the engine tells apart by them
+FAILURE_MESSAGES: set[str] = set()
+
+
 def failure(cx, message: str) -> str:
     """An INTEGER expression that fails with ``message`` when DuckDB evaluates it: a run-time
     error where Neo4j raises one (on values known only when the query runs). DuckDB's
     error() is volatile, which window ORDER BYs refuse; a failing cast is not, and inside a
     CASE branch it is evaluated only for the rows that reach it."""
+    FAILURE_MESSAGES.add(message)
     return f"CAST(CAST({cx.bind_value(message)} AS VARCHAR) AS INTEGER)"
+
+
+def is_failure(duckdb_message: str) -> bool:
+    """Whether DuckDB's error text is one of :func:`failure`'s (``Could not convert string
+    '<message>' to INT32``)."""
+    return any(f"'{m}'" in duckdb_message for m in FAILURE_MESSAGES)
 
 
 def fails_unless(cx, bad: str, message: str, body: str) -> str:

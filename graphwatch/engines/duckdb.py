@@ -9,10 +9,11 @@ import duckdb
 
 from ..cypher.checker import CheckedQuery, check
 from ..cypher.compiler import Compiled, Options, compile_query
+from ..cypher.functions import is_failure
 from ..cypher.parser import parse
 from ..cypher.planner import Stats
 from ..cypher.shortest import used_params
-from ..exc import EngineError, PatternError
+from ..exc import EngineError, EvaluationError, PatternError
 from .counts import counted_label
 from ..lookups import by_ids, node_rows, sparse_list_columns
 from ..store import Workspace
@@ -135,7 +136,7 @@ class DuckDBEngine(Engine):
                 step.run(con, c.params, adjacency)
             raw = con.execute(c.sql, used_params(c.sql, c.params)).fetchall()
         except duckdb.Error as exc:
-            raise EngineError(f"DuckDB could not run the compiled query: {exc}".strip()) from None
+            raise engine_error(exc) from None
         finally:
             for step in c.steps:
                 step.drop(con)
@@ -160,6 +161,29 @@ class DuckDBEngine(Engine):
 
     def _rels(self, ids: set) -> dict:
         return read_rels(self.ws.con, ids)
+
+
+#: DuckDB errors that a value known only at run time causes, where Neo4j fails as well
+#: (checked on Neo4j 5.26): ``+ - *`` overflowing 64 bits ("long overflow" there), an integer
+#: ``/`` or ``%`` by zero ("/ by zero"), a list beyond 2^32 elements (``range(0, 2^63 - 1)``:
+#: Neo4j's lists hold at most 2^31). Not here, as Neo4j does not fail on them: ``abs()`` or
+#: ``/ -1`` of the least integer, a ``sum()`` beyond 64 bits, ``toInteger()`` of a huge float.
+_EVALUATION_ERRORS = (
+    (duckdb.OutOfRangeException, ("Overflow in addition of", "Overflow in subtraction of",
+                                  "Overflow in multiplication of")),
+    (duckdb.InvalidInputException, ("Division by zero", "Lists larger than 2^32 elements")),
+)
+
+
+def engine_error(exc: duckdb.Error) -> EngineError:
+    """DuckDB's error as graphwatch's: an :class:`EvaluationError` for a failure the query
+    causes on purpose (:func:`graphwatch.cypher.functions.failure`) or an arithmetic error of
+    :data:`_EVALUATION_ERRORS`, else an :class:`EngineError` (DuckDB refused the compiled
+    SQL, or the query was interrupted)."""
+    text = str(exc)
+    evaluation = (isinstance(exc, duckdb.ConversionException) and is_failure(text)) or any(
+        isinstance(exc, kind) and any(m in text for m in messages) for kind, messages in _EVALUATION_ERRORS)
+    return (EvaluationError if evaluation else EngineError)(f"DuckDB could not run the compiled query: {text}".strip())
 
 
 def read_nodes(con, ids, sparse: list[str] | None = None) -> dict[int, GNode]:

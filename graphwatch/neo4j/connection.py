@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..exc import EngineError, GraphwatchError, MissingDependency
+from ..exc import EngineError, EvaluationError, GraphwatchError, MissingDependency
 
 try:  # the driver is an optional dependency: pip install 'graphwatch[neo4j]'
     import neo4j
@@ -95,7 +95,9 @@ class Neo4jTarget:
             return EngineError(f"Neo4j at {self.uri} is unreachable while {doing}: {_short(exc)}; "
                                f"is the server running? ('graphwatch neo4j status --workspace WS')")
         if neo4j is not None and isinstance(exc, nex.Neo4jError):
-            return EngineError(f"Neo4j at {self.uri} failed while {doing}: {exc.code}: {_short(exc)}")
+            # an overflow or a division by zero: the query's values are at fault, as on DuckDB
+            kind = EvaluationError if exc.code == "Neo.ClientError.Statement.ArithmeticError" else EngineError
+            return kind(f"Neo4j at {self.uri} failed while {doing}: {exc.code}: {_short(exc)}")
         if neo4j is not None and isinstance(exc, nex.DriverError):
             return EngineError(f"Neo4j at {self.uri}: driver error while {doing}: {_short(exc)}")
         raise exc
