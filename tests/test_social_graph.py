@@ -15,6 +15,7 @@ from graphwatch.cli import main as cli
 from graphwatch.engines.compare import comparable_rows
 from graphwatch.engines.duckdb import DuckDBEngine
 from graphwatch.engines.neo4j import Neo4jEngine
+from graphwatch.exc import GenerationError
 from graphwatch.neo4j.connection import Neo4jTarget
 from graphwatch.neo4j.push import push
 from graphwatch.schema import workspace_schema
@@ -41,6 +42,13 @@ def test_generator_is_seeded_and_refuses_a_used_folder(tmp_path):
                                                         (tmp_path / "c" / "knows.csv").read_text())
     with pytest.raises(FileExistsError, match="already holds CSV files"):
         generate_social(tmp_path / "a", 500, seed=3)
+
+
+def test_what_the_generator_cannot_build_is_a_generation_error(tmp_path):
+    with pytest.raises(GenerationError, match="at least 100"):
+        generate_social(tmp_path / "few", 99)
+    with pytest.raises(GenerationError, match="fewer than two suspects"):
+        pick_params(lambda cypher: [])
 
 
 def test_the_folder_loads_unchanged_with_the_shape_the_benchmark_needs(social_ws):

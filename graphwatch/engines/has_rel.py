@@ -15,6 +15,8 @@ function is registered once per connection and reads the engine's index when cal
 
 from __future__ import annotations
 
+from ..exc import EngineError
+
 NAME = "gw_has_rel"
 
 
@@ -30,7 +32,7 @@ def register(con, adjacency_of) -> str | None:
     def has_rel(nids, types, direction):
         adj = adjacency_of()
         if adj is None:       # cannot happen on a read-only workspace once compiled for it
-            raise RuntimeError("the adjacency index is not available")
+            raise EngineError("the adjacency index is not available")
         keys = pc.fill_null(nids, -1).to_numpy(zero_copy_only=False)     # (never NULL: a row's node ids)
         wanted = types[0].as_py() if len(types) else ""
         mask = adj.type_mask(wanted.split("|")) if wanted else None

@@ -39,6 +39,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from ..exc import GenerationError
+
 KINDS = ["Burglary", "Robbery", "Drugs", "Vehicle crime", "Violence and sexual offences", "Public order",
          "Criminal damage and arson", "Theft from the person", "Shoplifting", "Bicycle theft"]
 ROLES = ["suspect", "victim", "witness"]
@@ -71,7 +73,7 @@ def generate_social(folder: str | Path, persons: int, seed: int = 7) -> dict[str
     """Write the graph into ``folder`` (created; must not hold CSVs already); returns how many
     nodes and relationships each file holds. The same ``persons`` and ``seed`` write the same bytes."""
     if persons < 100:
-        raise ValueError(f"persons must be at least 100, got {persons}")
+        raise GenerationError(f"persons must be at least 100, got {persons}")
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     if any(out.glob("*.csv")):
@@ -207,5 +209,5 @@ def pick_params(run) -> dict[str, str]:
     suspects who know 4–12 people, and the person who knows most."""
     ordinary = [r[0] for r in run(_ORDINARY)]
     if len(ordinary) < 2:
-        raise ValueError("the graph has fewer than two suspects who know 4-12 people")
+        raise GenerationError("the graph has fewer than two suspects who know 4-12 people")
     return {"a": ordinary[0], "b": ordinary[len(ordinary) // 2], "hub": run(_HUB)[0][0]}
