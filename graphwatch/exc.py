@@ -12,7 +12,10 @@ class GraphwatchError(Exception):
 
 
 class LocatedError(GraphwatchError):
-    """An error that points at a place in a file: ``file:line:column``."""
+    """An error that points at a place in a file: ``file:line:column``.
+
+    A check that finds several independent mistakes in one file raises the first, with the
+    rest in ``others`` (the CLI prints each on its own line)."""
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
                  column: str | int | None = None):
@@ -20,7 +23,17 @@ class LocatedError(GraphwatchError):
         self.file = file
         self.line = line
         self.column = column
+        self.others: tuple[LocatedError, ...] = ()
         super().__init__(self._format())
+
+    def with_others(self, others) -> "LocatedError":
+        self.others = tuple(others)
+        return self
+
+    @property
+    def all(self) -> tuple["LocatedError", ...]:
+        """This error and the others found with it."""
+        return (self, *self.others)
 
     def _format(self) -> str:
         where = []

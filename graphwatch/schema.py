@@ -96,14 +96,16 @@ def _title(raw, file, line) -> tuple[str, str]:
     return str(raw["zh"]), str(raw["en"])
 
 
-def _props(raw, file, line, where: str) -> dict[str, str]:
+def _props(raw, doc, path: tuple, where: str) -> dict[str, str]:
+    """The properties under ``path`` (a label or type); an error names the property's own line."""
     raw = raw or {}
     if not isinstance(raw, dict):
-        raise SchemaError(f"{where}: properties must be a mapping name: type", file=file, line=line)
+        raise SchemaError(f"{where}: properties must be a mapping name: type", file=doc.file,
+                          line=doc.line(*path, "properties"))
     for prop, typ in raw.items():
         if typ not in SQL_TYPES:
-            raise SchemaError(f"{where}.{prop}: unknown type {typ!r}; use one of {sorted(SQL_TYPES)}",
-                              file=file, line=line)
+            raise SchemaError(f"{where}.{prop}: unknown type {typ!r}{did_you_mean(str(typ), SQL_TYPES)}; "
+                              f"use one of {sorted(SQL_TYPES)}", file=doc.file, line=doc.line(*path, "properties", prop))
     return dict(raw)
 
 
@@ -152,15 +154,17 @@ def _parse_schema(path: str | Path, base: Schema | None) -> Schema:
             raise SchemaError(f"label {name!r} must be a mapping (title, properties)", file=file, line=line)
         unknown = set(body) - {"title", "properties"}
         if unknown:
-            raise SchemaError(f"label {name!r}: unknown key(s) {sorted(unknown)}", file=file, line=line)
+            raise SchemaError(f"label {name!r}: unknown key(s) {sorted(unknown)}", file=file,
+                              line=doc.line("labels", name, sorted(unknown)[0]))
         old = labels.get(name)
         if old is None:
             if base is not None and not _NAME.match(str(name)):
                 raise SchemaError(f"label {name!r} is not a name (letters, digits, _)", file=file, line=line)
-            zh, en = _title(body.get("title"), file, line)
+            zh, en = _title(body.get("title"), file, doc.line("labels", name, "title"))
         else:
-            zh, en = _title(body["title"], file, line) if "title" in body else (old.title_zh, old.title_en)
-        props = _props(body.get("properties"), file, line, name)
+            zh, en = (_title(body["title"], file, doc.line("labels", name, "title")) if "title" in body
+                      else (old.title_zh, old.title_en))
+        props = _props(body.get("properties"), doc, ("labels", name), name)
         for prop, typ in props.items():
             if node_props.setdefault(prop, typ) != typ:
                 first = where_node.get(prop, "elsewhere")
@@ -179,15 +183,17 @@ def _parse_schema(path: str | Path, base: Schema | None) -> Schema:
             raise SchemaError(f"relationship type {name!r} must be a mapping (title, from, to …)", file=file, line=line)
         unknown = set(body) - {"title", "from", "to", "undirected", "properties"}
         if unknown:
-            raise SchemaError(f"relationship type {name!r}: unknown key(s) {sorted(unknown)}", file=file, line=line)
+            raise SchemaError(f"relationship type {name!r}: unknown key(s) {sorted(unknown)}", file=file,
+                              line=doc.line("relationships", name, sorted(unknown)[0]))
         old = rels.get(name)
+        title_line = doc.line("relationships", name, "title")
         if old is None:
-            zh, en = _title(body.get("title"), file, line)
+            zh, en = _title(body.get("title"), file, title_line)
         else:
-            zh, en = _title(body["title"], file, line) if "title" in body else (old.title_zh, old.title_en)
+            zh, en = _title(body["title"], file, title_line) if "title" in body else (old.title_zh, old.title_en)
             if "undirected" in body and bool(body["undirected"]) != old.undirected:
                 raise SchemaError(f"{name}: 'undirected' is {old.undirected} in {base.file}; a workspace schema "
-                                  "cannot change it", file=file, line=line)
+                                  "cannot change it", file=file, line=doc.line("relationships", name, "undirected"))
         ends = {}
         for end in ("from", "to"):
             value = body.get(end)
@@ -195,20 +201,22 @@ def _parse_schema(path: str | Path, base: Schema | None) -> Schema:
                 ends[end] = getattr(old, f"{end}_labels")
                 continue
             if not isinstance(value, list) or not value:
-                raise SchemaError(f"{name}: {end!r} must be a non-empty list of labels", file=file, line=line)
-            for label in value:
-                if label not in labels:
-                    raise SchemaError(f"{name}: unknown label {label!r}{did_you_mean(label, labels)}",
-                                      file=file, line=doc.line("relationships", name, end))
+                raise SchemaError(f"{name}: {end!r} must be a non-empty list of labels", file=file,
+                                  line=doc.line("relationships", name, end))
+            for i, label in enumerate(value):
+                if not isinstance(label, str) or label not in labels:
+                    raise SchemaError(f"{name}: unknown label {label!r}{did_you_mean(str(label), labels)}",
+                                      file=file, line=doc.line("relationships", name, end, i))
             before = getattr(old, f"{end}_labels") if old else ()
             ends[end] = tuple(dict.fromkeys([*before, *value]))
-        props = _props(body.get("properties"), file, line, name)
+        props = _props(body.get("properties"), doc, ("relationships", name), name)
         for prop, typ in props.items():
+            prop_line = doc.line("relationships", name, "properties", prop)
             if prop in REL_CORE:
-                raise SchemaError(f"{name}: {prop!r} is built in", file=file, line=line)
+                raise SchemaError(f"{name}: {prop!r} is built in", file=file, line=prop_line)
             if rel_props.setdefault(prop, typ) != typ:
                 raise SchemaError(f"relationship property {prop!r} is {typ} on {name} but "
-                                  f"{rel_props[prop]} elsewhere", file=file, line=line)
+                                  f"{rel_props[prop]} elsewhere", file=file, line=prop_line)
         undirected = old.undirected if old else bool(body.get("undirected"))
         rels[name] = RelType(name, zh, en, ends["from"], ends["to"], undirected,
                              {**(old.properties if old else {}), **props})
@@ -216,10 +224,10 @@ def _parse_schema(path: str | Path, base: Schema | None) -> Schema:
     raw = data.get("lookups") or []
     if not isinstance(raw, list):
         raise SchemaError("lookups must be a list of node property names", file=file, line=doc.line("lookups"))
-    for prop in raw:
-        if prop not in node_props:
+    for i, prop in enumerate(raw):
+        if not isinstance(prop, str) or prop not in node_props:
             raise SchemaError(f"lookups: {prop!r} is not a node property{did_you_mean(str(prop), node_props)}",
-                              file=file, line=doc.line("lookups"))
+                              file=file, line=doc.line("lookups", i))
         if prop not in lookups:
             lookups.append(prop)
     return Schema(labels, rels, node_props, rel_props, file if base is None else f"{base.file} + {file}",

@@ -45,7 +45,8 @@ def escape(text: str) -> str:
 
 
 class GraphwatchGroup(click.Group):
-    """A command group that prints an error the user can fix as one line and exits with 2.
+    """A command group that prints an error the user can fix as one line and exits with 2
+    (several independent mistakes found in one file: one line each).
 
     A file the system cannot open is such an error too. Anything else is a bug: one line
     saying so (exit status 1), the traceback only with ``GRAPHWATCH_DEBUG=1``.
@@ -55,7 +56,7 @@ class GraphwatchGroup(click.Group):
         try:
             return super().invoke(ctx)
         except GraphwatchError as exc:
-            fail(str(exc), 2)
+            fail(str(exc), 2, *map(str, getattr(exc, "others", ())))
         except OSError as exc:
             fail(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc), 2)
         except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt, SystemExit):
@@ -67,9 +68,11 @@ class GraphwatchGroup(click.Group):
                  "(rerun with GRAPHWATCH_DEBUG=1 for the traceback)", 1)
 
 
-def fail(message: str, status: int) -> None:
-    """Print ``error: message`` on stderr (never as markup: messages quote data) and exit."""
-    err_console.print("[bold red]error:[/] " + escape(message), markup=True, soft_wrap=True)
+def fail(message: str, status: int, *more: str) -> None:
+    """Print ``error: message`` (and ``error:`` each of ``more``) on stderr — never as markup:
+    messages quote data — and exit."""
+    for text in (message, *more):
+        err_console.print("[bold red]error:[/] " + escape(text), markup=True, soft_wrap=True)
     sys.exit(status)
 
 

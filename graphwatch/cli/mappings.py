@@ -67,7 +67,8 @@ def check(folder: Path, data, no_shipped_mappings: bool, schema_file: Path | Non
     report = check_mappings([folder], data, schema=schema, shipped=not no_shipped_mappings)
     for exc in report.errors:
         err_console.print("[bold red]error:[/] " + escape(str(exc)), soft_wrap=True, highlight=False)
-    console.print(f"{len(report.mappings)} mapping(s) read, {len(report.errors)} with errors")
+    bad_files = len({exc.file for exc in report.errors})
+    console.print(f"{len(report.mappings)} mapping(s) read; {len(report.errors)} error(s) in {bad_files} file(s)")
     if report.plan is not None:
         t = Table(title="Which mapping claims which file")
         for col in ("file", "mapping", "mapping file"):
