@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import doctest
 import json
+import random
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -13,7 +15,7 @@ from click.testing import CliRunner
 from graphwatch.alerts import evaluate as ev
 from graphwatch.alerts.evaluate import Alert, Case, evaluate, read_truth, score
 from graphwatch.cli import main
-from graphwatch.exc import GraphwatchError
+from graphwatch.exc import SourceError
 
 PERSONS, SEED = 2000, 5
 
@@ -69,19 +71,51 @@ def test_a_model_without_truth_is_not_rated_but_its_alerts_are_placed():
     assert (q.alerts, q.other_models_cases) == (2, 1)
 
 
+HEADER = "model_id,violation_id,kind,entity_kind,entity_key,note\n"
+# random bytes, fixed so the test is the same every run (a seeded generator)
+JUNK = random.Random(14).randbytes(2000)
+
+
 @pytest.mark.parametrize("content, message", [
     (None, "truth file not found"),
-    ("a,b\n1,2\n", "not a truth file: no column model_id"),
-    ("model_id,violation_id,kind,entity_kind,entity_key,note\nm,V1,maybe,Person,Person:a,\n",
-     "line 2: kind 'maybe' must be violation or near_miss"),
+    ("a,b\n1,2\n", "line 1: not a truth file: no column model_id, violation_id, kind, entity_kind, entity_key"),
+    ("model_id,violation_id,kind\nm,V1,violation\n", "line 1: not a truth file: no column entity_kind, entity_key"),
+    (HEADER + "m,V1,maybe,Person,Person:a,\n", "line 2, column 'kind': kind 'maybe' must be violation or near_miss"),
+    (HEADER + "m,V1,violation,Person\n", "line 2, column 'entity_key': no entity_key"),
+    (HEADER + "\nm,V1,violation,Person,Person:a,\nm,,violation,Person,Person:b,\n", "line 4, column 'violation_id'"),
+    ("", "empty file; a truth file has a header row model_id"),
+    (" \n\n", "empty file"),
+    (JUNK, "not UTF-8 text (byte 0x"),
+    (HEADER.encode() + b"m,V1,violation,Person,Person:\xff,\n", "line 2, column 30: not UTF-8 text (byte 0xff)"),
+    (HEADER.encode() + b"m,V1\0,violation,Person,Person:a,\n", "line 2: not a text file (it holds NUL bytes)"),
+    (HEADER + 'm,V1,violation,Person,"Person:a\n', "not a CSV file"),
 ])
-def test_a_bad_truth_file_is_one_line(tmp_path, content, message):
+def test_a_bad_truth_file_is_one_line_naming_file_and_line(tmp_path, content, message):
     path = tmp_path / "truth.csv"
-    if content is not None:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
         path.write_text(content, encoding="utf-8")
-    with pytest.raises(GraphwatchError) as err:
+    with pytest.raises(SourceError) as err:
         read_truth(path)
     assert message in str(err.value) and "\n" not in str(err.value)
+    assert err.value.file == str(path)
+
+
+def test_evaluate_names_a_truth_file_of_random_bytes_in_one_line(tmp_path):
+    from graphwatch.fixtures import write_graph
+    from graphwatch.store import Workspace
+
+    with Workspace(tmp_path / "ws", create=True) as ws:
+        write_graph(ws, [{"key": "Person:a", "labels": ["Person"], "name": "张三"}], [])
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(JUNK)
+    out = CliRunner().invoke(main, ["evaluate", "--truth", str(junk), "-w", str(tmp_path / "ws")])
+    assert out.exit_code == 2, out.output
+    assert re.match(rf"error: {re.escape(str(junk))}, line \d+, column \d+: not UTF-8 text \(byte 0x[0-9a-f]{{2}}\)",
+                    out.output)
+    assert len(out.output.strip().splitlines()) == 1
+    assert "internal error" not in out.output and "UnicodeDecodeError" not in out.output
 
 
 def test_read_truth_groups_rows_into_cases(tmp_path):

@@ -43,12 +43,13 @@ cases is ``no truth`` (its alerts are counted, nothing is rated).
 from __future__ import annotations
 
 import csv
+import io
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from ..exc import GraphwatchError
+from ..exc import GraphwatchError, SourceError
 from .library import Pattern
 
 TRUTH_COLUMNS = ("model_id", "violation_id", "kind", "entity_kind", "entity_key")
@@ -123,23 +124,55 @@ class ModelQuality:
 
 
 def read_truth(path: str | Path) -> dict[str, list[Case]]:
-    """The planted cases of ``ground_truth.csv``, by model (a one-line error if the file is not one)."""
+    """The planted cases of ``ground_truth.csv``, by model. A file that is not one — missing,
+    empty, not text, not CSV, without the columns, a row with a cell missing or a wrong kind —
+    is a one-line :class:`SourceError` naming the file (and the line and column where it went
+    wrong)."""
     path = Path(path)
+    where = str(path)
     if not path.is_file():
-        raise GraphwatchError(f"{path}: truth file not found (a generated county keeps it in _truth/ground_truth.csv)")
+        raise SourceError("truth file not found (a generated county keeps it in _truth/ground_truth.csv)",
+                          file=where)
+    data = path.read_bytes()
+    expected = f"{', '.join(TRUTH_COLUMNS)}, note"
+    if not data.strip():
+        raise SourceError(f"empty file; a truth file has a header row {expected}", file=where)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:    # the line, and the byte of it, that is not UTF-8
+        bad = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        line_start = data.rfind(b"\n", 0, bad) + 1
+        raise SourceError(f"not UTF-8 text (byte 0x{data[bad]:02x}); a truth file is the UTF-8 CSV the "
+                          "generator writes", file=where, line=data.count(b"\n", 0, bad) + 1,
+                          column=bad - line_start + 1) from None
+    if "\0" in text:
+        raise SourceError("not a text file (it holds NUL bytes); a truth file is a CSV file with columns "
+                          f"{expected}", file=where, line=text.count("\n", 0, text.index("\0")) + 1)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: dict[tuple, dict] = {}
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in TRUTH_COLUMNS if c not in (reader.fieldnames or [])]
+    try:
+        header = next((h for h in reader if any(c.strip() for c in h)), None)
+        missing = [c for c in TRUTH_COLUMNS if c not in [h.strip() for h in header or []]]
         if missing:
-            raise GraphwatchError(f"{path}: not a truth file: no column {', '.join(missing)} "
-                                  f"(expected {', '.join(TRUTH_COLUMNS)}, note)")
-        for line, r in enumerate(reader, start=2):
-            if r["kind"] not in ("violation", "near_miss"):
-                raise GraphwatchError(f"{path}, line {line}: kind {r['kind']!r} must be violation or near_miss")
-            c = rows.setdefault((r["model_id"], r["violation_id"]),
-                                {"kind": r["kind"], "core": set(), "pay": set(), "note": r.get("note") or ""})
-            (c["pay"] if r["entity_kind"] in PAYMENT_KINDS else c["core"]).add(r["entity_key"])
+            raise SourceError(f"not a truth file: no column {', '.join(missing)} (expected {expected})",
+                              file=where, line=reader.line_num)
+        col = {h.strip(): i for i, h in enumerate(header)}
+        for r in reader:
+            if not any(c.strip() for c in r):
+                continue
+            for name in TRUTH_COLUMNS:
+                if col[name] >= len(r) or not r[col[name]].strip():
+                    raise SourceError(f"no {name} (a truth row needs {', '.join(TRUTH_COLUMNS)})",
+                                      file=where, line=reader.line_num, column=name)
+            model, vid, kind, entity_kind, key = (r[col[c]].strip() for c in TRUTH_COLUMNS)
+            if kind not in ("violation", "near_miss"):
+                raise SourceError(f"kind {kind!r} must be violation or near_miss", file=where,
+                                  line=reader.line_num, column="kind")
+            note = r[col["note"]] if "note" in col and col["note"] < len(r) else ""
+            c = rows.setdefault((model, vid), {"kind": kind, "core": set(), "pay": set(), "note": note})
+            (c["pay"] if entity_kind in PAYMENT_KINDS else c["core"]).add(key)
+    except csv.Error as exc:
+        raise SourceError(f"not a CSV file: {exc}", file=where, line=reader.line_num) from None
     out: dict[str, list[Case]] = {}
     for (model, vid), c in sorted(rows.items()):
         out.setdefault(model, []).append(Case(model, vid, c["kind"], frozenset(c["core"]), frozenset(c["pay"]),
