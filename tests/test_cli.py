@@ -91,3 +91,26 @@ def test_quarantine_lists_rows(tmp_path):
     assert runner.invoke(main, ["load", str(bad / "household_dates.csv"), "-m", "household_registry", "-w", str(ws)]).exit_code == 0
     result = runner.invoke(main, ["quarantine", "-w", str(ws)])
     assert "household_dates.csv, line 6, column '出生日期': not a date: 19990230" in result.output
+
+
+def test_query_table_prints_values_that_look_like_markup_as_they_are(tmp_path):
+    """A table cell or header is data: '[bold]x', a list printed '[a, b]', a node whose name
+    holds brackets are shown as they are, never read as rich markup."""
+    from graphwatch.fixtures import write_graph
+    from graphwatch.store import Workspace
+
+    schema = tmp_path / "schema.yaml"
+    schema.write_text("labels:\n  Person:\n    properties: {aliases: string_list}\nrelationships: {}\n",
+                      encoding="utf-8")
+    with Workspace(tmp_path / "ws", create=True) as ws:
+        ws.use_schema(schema)
+        write_graph(ws, [{"key": "Person:a", "labels": ["Person"], "name": "[bold]张三[/bold]",
+                          "aliases": ["[red]", "老张", "a"]}], [])
+    res = CliRunner().invoke(main, ["query", "MATCH (p:Person) RETURN p.name AS `[b]name`, p.aliases AS aliases, "
+                                             "p AS node, '[i]' AS lit", "-w", str(tmp_path / "ws")])
+    assert res.exit_code == 0, res.output
+    assert "[b]name" in res.output
+    assert "[bold]张三[/bold]" in res.output
+    assert "[[red], 老张, a]" in res.output
+    assert "(Person Person:a [bold]张三[/bold])" in res.output
+    assert "│ [i]" in res.output

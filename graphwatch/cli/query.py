@@ -116,10 +116,13 @@ def query(cypher: str, workspace: Path, params: tuple[str, ...], explain: bool, 
             w.writerow([csv_cell(v) for v in row])
     else:
         from rich.table import Table
+        from rich.text import Text
 
+        # every header and cell as plain Text: a value such as [bold]x, or a list printed [a, b],
+        # is data, never rich markup
         t = Table(title=f"{len(res)} row{'s' if len(res) != 1 else ''}")
         for c in res.columns:
-            t.add_column(c)
+            t.add_column(Text(c))
         for row in res.rows:
-            t.add_row(*[cell(v) for v in row])
+            t.add_row(*[Text(cell(v)) for v in row])
         console.print(t)
