@@ -215,6 +215,34 @@ def test_same_seed_same_bytes(tmp_path):
     da, db, dc = digest(a), digest(b), digest(c)
     assert len(da) == 19 and da == db
     assert da["household_registry.csv"] != dc["household_registry.csv"]
+    # another county is never written over one: refused, and the files stay as they were
+    from graphwatch.exc import GenerationError
+
+    with pytest.raises(GenerationError, match=r"already holds files \(.*\); give a new or empty folder"):
+        generate_county(a, persons=1000, seed=12)
+    assert digest(a) == da
+
+
+def test_generate_refuses_a_folder_that_holds_files(tmp_path):
+    from click.testing import CliRunner
+
+    from graphwatch.cli import main
+    from graphwatch.exc import GenerationError
+
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "notes.txt").write_text("mine", encoding="utf-8")
+    res = CliRunner().invoke(main, ["generate", "--persons", "1000", "--out", str(used)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert res.output.strip() == (f"error: {used} already holds files (notes.txt); give a new or empty folder "
+                                  "(the generator never overwrites a county)")
+    assert [p.name for p in used.iterdir()] == ["notes.txt"]
+    with pytest.raises(GenerationError, match="is a file"):
+        generate_county(used / "notes.txt", persons=1000, seed=1)
+    # a county code the generator does not know makes no folder (so the retry is not refused)
+    with pytest.raises(GenerationError, match="unknown county code"):
+        generate_county(tmp_path / "typo", persons=1000, seed=1, county="999999")
+    assert not (tmp_path / "typo").exists()
 
 
 def test_counties_picked_by_code_load_side_by_side(tmp_path):

@@ -51,12 +51,16 @@ NOT_LOADED = ("skipped", "not data", "schema", "resolution")
 @click.command()
 @click.option("--persons", type=click.IntRange(min=1000), default=10_000, show_default=True, help="people in the county")
 @click.option("--seed", type=int, default=1, show_default=True, help="random seed (same seed, same files)")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True, help="output folder")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="output folder: new or empty (another county's files are never overwritten)")
 @click.option("--county", metavar="CODE", default=None,
               help="the county's 6-digit division code (default: the seed picks one); counties of different "
                    "codes load into one workspace side by side")
 def generate(persons: int, seed: int, out: Path, county: str | None):
     """Write a synthetic county: every source file, and in _truth/ the planted violations (ground_truth.csv).
+
+    --out must be a new or empty folder: one that holds files is refused, so a county is never
+    written over another (or over the user's files).
 
     \b
     Example:

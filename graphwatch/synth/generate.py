@@ -25,7 +25,7 @@ from .plants import PLANTERS, ratio_truth
 from .population import IdState
 from .spec import GROUND_TRUTH, PARAMS_FILE, PERSON_RECORDS, SOURCE_FILES
 from .writers import CsvSink, XlsxSink
-from ..exc import CountyTooSmall
+from ..exc import CountyTooSmall, GenerationError
 
 CHUNK_PERSONS = 150_000
 MIN_PERSONS = 1000
@@ -44,14 +44,14 @@ def planted_per_model(persons: int) -> int:
 class _Generator:
     def __init__(self, out_dir: Path, persons: int, seed: int, progress, county: str | None = None):
         self.out = Path(out_dir)
-        self.out.mkdir(parents=True, exist_ok=True)
-        (self.out / "_truth").mkdir(exist_ok=True)
         self.persons = persons
         self.seed = seed
         self.progress = progress
         rng0 = np.random.default_rng([seed, 1])
         self.rng_out = np.random.default_rng([seed, 2])
-        self.county = build_county(persons, rng0, county)
+        self.county = build_county(persons, rng0, county)     # an unknown county code: no folder made
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / "_truth").mkdir(exist_ok=True)
         # a county chosen by code names its files after it (two counties then load side by side)
         self.file_suffix = f"_{self.county.code}" if county is not None else ""
         self.ids = IdState(self.county, rng0)
@@ -210,7 +210,9 @@ def generate_county(out_dir, *, persons: int, seed: int, county: str | None = No
     Parameters
     ----------
     out_dir : str or Path
-        Folder to write into (created if missing; files in it are overwritten).
+        Folder to write into: created if missing; an existing one must be empty
+        (:class:`~graphwatch.exc.GenerationError` otherwise — another county's files are never
+        overwritten).
     persons : int
         Number of persons in the county (at least 1000).
     seed : int
@@ -243,4 +245,16 @@ def generate_county(out_dir, *, persons: int, seed: int, county: str | None = No
     if persons < MIN_PERSONS:
         raise CountyTooSmall(f"persons must be at least {MIN_PERSONS} (every supervision model needs room for "
                              f"its planted violations and near-misses), got {persons}")
+    _refuse_used_folder(Path(out_dir))
     return _Generator(Path(out_dir), int(persons), int(seed), progress, county).run()
+
+
+def _refuse_used_folder(out: Path) -> None:
+    """A county is written into a new or empty folder only: writing over another county's files
+    (or a user's) would leave a mix of two counties and two truths."""
+    if out.exists() and not out.is_dir():
+        raise GenerationError(f"{out} is a file; give a new or empty folder")
+    held = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    if held:
+        raise GenerationError(f"{out} already holds files ({', '.join(held[:3])}{' …' if len(held) > 3 else ''}); "
+                              "give a new or empty folder (the generator never overwrites a county)")
