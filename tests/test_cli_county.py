@@ -296,6 +296,14 @@ def test_review_queue_and_explain(resolved):
     assert re.search(rf"│ {first['probability']:.3f} │ {re.escape(first['a'])}\s+│ {first['a_name']}\s+│ "
                      rf"{re.escape(first['b'])}\s+│", out)
     assert out.count("│ 0.") == min(3, len(queue))
+    # the total is printed beside the pairs shown: the number the resolve report gave (SAME_AS)
+    with Workspace(path, read_only=True) as w:
+        same_as = w.counts()["types"].get("SAME_AS", 0)
+    assert len(queue) == same_as >= 2
+    flat = " ".join(gw("review", "-w", path, "--limit", 1).split())
+    assert f"1 of {same_as:,} review pairs shown · 共 {same_as:,} 对待复核 · --limit N shows more" in flat
+    out = gw("review", "-w", path, "--limit", 0)
+    assert out.count("│ 0.") == same_as and f"{same_as:,} of {same_as:,} review pairs shown" in " ".join(out.split())
     out = gw("review", "-w", path, "--explain", first["a"], first["b"])
     assert f"probability {first['probability']:.4f}" in out
     assert "two random records" in out and re.search(r"│ name\s+│", out)
@@ -307,6 +315,10 @@ def test_review_same_and_not_same(resolved, tmp_path):
     a, b, *judged = next((p["a"], p["b"], p["a_entity"], p["b_entity"]) for p in queue
                          if p["a_entity"] != p["b_entity"])
     before = persons(path)
+    gw("review", "-w", path, "--unsure", a, b)           # stays in the queue, counted, listed last
+    flat = " ".join(gw("review", "-w", path).split())
+    assert f"{len(queue)} of {len(queue)} review pairs shown · 共 {len(queue)} 对待复核 (1 judged unsure, listed last)" \
+        in flat
     out = gw("review", "-w", path, "--not-same", a, b, "--why", "不同的人")
     assert f"recorded not same: {a} ≢ {b}; now two entities" in " ".join(out.split())
     assert (a, b) not in {(p["a"], p["b"]) for p in _queue(path)}

@@ -67,9 +67,15 @@ def resolve(workspace: Path, train: bool, model: Path | None, merge_threshold: f
     Example:
       graphwatch resolve --workspace ws --train
     """
+    from ..exc import ResolveError
     from ..resolve import resolve as resolve_workspace
+    from ..schema import workspace_schema
     from ..store import Workspace
 
+    if workspace_schema(workspace).standalone:
+        raise ResolveError(f"{workspace} holds a Neo4j export's own schema (made by 'load --infer-schema'; its "
+                           "schema.yaml says standalone: true): entity resolution compares the persons and "
+                           "companies of graphwatch's domain model (ID numbers, USCCs, names, birth dates)")
     with Workspace(workspace) as ws, progress_bar("resolve") as update:
         rep = resolve_workspace(ws, train=train, model=model, merge_threshold=merge_threshold,
                                 review_threshold=review_threshold, progress=update)
@@ -86,7 +92,8 @@ def resolve(workspace: Path, train: bool, model: Path | None, merge_threshold: f
 @click.option("--explain", nargs=2, metavar="A B", help="each field's level and weight for a pair")
 @click.option("--unmerge", metavar="ENTITY", help="split an entity into its source records")
 @click.option("--show", metavar="ENTITY", help="an entity's source records and where each property came from")
-@click.option("--limit", type=int, default=30, show_default=True)
+@click.option("--limit", type=click.IntRange(min=0), default=30, show_default=True,
+              help="pairs of the queue to show, most likely first (0: all); the total is always printed")
 def review(workspace: Path, same, not_same, unsure, why: str, who: str | None, explain, unmerge, show, limit: int):
     """The review queue (人工复核): uncertain pairs; record judgements, un-merge, explain.
 
@@ -170,12 +177,20 @@ def _show_entity(ws, entity: str) -> None:
 
 
 def _queue(ws, limit: int) -> None:
-    from ..resolve import review_queue
+    from ..resolve import review_counts, review_queue
 
-    q = review_queue(ws, limit=limit)
-    t = Table(title=f"待复核 · review queue (first {limit}; 'graphwatch review --explain A B' for why)")
+    q = review_queue(ws, limit=limit or None)
+    total, unsure = review_counts(ws)
+    if not total:
+        console.print("review queue is empty")
+        return
+    t = Table(title=f"待复核 · review queue: {len(q):,} of {total:,} pairs")
     for col in ("p", "record A", "name", "record B", "name"):
         t.add_column(col)
     for r in frame_rows(q):
         t.add_row(f"{r.probability:.3f}", r.a, r.a_name or "", r.b, r.b_name or "")
-    console.print(t if len(q) else "review queue is empty")
+    console.print(t)
+    console.print(f"{len(q):,} of {total:,} review pairs shown · 共 {total:,} 对待复核"
+                  + (f" ({unsure:,} judged unsure, listed last)" if unsure else "")
+                  + (" · --limit N shows more, --limit 0 all" if len(q) < total else "")
+                  + " · 'graphwatch review --explain A B' for why", markup=False)

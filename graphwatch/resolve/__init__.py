@@ -8,9 +8,9 @@ review queue, un-merge). :mod:`.ids` and :mod:`.names` clean identifiers and nam
 
 from ..exc import ResolveError
 from .resolver import MAX_NAMES_PER_ID, MERGE_THRESHOLD, REVIEW_THRESHOLD, ResolveReport, resolve
-from .review import (JUDGEMENTS, JudgeResult, entity_members, entity_provenance, explain_pair, judge, review_queue,
-                     unmerge)
+from .review import (JUDGEMENTS, JudgeResult, entity_members, entity_provenance, explain_pair, judge, review_counts,
+                     review_queue, unmerge)
 
 __all__ = ["JUDGEMENTS", "JudgeResult", "MAX_NAMES_PER_ID", "MERGE_THRESHOLD", "REVIEW_THRESHOLD", "ResolveError",
-           "ResolveReport", "entity_members", "entity_provenance", "explain_pair", "judge", "resolve", "review_queue",
-           "unmerge"]
+           "ResolveReport", "entity_members", "entity_provenance", "explain_pair", "judge", "resolve", "review_counts",
+           "review_queue", "unmerge"]

@@ -23,8 +23,8 @@ from .model import COMPARISONS, level_of, level_weights
 from .resolver import ensure_tables, last_thresholds, require_resolved, resolve
 from .score import load_model
 
-__all__ = ["JUDGEMENTS", "JudgeResult", "judge", "unmerge", "explain_pair", "review_queue", "entity_members",
-           "entity_provenance"]
+__all__ = ["JUDGEMENTS", "JudgeResult", "judge", "unmerge", "explain_pair", "review_queue", "review_counts",
+           "entity_members", "entity_provenance"]
 
 JUDGEMENTS = ("same", "not_same", "unsure")
 
@@ -226,6 +226,14 @@ def review_queue(ws: Workspace, *, limit: int | None = 50):
         FROM er_review r JOIN er_unit ua ON ua.unit = r.a JOIN er_unit ub ON ub.unit = r.b
         ORDER BY r.judgement IS NOT NULL, r.probability DESC, a, b""" + (" LIMIT $n" if limit else ""),
                           {"n": limit} if limit else {}).df()
+
+
+def review_counts(ws: Workspace) -> tuple[int, int]:
+    """(pairs in the review queue, of which judged "unsure"): the whole queue, however many
+    :func:`review_queue` shows — the number the resolve report gives."""
+    require_resolved(ws)
+    total, unsure = ws.con.execute("SELECT count(*), count(judgement) FROM er_review").fetchone()
+    return total, unsure
 
 
 def entity_members(ws: Workspace, entity: str):

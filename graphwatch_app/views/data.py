@@ -32,11 +32,12 @@ with guarded():
 st.subheader(tr("review_queue"))
 with guarded():
     from graphwatch.exc import ResolveError
-    from graphwatch.resolve.review import review_queue
+    from graphwatch.resolve.review import review_counts, review_queue
 
     try:
         with cache.graph_db() as ws:
             queue = review_queue(ws, limit=200)
+            rtotal, _ = review_counts(ws)
     except ResolveError:
         queue = None
         st.info(tr("not_resolved"))
@@ -45,6 +46,8 @@ with guarded():
     elif queue is not None:
         st.dataframe(queue[["probability", "a", "a_name", "b", "b_name", "status", "judgement"]], hide_index=True,
                      width="stretch", key="d_queue")
+        if len(queue) < rtotal:
+            st.caption(f"first {len(queue):,} of {rtotal:,}: graphwatch review --limit 0 --workspace {cache.workspace()}")
         pairs = list(zip(queue["a"], queue["b"]))
         k = st.selectbox(tr("pair"), range(len(pairs)), key="d_pair",
                          format_func=lambda i: f"{queue['a_name'].iat[i]} {pairs[i][0]}  ~  {queue['b_name'].iat[i]} "
