@@ -15,7 +15,6 @@ from pathlib import Path
 from ..exc import InvalidMapping
 from ..resources import shipped_dir
 from ..schema import Schema, load_schema
-from ..yamlio import load_located
 from .fieldtypes import STORED_AS
 
 
