@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphwatch.resolve import ids
+from graphwatch.resolve import ids, ids_sql
 from graphwatch.resolve.ids import (
     RESIDENT_ID_STATUSES,
     clean_resident_id,
@@ -46,6 +46,7 @@ def rid(first17: str) -> str:
 
 def test_doctests():
     assert doctest.testmod(ids).failed == 0
+    assert doctest.testmod(ids_sql).attempted and doctest.testmod(ids_sql).failed == 0
 
 
 # --- resident IDs: check character and conversion ------------------------------------------
