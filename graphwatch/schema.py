@@ -3,8 +3,12 @@
 The domain model lives in ``schema.yaml`` next to this module; :func:`load_schema` checks
 it and every error names the file and line. A workspace may extend it with its own
 ``schema.yaml`` (new labels, types, properties, endpoint labels — never a changed type);
-:func:`workspace_schema` gives the two together. The store derives its tables from the
-schema and the Cypher checker resolves labels, types and properties against it.
+:func:`workspace_schema` gives the two together. A workspace schema that says
+``standalone: true`` is the workspace's whole schema instead — how a workspace made by
+``graphwatch load --infer-schema`` holds a foreign Neo4j export's own labels and property
+types, which owe nothing to the domain model's (an export's ``Person.phone`` may be a
+long). The store derives its tables from the schema and the Cypher checker resolves labels,
+types and properties against it.
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ class Schema:
     rel_properties: dict[str, str] = field(default_factory=dict)
     file: str = ""
     lookups: tuple[str, ...] = ()    # node properties kept in a lookup index (graphwatch/lookups.py)
+    standalone: bool = False         # the workspace's whole schema: the packaged domain model is no part of it
 
     def label(self, name: str) -> Label:
         try:
@@ -118,6 +123,8 @@ def parse_schema(path: str | Path, *, base: Schema | None = None) -> Schema:
     With ``base`` the file *extends* that schema (a workspace schema): it may add labels,
     relationship types, properties of existing labels and types, and extra endpoint labels
     of existing types; it never changes what ``base`` declares (a property keeps its type).
+    A file that says ``standalone: true`` extends nothing: it is the whole schema, ``base``
+    or not (its labels and relationship types each need a title, as the packaged ones do).
     """
     from .cache import cached
 
@@ -134,12 +141,19 @@ def _parse_schema(path: str | Path, base: Schema | None) -> Schema:
     data, file = doc.data or {}, doc.file
     if not isinstance(data, dict):
         raise SchemaError("a schema is a YAML mapping with 'labels' and 'relationships'", file=file, line=1)
+    standalone = data.get("standalone", False)
+    if not isinstance(standalone, bool):
+        raise SchemaError(f"standalone must be true or false, not {standalone!r}", file=file,
+                          line=doc.line("standalone"))
+    extending = base is not None
+    if standalone:
+        base = None          # the whole schema: the packaged domain model is no part of it
     for key in ("labels", "relationships"):
-        if base is not None and data.get(key) is None:
+        if (extending or standalone) and data.get(key) is None:
             data[key] = {}
         if not isinstance(data.get(key), dict):
             raise SchemaError(f"missing section {key!r}", file=file, line=doc.line(key))
-    extra = set(data) - {"labels", "relationships", "lookups"}
+    extra = set(data) - {"labels", "relationships", "lookups", "standalone"}
     if extra:
         raise SchemaError(f"unknown section(s) {sorted(extra)}", file=file, line=doc.line(sorted(extra)[0]))
 
@@ -158,7 +172,7 @@ def _parse_schema(path: str | Path, base: Schema | None) -> Schema:
                               line=doc.line("labels", name, sorted(unknown)[0]))
         old = labels.get(name)
         if old is None:
-            if base is not None and not _NAME.match(str(name)):
+            if (extending or standalone) and not _NAME.match(str(name)):
                 raise SchemaError(f"label {name!r} is not a name (letters, digits, _)", file=file, line=line)
             zh, en = _title(body.get("title"), file, doc.line("labels", name, "title"))
         else:
@@ -231,7 +245,23 @@ def _parse_schema(path: str | Path, base: Schema | None) -> Schema:
         if prop not in lookups:
             lookups.append(prop)
     return Schema(labels, rels, node_props, rel_props, file if base is None else f"{base.file} + {file}",
-                  tuple(lookups))
+                  tuple(lookups), standalone)
+
+
+def declared_in(schema: Schema, prop: str, *, rel: bool = False) -> str:
+    """Which file of ``schema`` declares property ``prop``, and on which labels (or types), for
+    errors: the packaged schema by its full path, else the workspace's own file.
+
+    >>> declared_in(load_schema(), "budget").endswith("graphwatch/schema.yaml (Project, Tender)")
+    True
+    """
+    packaged = load_schema()
+    if not schema.standalone and prop in (packaged.rel_properties if rel else packaged.node_properties):
+        schema, what = packaged, "the packaged schema"
+    else:
+        what = "the workspace schema"
+    owners = [o.name for o in (schema.rel_types if rel else schema.labels).values() if prop in o.properties]
+    return f"{what} {Path(schema.file.split(' + ')[-1]).resolve()}" + (f" ({', '.join(owners)})" if owners else "")
 
 
 def covers(new: Schema, old: Schema) -> list[str]:
