@@ -3,8 +3,9 @@
 A folder is in this format when its CSV headers say so: a file whose header has an ``:ID``
 (or ``name:ID(Space)``) column is a node file; one with ``:START_ID`` and ``:END_ID``
 columns is a relationship file. No mapping is needed — the header declares everything —
-but every label, relationship type and property must exist in graphwatch's schema
-(``graphwatch/schema.yaml``), and a declared type must fit the schema's type.
+but every label, relationship type and property must exist in the workspace's schema (the
+packaged ``graphwatch/schema.yaml`` and the workspace's own; ``load --infer-schema`` makes it
+from the export, :mod:`.infer`), and a declared type must fit the schema's type.
 
 Header fields are ``name:type``:
 
@@ -16,8 +17,10 @@ Header fields are ``name:type``:
 * ``name:string`` / ``:char`` — text, into string properties
 * ``name:int`` / ``:long`` / ``:short`` / ``:byte`` — whole numbers (range-checked), into
   integer, float or decimal properties
-* ``name:float`` / ``:double`` — numbers, into float or decimal properties (never integer:
-  nothing is silently rounded)
+* ``name:float`` / ``:double`` — numbers, into float or decimal properties (never integer)
+* nothing is silently rounded: a value the property cannot hold exactly — a double with more
+  than 2 places in a decimal, a long beyond 2^53 in a float, a number too large for a
+  decimal — is quarantined
 * ``name:boolean`` — ``true`` / ``false`` in any case; anything else is quarantined
 * ``name:date`` — ``YYYY-MM-DD`` or ``YYYYMMDD``
 * ``name:datetime`` — ``YYYY-MM-DD[THH:MM[:SS[.fff]]]`` with an optional ``Z``, offset or

@@ -27,6 +27,10 @@ _REASONS = {
 }
 
 
+#: (exact type of the declared values, schema type) where the schema's type rounds some of them
+_NARROWING = {("DOUBLE", "decimal"), ("HUGEINT", "decimal"), ("HUGEINT", "float"), ("HUGEINT", "float_list")}
+
+
 # -- typed parsing (SQL) ------------------------------------------------------------------
 
 def _raw(c: Column) -> str:
@@ -45,16 +49,44 @@ def _parsed(c: Column, r: str, p: Params) -> str:
                f"AS {SQL_TYPES[c.schema_type]})"
     if t.endswith("[]"):
         # a ;-separated list: every element parsed as the element type, NULL if one does not parse
-        items = f"list_filter(string_split({r}, {p.bind(ARRAY_DELIMITER)}), lambda x: x <> '')"
+        items = _items(r, p)
         if t in ("string[]", "char[]"):
             expr = f"CASE WHEN len({items}) > 0 THEN {items} END"
         else:
-            each = _scalar(t[:-2], "trim(x)", p)
-            parsed = f"list_transform({items}, lambda x: {each})"
+            parsed = _list(t, r, p)
             expr = f"CASE WHEN len({items}) > 0 AND list_bool_and(list_transform({parsed}, lambda y: y IS NOT NULL)) " \
                    f"THEN {parsed} END"
         return f"TRY_CAST({expr} AS {SQL_TYPES[c.schema_type]})"
     return f"TRY_CAST({_scalar(t, r, p)} AS {SQL_TYPES[c.schema_type]})"
+
+
+def _items(r: str, p: Params) -> str:
+    return f"list_filter(string_split({r}, {p.bind(ARRAY_DELIMITER)}), lambda x: x <> '')"
+
+
+def _list(t: str, r: str, p: Params) -> str:
+    """SQL parsing ``r`` as a list of the neo4j scalar type ``t[:-2]``, element by element."""
+    return f"list_transform({_items(r, p)}, lambda x: {_scalar(t[:-2], 'trim(x)', p)})"
+
+
+def _narrowing_error(c: Column, r: str, value: str, p: Params) -> str | None:
+    """The reason a value that parsed is quarantined when the schema's type holds it only
+    approximately — a double's 0.123456 as a decimal (2 places), a long beyond 2^53 as a
+    float: loaded, it would be silently rounded. None for a column whose type holds every value."""
+    t, st = c.read_as, c.schema_type
+    element = t.removesuffix("[]")
+    exact = "DOUBLE" if element in ("float", "double") else "HUGEINT" if element in INT_RANGES else None
+    if (exact, st) not in _NARROWING:
+        return None
+    if t.endswith("[]"):   # (a list whose element does not parse has its own reason)
+        native, cast, parsed = _list(t, r, p), f"{exact}[]", f"{value} IS NOT NULL"
+    else:                  # (a scalar too large for the type has no value: it is rounded away)
+        native, cast, parsed = _scalar(t, r, p), exact, "true"
+    why = (f"does not fit the schema's decimal {c.name!r} (money to the cent: 2 places, 16 whole digits)"
+           if st == "decimal" else f"is a whole number the schema's float {c.name!r} cannot hold exactly (beyond 2^53)")
+    return (f"CASE WHEN {native} IS NOT NULL AND {parsed} AND "
+            f"CAST({value} AS {cast}) IS DISTINCT FROM CAST({native} AS {cast}) "
+            f"THEN {p.bind('would be rounded: ')} || {r} || {p.bind(' ' + why)} END")
 
 
 def _scalar(t: str, r: str, p: Params) -> str:
@@ -84,6 +116,12 @@ def _scalar(t: str, r: str, p: Params) -> str:
 
 
 def _parse_error(c: Column, r: str, value: str, p: Params) -> str | None:
+    """The reason a cell is quarantined: it does not parse as its type, or would be rounded."""
+    unparsed, narrowed = _unparsed_error(c, r, value, p), _narrowing_error(c, r, value, p)
+    return f"coalesce({narrowed}, {unparsed})" if narrowed and unparsed else unparsed
+
+
+def _unparsed_error(c: Column, r: str, value: str, p: Params) -> str | None:
     if c.read_as in ("string", "char", "string[]", "char[]"):
         return None
     if c.read_as == "json":
