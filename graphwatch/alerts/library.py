@@ -181,8 +181,11 @@ def load_pattern(pattern_id: str, *, folder: str | Path | None = None, schema: S
 def load_library(folders: Iterable[str | Path] = (), *, shipped: bool = True,
                  schema: Schema | None = None) -> dict[str, Pattern]:
     """Every pattern of the shipped folder and the user's ``folders``, by id. A county's model
-    is copied there as a file, never edited into the package; one id twice is an error."""
+    is copied there as a file, never edited into the package; one id twice is an error. The
+    shipped models are written for graphwatch's domain model: a workspace holding a Neo4j
+    export's own schema (``schema.standalone``, from ``load --infer-schema``) has only its own."""
     out: dict[str, Pattern] = {}
+    shipped = shipped and not (schema is not None and schema.standalone)
     places = ([patterns_dir()] if shipped else []) + [Path(f) for f in folders]
     for place in places:
         if not place.exists():

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..exc import GraphwatchError, InvalidPattern
+from ..exc import GraphwatchError, InvalidPattern, WorkspaceError
 from ..schema import did_you_mean, workspace_schema
 from .evidence import subgraph
 from .library import Pattern, load_library
@@ -82,7 +82,13 @@ def bind_models(workspace: Path, models: Iterable[str] | None, params: dict[str,
                 pattern_dirs: Iterable[str | Path] = (), shipped: bool = True) -> tuple[list[Pattern], dict[str, dict]]:
     """The chosen models of the library (checked against the workspace's schema) and each one's
     parameter values: its defaults, overridden by ``params`` ({model: {name: value}})."""
-    library = load_library(pattern_dirs, shipped=shipped, schema=workspace_schema(workspace))
+    schema = workspace_schema(workspace)
+    library = load_library(pattern_dirs, shipped=shipped, schema=schema)
+    if not library and schema.standalone:
+        raise WorkspaceError(f"{workspace} holds a Neo4j export's own schema (made by 'load --infer-schema'; "
+                             "its schema.yaml says standalone: true) and the shipped supervision models are "
+                             "written for graphwatch's domain model: give models of your own with --patterns "
+                             "DIR, or ask it with 'graphwatch query'")
     chosen = select(library, models)
     params = params or {}
     for m in params:
@@ -104,7 +110,8 @@ def run_models(workspace: str | Path, models: Iterable[str] | None = None, *, en
     out = []
     with Workspace(workspace, read_only=True) as ws, AlertStore(workspace) as store:
         counts = ws.counts()
-        same_as = dict(ws.con.execute("SELECT rid, score FROM rel WHERE type = 'SAME_AS'").fetchall())
+        same_as = dict(ws.con.execute("SELECT rid, score FROM rel WHERE type = 'SAME_AS'").fetchall()
+                       if "score" in ws.schema.rel_properties else [])   # (an export's own schema may lack it)
         eng = open_engine(engine, ws if engine == "duckdb" else workspace, connection=connection)
         try:
             for k, p in enumerate(chosen):
