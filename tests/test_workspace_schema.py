@@ -133,10 +133,12 @@ def test_infer_schema_loads_an_export_with_its_own_labels_types_and_arrays(tmp_p
         assert sum(r.rows_loaded for r in loaded) == 8 and sum(r.rows_quarantined for r in loaded) == 0
         # the named :ID columns are what the export's queries look nodes up by: indexed
         assert "lookup index on crimeId, officerId, personId (the :ID columns)" in schema_note.notes
-        assert ws.schema.lookups == ("id_number", "uscc", "crimeId", "officerId", "personId")
+        # a new workspace holds the export's own schema, not graphwatch's domain model beside it
+        assert ws.schema.standalone and "Household" not in ws.schema.labels
+        assert "id_number" not in ws.schema.node_properties
+        assert ws.schema.lookups == ("crimeId", "officerId", "personId")
         from graphwatch.lookups import indexed
-        assert {("node", p) for p in ("nid", "key", "id_number", "crimeId", "personId", "officerId")} \
-            <= indexed(ws.con)
+        assert {("node", p) for p in ("nid", "key", "crimeId", "personId", "officerId")} <= indexed(ws.con)
         # a second load of the same folder infers nothing new
         again = load(ws, [folder], infer_schema=True)
         assert again[0].notes == ["nothing new: the workspace schema has it all"]
@@ -150,20 +152,48 @@ def test_infer_schema_loads_an_export_with_its_own_labels_types_and_arrays(tmp_p
 def test_infer_schema_names_both_places_of_a_property_with_two_types(tmp_path):
     twice = _export(tmp_path / "twice", a="id:ID(A),:LABEL,level:int\n1,Alpha,3\n",
                     b="id:ID(B),:LABEL,level:boolean\n1,Beta,true\n")
-    packaged = _export(tmp_path / "packaged", c="id:ID(C),:LABEL,birth_date:int\n1,Gamma,1970\n")
     widened = _export(tmp_path / "widened", a="id:ID(A),:LABEL,score:int\n1,Alpha,3\n",
                       b="id:ID(B),:LABEL,score:double\n1,Beta,2.5\n")
+    later = _export(tmp_path / "later", c="id:ID(C),:LABEL,score:boolean\n1,Gamma,true\n")
     with Workspace(tmp_path / "ws", create=True) as ws:
         with pytest.raises(SourceError) as info:
             load(ws, [twice], infer_schema=True)
-        assert "node property 'level' is boolean here but integer in a.csv column 'level:int'" in str(info.value)
-        assert info.value.file.endswith("b.csv") and info.value.column == "level:boolean"
-        with pytest.raises(SourceError) as info:
-            load(ws, [packaged], infer_schema=True)
-        assert "'birth_date' is integer here but date in the workspace schema" in str(info.value)
-        load(ws, [widened], infer_schema=True)          # whole and decimal numbers widen to float
+        # the paths in full, the header's line and column
+        assert f"node property 'level' is boolean here but integer in {twice / 'a.csv'} column 'level:int'" \
+            in str(info.value)
+        assert (info.value.file, info.value.line, info.value.column) == (str(twice / "b.csv"), 1, "level:boolean")
+        schema_note, *_ = load(ws, [widened], infer_schema=True)   # whole and decimal numbers widen to float
         assert ws.schema.node_properties["score"] == "float"
+        assert any(n.startswith(f"node property 'score': whole numbers in {widened / 'a.csv'} column 'score:int' "
+                                f"and decimal numbers in {widened / 'b.csv'}") for n in schema_note.notes)
         assert ws.totals()["nodes"] == 2
+        with pytest.raises(SourceError) as info:   # a later export against the workspace's own schema
+            load(ws, [later], infer_schema=True)
+        assert f"'score' is boolean here but float in the workspace schema {ws.path.resolve() / 'schema.yaml'} " \
+               "(Alpha, Beta)" in str(info.value)
         with pytest.raises(SourceError) as info:
             load(ws, [BAD / "divisions.csv"], infer_schema=True)
         assert "--infer-schema reads neo4j-admin import folders" in str(info.value)
+
+
+def test_a_workspace_of_domain_data_refuses_an_export_typing_a_property_otherwise(tmp_path, mini_county):
+    """Where the export must go into the domain model, a property it types differently from the
+    packaged schema is refused, naming the packaged schema by its full path: the workspace cannot
+    hold both types, and the export's values must not be narrowed to the domain's."""
+    from graphwatch.schema import SCHEMA_FILE
+
+    export = _export(tmp_path / "export", c="id:ID(C),:LABEL,birth_date:int,amount:double\n1,Gamma,1970,0.5\n")
+    with Workspace(tmp_path / "ws", create=True) as ws:
+        load(ws, [mini_county])
+        with pytest.raises(SourceError) as info:
+            load(ws, [export], infer_schema=True)
+        assert f"'birth_date' is integer here but date in the packaged schema {SCHEMA_FILE.resolve()} (Person)" \
+            in str(info.value)
+        assert "load the export into a new workspace" in str(info.value)
+        assert (info.value.file, info.value.line, info.value.column) == (str(export / "c.csv"), 1, "birth_date:int")
+        assert not ws.schema.standalone and not (ws.path / "schema.yaml").exists()
+    # a new workspace keeps the export's own types
+    with Workspace(tmp_path / "ws2", create=True) as ws:
+        load(ws, [export], infer_schema=True)
+        assert ws.schema.node_properties["birth_date"] == "integer"
+        assert ws.con.execute("SELECT birth_date, amount FROM node").fetchall() == [(1970, 0.5)]

@@ -68,8 +68,10 @@ def load(ws: Workspace, sources: Iterable[str], *, mapping: str | Path | list | 
     alone may claim the sources. Files no single mapping claims stop the load before anything
     is read, all listed (:class:`~.claims.LoadPlan`); ``skip_unclaimed`` loads the rest and
     reports the skipped files in the accounting. ``schema``: a schema file that becomes the
-    workspace's own additions to the packaged schema; ``infer_schema``: take those additions
-    from the headers and rows of the neo4j-admin folders loaded (reported as a ``schema``
+    workspace's own additions to the packaged schema (or, saying ``standalone: true``, its whole
+    schema); ``infer_schema``: take the schema from the headers and rows of the neo4j-admin
+    folders loaded — a workspace with no data yet gets the export's own schema, standalone; one
+    holding data gets the additions (:mod:`.neo4j_admin.infer`; reported as a ``schema``
     entry of the accounting). A resolved workspace stays resolved: the records the load adds or
     changes are resolved against its entities (a ``resolution`` entry of the accounting,
     :mod:`graphwatch.resolve.incremental`). A whole-file problem raises
@@ -92,12 +94,17 @@ def load(ws: Workspace, sources: Iterable[str], *, mapping: str | Path | list | 
             found = infer_into(ws, folder)
             inferred.append(LoadResult("schema.yaml", str(folder), "schema", None, 0, 0, 0, 0, 0,
                                        notes=found.summary() or ["nothing new: the workspace schema has it all"]))
-    available = available_mappings(ws.schema, mappings, shipped=shipped)
+    # the shipped mappings write graphwatch's domain model, which a workspace holding an
+    # export's own schema (standalone) does not have
+    left_out = shipped and ws.schema.standalone
+    available = available_mappings(ws.schema, mappings, shipped=shipped and not left_out)
     named = [mapping] if isinstance(mapping, (str, Path)) else list(mapping or [])
     only = [named_mapping(spec, available, ws.schema) for spec in named] or None
     load_plan = plan(sources, available, only=only)
     if load_plan.blocking and not skip_unclaimed:
-        raise load_plan.error()
+        raise load_plan.error(f" ({ws.path} holds a Neo4j export's own schema, so the shipped mappings, "
+                              "written for graphwatch's domain model, are left out: load a county into a "
+                              "workspace of its own)" if left_out else "")
     skipped = [LoadResult("", u.source, "skipped" if u.data else "not data", None, 0, 0, 0, 0, 0,
                           notes=[u.describe()]) for u in load_plan.unclaimed]
     if not load_plan.claims and skip_unclaimed and load_plan.blocking:

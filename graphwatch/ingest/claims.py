@@ -61,10 +61,11 @@ class LoadPlan:
         """Data files that stop a load unless the user skips them."""
         return [u for u in self.unclaimed if u.data]
 
-    def error(self) -> SourceError:
+    def error(self, why: str = "") -> SourceError:
+        """The error listing the files no mapping claims; ``why``: what the user should know first."""
         lines = [u.describe() for u in self.blocking]
         return SourceError(
-            f"{len(lines)} file(s) no single mapping claims; nothing was loaded. Add a mapping for them "
+            f"{len(lines)} file(s) no single mapping claims; nothing was loaded{why}. Add a mapping for them "
             "(--mappings DIR), name one (--mapping NAME), or load the rest with --skip-unclaimed:\n  "
             + "\n  ".join(lines))
 
