@@ -95,23 +95,28 @@ def did_you_mean(name: str, choices) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _title(raw, file, line) -> tuple[str, str]:
+def _title(raw, add, line) -> tuple[str, str]:
     if not isinstance(raw, dict) or not {"zh", "en"} <= set(raw):
-        raise SchemaError("title must be a mapping with 'zh' and 'en'", file=file, line=line)
+        add("title must be a mapping with 'zh' and 'en'", line)
+        return "", ""
     return str(raw["zh"]), str(raw["en"])
 
 
-def _props(raw, doc, path: tuple, where: str) -> dict[str, str]:
-    """The properties under ``path`` (a label or type); an error names the property's own line."""
+def _props(raw, doc, add, path: tuple, where: str) -> dict[str, str]:
+    """The properties under ``path`` (a label or type) whose type is known; each unknown type is
+    an error at the property's own line."""
     raw = raw or {}
     if not isinstance(raw, dict):
-        raise SchemaError(f"{where}: properties must be a mapping name: type", file=doc.file,
-                          line=doc.line(*path, "properties"))
+        add(f"{where}: properties must be a mapping name: type", doc.line(*path, "properties"))
+        return {}
+    out = {}
     for prop, typ in raw.items():
         if typ not in SQL_TYPES:
-            raise SchemaError(f"{where}.{prop}: unknown type {typ!r}{did_you_mean(str(typ), SQL_TYPES)}; "
-                              f"use one of {sorted(SQL_TYPES)}", file=doc.file, line=doc.line(*path, "properties", prop))
-    return dict(raw)
+            add(f"{where}.{prop}: unknown type {typ!r}{did_you_mean(str(typ), SQL_TYPES)}; "
+                f"use one of {sorted(SQL_TYPES)}", doc.line(*path, "properties", prop))
+        else:
+            out[prop] = typ
+    return out
 
 
 def parse_schema(path: str | Path, *, base: Schema | None = None) -> Schema:
@@ -137,14 +142,22 @@ def parse_schema(path: str | Path, *, base: Schema | None = None) -> Schema:
 
 
 def _parse_schema(path: str | Path, base: Schema | None) -> Schema:
+    """The schema in ``path``; raises the first :class:`SchemaError`, with every other independent
+    mistake of the file in its ``others`` (a mistake that only follows from another — a
+    relationship naming a label whose own entry is wrong — is not reported)."""
     doc = load_located(path, SchemaError)
     data, file = doc.data or {}, doc.file
+    errors: list[SchemaError] = []
+
+    def add(message: str, line: int | None) -> None:
+        errors.append(SchemaError(message, file=file, line=line))
+
     if not isinstance(data, dict):
         raise SchemaError("a schema is a YAML mapping with 'labels' and 'relationships'", file=file, line=1)
     standalone = data.get("standalone", False)
     if not isinstance(standalone, bool):
-        raise SchemaError(f"standalone must be true or false, not {standalone!r}", file=file,
-                          line=doc.line("standalone"))
+        add(f"standalone must be true or false, not {standalone!r}", doc.line("standalone"))
+        standalone = False
     extending = base is not None
     if standalone:
         base = None          # the whole schema: the packaged domain model is no part of it
@@ -152,10 +165,12 @@ def _parse_schema(path: str | Path, base: Schema | None) -> Schema:
         if (extending or standalone) and data.get(key) is None:
             data[key] = {}
         if not isinstance(data.get(key), dict):
-            raise SchemaError(f"missing section {key!r}", file=file, line=doc.line(key))
-    extra = set(data) - {"labels", "relationships", "lookups", "standalone"}
-    if extra:
-        raise SchemaError(f"unknown section(s) {sorted(extra)}", file=file, line=doc.line(sorted(extra)[0]))
+            add(f"missing section {key!r}", doc.line(key))
+            data[key] = {}
+    for key in data:
+        if key not in ("labels", "relationships", "lookups", "standalone"):
+            add(f"unknown section {key!r}{did_you_mean(str(key), ('labels', 'relationships', 'lookups'))}",
+                doc.line(key))
 
     labels: dict[str, Label] = dict(base.labels) if base else {}
     node_props: dict[str, str] = dict(base.node_properties) if base else {}
@@ -164,27 +179,29 @@ def _parse_schema(path: str | Path, base: Schema | None) -> Schema:
     for name, body in data["labels"].items():
         line = doc.line("labels", name)
         body = body or {}
-        if not isinstance(body, dict):
-            raise SchemaError(f"label {name!r} must be a mapping (title, properties)", file=file, line=line)
-        unknown = set(body) - {"title", "properties"}
-        if unknown:
-            raise SchemaError(f"label {name!r}: unknown key(s) {sorted(unknown)}", file=file,
-                              line=doc.line("labels", name, sorted(unknown)[0]))
         old = labels.get(name)
+        if not isinstance(body, dict):
+            add(f"label {name!r} must be a mapping (title, properties)", line)
+            labels.setdefault(name, Label(name, "", "", {}))      # known to the relationships below
+            continue
+        for key in body:
+            if key not in ("title", "properties"):
+                add(f"label {name!r}: unknown key {key!r}{did_you_mean(str(key), ('title', 'properties'))}",
+                    doc.line("labels", name, key))
         if old is None:
             if (extending or standalone) and not _NAME.match(str(name)):
-                raise SchemaError(f"label {name!r} is not a name (letters, digits, _)", file=file, line=line)
-            zh, en = _title(body.get("title"), file, doc.line("labels", name, "title"))
+                add(f"label {name!r} is not a name (letters, digits, _)", line)
+            zh, en = _title(body.get("title"), add, doc.line("labels", name, "title"))
         else:
-            zh, en = (_title(body["title"], file, doc.line("labels", name, "title")) if "title" in body
+            zh, en = (_title(body["title"], add, doc.line("labels", name, "title")) if "title" in body
                       else (old.title_zh, old.title_en))
-        props = _props(body.get("properties"), doc, ("labels", name), name)
-        for prop, typ in props.items():
+        props = _props(body.get("properties"), doc, add, ("labels", name), name)
+        for prop, typ in list(props.items()):
             if node_props.setdefault(prop, typ) != typ:
                 first = where_node.get(prop, "elsewhere")
-                raise SchemaError(f"property {prop!r} is {typ} on {name} but {node_props[prop]} in {first} "
-                                  "(a property name has one type in a workspace)",
-                                  file=file, line=doc.line("labels", name, "properties", prop))
+                add(f"property {prop!r} is {typ} on {name} but {node_props[prop]} in {first} "
+                    "(a property name has one type in a workspace)", doc.line("labels", name, "properties", prop))
+                del props[prop]
             where_node.setdefault(prop, f"{file} ({name})")
         labels[name] = Label(name, zh, en, {**(old.properties if old else {}), **props})
 
@@ -194,56 +211,62 @@ def _parse_schema(path: str | Path, base: Schema | None) -> Schema:
         line = doc.line("relationships", name)
         body = body or {}
         if not isinstance(body, dict):
-            raise SchemaError(f"relationship type {name!r} must be a mapping (title, from, to …)", file=file, line=line)
-        unknown = set(body) - {"title", "from", "to", "undirected", "properties"}
-        if unknown:
-            raise SchemaError(f"relationship type {name!r}: unknown key(s) {sorted(unknown)}", file=file,
-                              line=doc.line("relationships", name, sorted(unknown)[0]))
+            add(f"relationship type {name!r} must be a mapping (title, from, to …)", line)
+            continue
+        allowed = ("title", "from", "to", "undirected", "properties")
+        for key in body:
+            if key not in allowed:
+                add(f"relationship type {name!r}: unknown key {key!r}{did_you_mean(str(key), allowed)}",
+                    doc.line("relationships", name, key))
         old = rels.get(name)
         title_line = doc.line("relationships", name, "title")
         if old is None:
-            zh, en = _title(body.get("title"), file, title_line)
+            zh, en = _title(body.get("title"), add, title_line)
         else:
-            zh, en = _title(body["title"], file, title_line) if "title" in body else (old.title_zh, old.title_en)
+            zh, en = _title(body["title"], add, title_line) if "title" in body else (old.title_zh, old.title_en)
             if "undirected" in body and bool(body["undirected"]) != old.undirected:
-                raise SchemaError(f"{name}: 'undirected' is {old.undirected} in {base.file}; a workspace schema "
-                                  "cannot change it", file=file, line=doc.line("relationships", name, "undirected"))
+                add(f"{name}: 'undirected' is {old.undirected} in {base.file}; a workspace schema cannot change it",
+                    doc.line("relationships", name, "undirected"))
         ends = {}
         for end in ("from", "to"):
             value = body.get(end)
+            before = getattr(old, f"{end}_labels") if old else ()
             if old is not None and value is None:
-                ends[end] = getattr(old, f"{end}_labels")
+                ends[end] = before
                 continue
             if not isinstance(value, list) or not value:
-                raise SchemaError(f"{name}: {end!r} must be a non-empty list of labels", file=file,
-                                  line=doc.line("relationships", name, end))
+                add(f"{name}: {end!r} must be a non-empty list of labels", doc.line("relationships", name, end))
+                value = []
             for i, label in enumerate(value):
                 if not isinstance(label, str) or label not in labels:
-                    raise SchemaError(f"{name}: unknown label {label!r}{did_you_mean(str(label), labels)}",
-                                      file=file, line=doc.line("relationships", name, end, i))
-            before = getattr(old, f"{end}_labels") if old else ()
-            ends[end] = tuple(dict.fromkeys([*before, *value]))
-        props = _props(body.get("properties"), doc, ("relationships", name), name)
-        for prop, typ in props.items():
+                    add(f"{name}: unknown label {label!r}{did_you_mean(str(label), labels)}",
+                        doc.line("relationships", name, end, i))
+            ends[end] = tuple(dict.fromkeys([*before, *(v for v in value if isinstance(v, str) and v in labels)]))
+        props = _props(body.get("properties"), doc, add, ("relationships", name), name)
+        for prop, typ in list(props.items()):
             prop_line = doc.line("relationships", name, "properties", prop)
             if prop in REL_CORE:
-                raise SchemaError(f"{name}: {prop!r} is built in", file=file, line=prop_line)
-            if rel_props.setdefault(prop, typ) != typ:
-                raise SchemaError(f"relationship property {prop!r} is {typ} on {name} but "
-                                  f"{rel_props[prop]} elsewhere", file=file, line=prop_line)
+                add(f"{name}: {prop!r} is built in", prop_line)
+                del props[prop]
+            elif rel_props.setdefault(prop, typ) != typ:
+                add(f"relationship property {prop!r} is {typ} on {name} but {rel_props[prop]} elsewhere", prop_line)
+                del props[prop]
         undirected = old.undirected if old else bool(body.get("undirected"))
         rels[name] = RelType(name, zh, en, ends["from"], ends["to"], undirected,
                              {**(old.properties if old else {}), **props})
     lookups = list(base.lookups) if base else []
     raw = data.get("lookups") or []
     if not isinstance(raw, list):
-        raise SchemaError("lookups must be a list of node property names", file=file, line=doc.line("lookups"))
+        add("lookups must be a list of node property names", doc.line("lookups"))
+        raw = []
     for i, prop in enumerate(raw):
         if not isinstance(prop, str) or prop not in node_props:
-            raise SchemaError(f"lookups: {prop!r} is not a node property{did_you_mean(str(prop), node_props)}",
-                              file=file, line=doc.line("lookups", i))
-        if prop not in lookups:
+            add(f"lookups: {prop!r} is not a node property{did_you_mean(str(prop), node_props)}",
+                doc.line("lookups", i))
+        elif prop not in lookups:
             lookups.append(prop)
+    if errors:
+        raise errors[0].with_others(errors[1:])
     return Schema(labels, rels, node_props, rel_props, file if base is None else f"{base.file} + {file}",
                   tuple(lookups), standalone)
 

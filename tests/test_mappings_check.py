@@ -185,3 +185,41 @@ relationships:
     res = CliRunner().invoke(main, ["mappings", "check", str(tmp_path / "m"), "--no-shipped-mappings",
                                     "--schema", str(schema)])
     assert res.exit_code == 2 and f"{schema}, line 5: lookups:" in res.output and "Traceback" not in res.output
+
+
+def test_every_independent_mistake_of_a_schema_file_at_once(tmp_path):
+    schema = _write(tmp_path, "schema.yaml", """\
+labels:
+  Garage:
+    title: {zh: 车库, en: Garage}
+    propertes: {capacity: integer}
+  Vehicle:
+    properties:
+      fuel: strng
+      plate: integer
+relationships:
+  PARKED_AT:
+    title: {zh: 停放, en: parked at}
+    from: [Vehicle, Bicycle]
+    to: [Garage]
+    properties: {valid_from: date}
+lookups: [plate, id_numbr]
+""")
+    with pytest.raises(SchemaError) as info:
+        parse_schema(schema, base=load_schema())
+    got = [(e.line, e.message) for e in info.value.all]
+    assert [line for line, _ in got] == [4, 7, 8, 12, 14, 15]
+    assert "label 'Garage': unknown key 'propertes' (did you mean 'properties'?)" == got[0][1]
+    assert got[1][1].startswith("Vehicle.fuel: unknown type 'strng' (did you mean 'string'?)")
+    assert got[2][1].startswith("property 'plate' is integer on Vehicle but string in")
+    assert got[3][1] == "PARKED_AT: unknown label 'Bicycle'"
+    assert got[4][1] == "PARKED_AT: 'valid_from' is built in"
+    # 'plate' is a property (the packaged Vehicle's): only 'id_numbr' is a mistake of the lookups
+    assert got[5][1] == "lookups: 'id_numbr' is not a node property (did you mean 'id_number'?)"
+
+    (tmp_path / "m").mkdir()
+    res = CliRunner().invoke(main, ["mappings", "check", str(tmp_path / "m"), "--no-shipped-mappings",
+                                    "--schema", str(schema)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert [int(re.search(r", line (\d+):", ln).group(1)) for ln in res.output.splitlines()
+            if ln.startswith("error:")] == [4, 7, 8, 12, 14, 15]
