@@ -367,15 +367,16 @@ def test_fixture_relationships_keep_the_schema_ends(tmp_path):
 
 
 def test_nodes_and_relationships_are_read_by_id_both_ways(graph):
-    """A few ids filter the scan with a bound list, many with a semi join: same rows."""
+    """Ids are read a chunk at a time (each chunk joined through the id's index): one chunk
+    or several, the same rows."""
     from graphwatch.engines.duckdb import read_nodes, read_rels
-    from graphwatch.lookups import SMALL_ID_LIST
+    from graphwatch.lookups import INDEX_JOIN_KEYS
 
     with Workspace(graph, read_only=True) as ws:
         nids = [r[0] for r in ws.con.execute("SELECT nid FROM node").fetchall()]
         rids = [r[0] for r in ws.con.execute("SELECT rid FROM rel").fetchall()]
         few_n, few_r = read_nodes(ws.con, set(nids[:3])), read_rels(ws.con, set(rids[:3]))
-        absent = set(range(-SMALL_ID_LIST - 5, 0))   # ids are 64-bit hashes: none of these
+        absent = set(range(-2 * INDEX_JOIN_KEYS - 5, 0))   # ids are 64-bit hashes: none of these
         many_n = read_nodes(ws.con, set(nids[:3]) | absent)
         many_r = read_rels(ws.con, set(rids[:3]) | absent)
         assert few_n == many_n and len(few_n) == 3

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 
-from ..lookups import by_ids, node_rows
+from ..lookups import node_rows, rows_by_ids
 
 NODE_META = ("nid", "key", "labels", "datasets")
 REL_META = ("rid", "type", "src", "dst", "dataset", "record", "records", "valid_from", "valid_to")
@@ -74,10 +74,9 @@ def _records(con, keys: list[str]) -> dict[str, list[str]]:
 def _rels(con, ids: list[int]) -> list[dict]:
     if not ids:
         return []
-    cur = con.execute(f"SELECT * FROM rel WHERE {by_ids('rid', 'ids', len(ids))} ORDER BY rid", {"ids": ids})
-    cols = [d[0] for d in cur.description]
+    cols, rows = rows_by_ids(con, "rel", "rid", ids)
     out = []
-    for row in cur.fetchall():
+    for row in sorted(rows, key=lambda r: r[cols.index("rid")]):
         r = dict(zip(cols, row))
         out.append({"id": r["rid"], "type": r["type"], "start": r["src"], "end": r["dst"],
                     "properties": {k: plain(v) for k, v in r.items() if k not in REL_META and v is not None},

@@ -15,7 +15,7 @@ from ..cypher.planner import Stats
 from ..cypher.shortest import used_params
 from ..exc import EngineError, EvaluationError, PatternError
 from .counts import counted_label
-from ..lookups import by_ids, node_rows, sparse_list_columns
+from ..lookups import node_rows, rows_by_ids, sparse_list_columns
 from ..store import Workspace
 from ..neo4j.values import to_neo4j
 from .base import Binding, Engine, GNode, GPath, GRel, Result, bindings_per_group
@@ -200,10 +200,9 @@ def read_rels(con, ids) -> dict[int, GRel]:
     """The relationships with these ids, as queries return them."""
     if not ids:
         return {}
-    cur = con.execute(f"SELECT * FROM rel WHERE {by_ids('rid', 'ids', len(ids))}", {"ids": list(ids)})
-    cols = [d[0] for d in cur.description]
+    cols, rows = rows_by_ids(con, "rel", "rid", ids)
     out = {}
-    for r in cur.fetchall():
+    for r in rows:
         rec = dict(zip(cols, r))
         props = {k: to_neo4j(v) for k, v in rec.items() if k not in _REL_META and v is not None}
         out[rec["rid"]] = GRel(rec["rid"], rec["type"], rec["src"], rec["dst"], props)
