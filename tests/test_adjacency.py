@@ -109,6 +109,57 @@ def test_a_rare_type_is_read_from_its_own_list_with_the_same_answer(tmp_path):
     assert adj._rare("out", mask, 1_000) and not adj._rare("out", adj.type_mask(["KNOWS"]), 1_000)
 
 
+def test_reach_finds_every_node_within_the_hops_at_its_distance_with_a_real_path(tmp_path):
+    """reach() from many sources at once (repeated sources, a hub, cycles, self-loops and
+    parallel relationships): for every source the nodes within ``hops`` and their distances
+    are igraph's, each kept path is a walk of that length over relationships of the chosen
+    types, and a second search gives the same paths."""
+    import duckdb
+    import igraph as ig
+    import numpy as np
+
+    from graphwatch.adjacency import build, open_index, reach
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    src, dst = rng.integers(0, 800, n), rng.integers(0, 800, n)
+    src[:200] = 7                                          # a hub
+    dst[200:210] = src[200:210]                            # self-loops
+    src[210:230], dst[210:230] = src[230:250], dst[230:250]  # parallel relationships
+    types = np.array(["KNOWS", "OWNS", "SAME_AS"])[rng.choice(3, n, p=[0.5, 0.4, 0.1])]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE rel (rid BIGINT, type VARCHAR, src BIGINT, dst BIGINT, valid_from DATE, valid_to DATE)")
+    con.executemany("INSERT INTO rel VALUES (?, ?, ?, ?, NULL, NULL)",
+                    [(int(r) * 10 + 3, str(t), int(a), int(b)) for r, (t, a, b) in enumerate(zip(types, src, dst))])
+    build(con, tmp_path / "adjacency")
+    adj = open_index(con, tmp_path)
+    ends = {int(r) * 10 + 3: (int(a), int(b), str(t)) for r, (t, a, b) in enumerate(zip(types, src, dst))}
+    sources = np.concatenate([rng.integers(0, len(adj.nodes), 40), [adj.index_of([7])[0]] * 2])
+    for kinds, direction in ((["KNOWS", "OWNS"], "both"), (["OWNS"], "out"), (["KNOWS", "SAME_AS"], "in")):
+        keep = np.isin(types, kinds) & (src != dst)
+        pos = adj.index_of(np.concatenate([src, dst]))
+        g = ig.Graph(n=len(adj.nodes), edges=list(zip(pos[:n][keep].tolist(), pos[n:][keep].tolist())), directed=True)
+        mode = {"both": "all", "out": "out", "in": "in"}[direction]
+        found = reach(adj, sources, direction, adj.type_mask(kinds), 3)
+        again = reach(adj, sources, direction, adj.type_mask(kinds), 3)
+        assert np.array_equal(found.rid, again.rid) and np.array_equal(found.parent, again.parent)
+        for i, s in enumerate(sources.tolist()):
+            dist = g.distances(source=[s], mode=mode)[0]
+            want = {v for v, d in enumerate(dist) if d <= 3}
+            mine = found.node[found.source == i]
+            assert set(mine.tolist()) == want and len(mine) == len(want)
+            for v in list(want)[:25]:
+                entry = int(found.find([i], [v])[0])
+                assert found.depth[entry] == dist[v]
+                nodes, rids = found.path(entry)
+                assert nodes[0] == s and nodes[-1] == v and len(rids) == dist[v] == len(nodes) - 1
+                for a, b, r in zip(nodes, nodes[1:], rids):
+                    ra, rb, t = ends[r]
+                    ra, rb = adj.index_of([ra])[0], adj.index_of([rb])[0]
+                    allowed = {"out": [(a, b)], "in": [(b, a)], "both": [(a, b), (b, a)]}[direction]
+                    assert t in kinds and (ra, rb) in allowed
+        assert found.find([0], [-1])[0] == -1
+
 def test_lookup_indexes_get_the_memory_they_need_and_the_limit_is_put_back(tmp_path, monkeypatch):
     """DuckDB cannot spill an ART index it builds: at 5 M persons the rid index of 52 M
     relationships ran out of the workspace's 3 GB. Here 2 M relationships under a 24 MB
