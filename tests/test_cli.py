@@ -93,6 +93,19 @@ def test_quarantine_lists_rows(tmp_path):
     assert "household_dates.csv, line 6, column '出生日期': not a date: 19990230" in result.output
 
 
+def test_progress_bar_ends_cleanly(tmp_path, monkeypatch):
+    """With a progress bar (a terminal, or GRAPHWATCH_PROGRESS=1) a load ends with its
+    accounting: the bar's live display enters its console with 'with', which the lazy console
+    proxy could not stand in for (an internal error after every load on a terminal)."""
+    from pathlib import Path
+
+    monkeypatch.setenv("GRAPHWATCH_PROGRESS", "1")
+    data = Path(__file__).parent / "data" / "bad" / "divisions.csv"
+    result = CliRunner().invoke(main, ["load", str(data), "-w", str(tmp_path / "ws")])
+    assert result.exit_code == 0, result.output
+    assert "load: done" in result.output and "rows read = loaded + quarantined" in result.output
+
+
 def test_query_table_prints_values_that_look_like_markup_as_they_are(tmp_path):
     """A table cell or header is data: '[bold]x', a list printed '[a, b]', a node whose name
     holds brackets are shown as they are, never read as rich markup."""

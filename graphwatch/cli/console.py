@@ -20,7 +20,9 @@ class _LazyConsole:
         self._kwargs = kwargs
         self._console = None
 
-    def __getattr__(self, name):
+    def get(self):
+        """The rich Console itself: for rich's progress bar, whose live display enters its
+        console as a context manager (``with console:``), which this proxy cannot stand in for."""
         if self._console is None:
             from rich.console import Console
 
@@ -28,7 +30,10 @@ class _LazyConsole:
             if kwargs.pop("stdout_width", False):
                 kwargs["width"] = None if sys.stdout.isatty() else 160
             self._console = Console(**kwargs)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name):
+        return getattr(self.get(), name)
 
 
 # emoji off: a value such as ':smile:' in the data is printed as it is (and rich's emoji table
@@ -108,7 +113,7 @@ def progress_bar(description: str):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err_console, transient=False,
+                  TimeElapsedColumn(), console=err_console.get(), transient=False,
                   disable=not err_console.is_terminal and not os.environ.get("GRAPHWATCH_PROGRESS")) as bar:
         task = bar.add_task(description, total=None)
 
