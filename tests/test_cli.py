@@ -24,10 +24,11 @@ def test_commands_exist():
 def test_doctests():
     import doctest
 
+    import graphwatch.cli.console
     import graphwatch.cli.query
     import graphwatch.demo
 
-    for module in (graphwatch.cli.query, graphwatch.demo):
+    for module in (graphwatch.cli.console, graphwatch.cli.query, graphwatch.demo):
         assert doctest.testmod(module).failed == 0, module.__name__
 
 

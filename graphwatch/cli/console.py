@@ -7,10 +7,14 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..exc import GraphwatchError
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 
 class _LazyConsole:
@@ -42,11 +46,34 @@ console = _LazyConsole(highlight=False, emoji=False, stdout_width=True)
 err_console = _LazyConsole(stderr=True, highlight=False, emoji=False)
 
 
-def escape(text: str) -> str:
-    """rich markup escaped (rich imported when first needed)."""
+# Data is never rich markup. Rich reads every str it is given as markup: a file name such as
+# 名册[final].csv, a node named [bold]x or a list printed [a, b] would be shown altered or
+# empty (or fail, for a stray [/]). So a table cell or header that holds data is plain(value),
+# a data part of a line or title that also carries the code's own markup is escape(value),
+# and a line with no markup of its own is printed with markup=False.
+
+
+def plain(value) -> Text:
+    """A table cell or header holding data, as rich Text: shown exactly as it is, never read as
+    markup (None: empty). The column's justification and style still apply.
+
+    >>> plain("名册[final].csv").plain, plain(None).plain, plain(3).plain
+    ('名册[final].csv', '', '3')
+    """
+    from rich.text import Text
+
+    return Text("" if value is None else str(value))
+
+
+def escape(text) -> str:
+    r"""Data to put inside a markup string (rich imported when first needed).
+
+    >>> print(escape("[bold]张三[/bold]"))
+    \[bold]张三\[/bold]
+    """
     from rich.markup import escape as rich_escape
 
-    return rich_escape(text)
+    return rich_escape(str(text))
 
 
 class GraphwatchGroup(click.Group):
@@ -118,7 +145,8 @@ def progress_bar(description: str):
         task = bar.add_task(description, total=None)
 
         def update(step: str, done: int, total: int) -> None:
-            bar.update(task, description=f"{description}: {step}", completed=done, total=total)
+            # (the column reads the description as markup: a step names a file such as 名册[final].csv)
+            bar.update(task, description=f"{description}: {escape(step)}", completed=done, total=total)
 
         yield update
         bar.update(task, description=f"{description}: done")

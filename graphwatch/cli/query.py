@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .console import cell, console, err_console, show_value, workspace_option
+from .console import cell, console, err_console, plain, show_value, workspace_option
 from .neo4j import neo4j_options, prompt_password
 
 
@@ -116,13 +116,12 @@ def query(cypher: str, workspace: Path, params: tuple[str, ...], explain: bool, 
             w.writerow([csv_cell(v) for v in row])
     else:
         from rich.table import Table
-        from rich.text import Text
 
-        # every header and cell as plain Text: a value such as [bold]x, or a list printed [a, b],
-        # is data, never rich markup
+        # every header and cell plain: a value such as [bold]x, or a list printed [a, b], is
+        # data, never rich markup
         t = Table(title=f"{len(res)} row{'s' if len(res) != 1 else ''}")
         for c in res.columns:
-            t.add_column(Text(c))
+            t.add_column(plain(c))
         for row in res.rows:
-            t.add_row(*[Text(cell(v)) for v in row])
+            t.add_row(*[plain(cell(v)) for v in row])
         console.print(t)
