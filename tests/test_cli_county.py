@@ -401,3 +401,59 @@ def test_neo4j_start_status_push_query_stop(resolved, tmp_path, java_and_maven):
         out = gw("neo4j", "stop", "-w", path)
     assert "Neo4j stopped" in out
     assert "not running" in gw("neo4j", "status", "-w", path, code=1)
+
+
+# -- values that look like rich markup ------------------------------------------------------
+def test_values_that_look_like_markup_print_as_they_are(county, tmp_path):
+    """A file name, a node name, a model's title or a reviewer's name holding [...] is data:
+    load's accounting, stats, patterns list/show, run, alerts list/show and audit print it as
+    it is, never read as rich markup (which showed 发放名册[final].csv as 发放名册.csv and the
+    name below as 王有财)."""
+    from graphwatch.alerts.library import patterns_dir
+
+    name, title = "[bold]王[i]有财[/i][/bold]", "[b]重复领取[/b]互斥补贴"
+    truth = read_csv(county / GROUND_TRUTH.name, "utf-8")
+    subject = next(r["entity_key"] for r in truth if r["model_id"] == "duplicate_benefits"
+                   and r["kind"] == "violation" and r["entity_kind"] == "Person")
+    with open(county / "benefit_rolls.csv", encoding="gbk", newline="") as f:
+        rows = list(csv.reader(f))
+    header = rows[0]
+    name_col, id_col, amount_col = (header.index(h) for h in ("姓名", "公民身份号码", "发放金额"))
+    for row in rows[1:]:
+        if f"Person:{row[id_col]}" == subject:
+            row[name_col] = name
+    next(row for row in rows[1:] if f"Person:{row[id_col]}" != subject)[amount_col] = "十万"   # quarantined
+    (tmp_path / "drop").mkdir()
+    roll = tmp_path / "drop" / "发放名册[final].csv"     # claimed by the benefit_rolls mapping's *发放*
+    with open(roll, "w", encoding="gbk", newline="") as f:
+        csv.writer(f).writerows(rows)
+    dataset = "benefit_rolls/发放名册[final].csv"
+    models = tmp_path / "models"                        # the shipped model, under a title with brackets
+    models.mkdir()
+    text = (patterns_dir() / "duplicate_benefits.yaml").read_text(encoding="utf-8")
+    (models / "my_duplicate_benefits.yaml").write_text(
+        text.replace("id: duplicate_benefits", "id: my_duplicate_benefits", 1)
+            .replace("zh: 重复领取互斥补贴", f'zh: "{title}"', 1), encoding="utf-8")
+    ws = tmp_path / "ws"
+    gw("load", county / "divisions.csv", county / "organisations.csv", county / "programmes.csv", "-w", ws)
+
+    out = gw("load", roll, "-w", ws)
+    assert re.search(rf"│ {re.escape(dataset)}\s+│ csv\s+│ gb18030\s+│\s+{len(rows) - 1:,} │", out), out
+    out = gw("stats", "-w", ws)
+    assert re.search(rf"│ {re.escape(dataset)}\s+│ gb18030\s+│", out), out              # datasets
+    assert re.search(rf"│ {re.escape(dataset)}\s+│ 发放金额\s+│", out), out            # quarantine
+
+    out = gw("patterns", "list", "--patterns", models, "--no-shipped-patterns")
+    assert f"│ my_duplicate_benefits │ {title} │" in out, out
+    assert f"my_duplicate_benefits  {title} · " in gw("patterns", "show", "my_duplicate_benefits", "--patterns", models)
+    out = gw("run", "my_duplicate_benefits", "--patterns", models, "-w", ws)
+    assert f"│ my_duplicate_benefits │ {title} · One person" in out, out
+
+    listed = json.loads(gw("alerts", "list", "-w", ws, "--format", "json"))
+    alert = next(a for a in listed if a["subject_name"] == name)
+    out = gw("alerts", "list", "-w", ws)
+    assert f"│ {name} " in out, out
+    out = gw("alerts", "show", alert["id"], "-w", ws, "--unmask", "--who", "[red]审计员")
+    assert f"name={name}" in out, out                                                # evidence: nodes
+    assert f"{dataset}#" in out, out                                                 # their source records
+    assert re.search(r"│ \[red\]审计员\s+│ unmask\s+│", gw("audit", "-w", ws))

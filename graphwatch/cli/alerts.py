@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from .console import GraphwatchGroup, console, progress_bar, workspace_option
+from .console import GraphwatchGroup, console, escape, plain, progress_bar, workspace_option
 from .neo4j import neo4j_options, prompt_password
 
 STATUS_CHOICES = click.Choice(["new", "in_review", "confirmed", "dismissed"])
@@ -57,11 +57,12 @@ def run(models, workspace: Path, engine: str, params, pattern_dirs, no_shipped_p
     for col in ("model", "title", "status", "alerts", "new", "still", "no longer", "s"):
         t.add_column(col, justify="right" if col in ("alerts", "new", "still", "no longer", "s") else "left")
     for r in runs:
-        status = "ok" if r.status == "ok" else f"[yellow]insufficient data[/]: {r.message}"
-        t.add_row(r.model, r.title, status, f"{r.found:,}", f"{r.new:,}", f"{r.still:,}", f"{r.gone:,}",
-                  f"{r.seconds:.2f}")
+        status = "ok" if r.status == "ok" else f"[yellow]insufficient data[/]: {escape(r.message)}"
+        t.add_row(plain(r.model), plain(r.title), status, f"{r.found:,}", f"{r.new:,}", f"{r.still:,}",
+                  f"{r.gone:,}", f"{r.seconds:.2f}")
     console.print(t)
-    console.print(f"{sum(r.new for r in runs):,} new alert(s); 'graphwatch alerts list --workspace {workspace}'")
+    console.print(f"{sum(r.new for r in runs):,} new alert(s); 'graphwatch alerts list --workspace {workspace}'",
+                  markup=False)
 
 
 @click.group(cls=GraphwatchGroup)
@@ -139,9 +140,9 @@ def list_alerts(workspace: Path, model, status, severity, township, village, sin
     for a in rows:
         place = "/".join(x for x in (a["township"], a["village"]) if x)
         sure = "" if a["certainty"] >= 1 else f" (identity {a['certainty']:.2f})"
-        t.add_row(a["id"], a["severity"], f"{a['status']} {STATUS_ZH[a['status']]}",
-                  f"{a['subject_name'] or ''} {a['subject_ident'] or ''}".strip(), a["object_ident"] or "",
-                  place, a["event_date"] or "", (a[f"explain_{lang}"] or "") + sure)
+        t.add_row(*map(plain, (a["id"], a["severity"], f"{a['status']} {STATUS_ZH[a['status']]}",
+                               f"{a['subject_name'] or ''} {a['subject_ident'] or ''}".strip(), a["object_ident"],
+                               place, a["event_date"], (a[f"explain_{lang}"] or "") + sure)))
     console.print(t)
 
 
@@ -169,7 +170,7 @@ def show_alert(alert_id: str, workspace: Path, fmt: str, lang: str, unmask: bool
     if fmt == "json":
         click.echo(json.dumps({**a, "history": history}, ensure_ascii=False, indent=1, default=str))
         return
-    console.print(f"[bold]{a['id']}[/]  {a['severity']}  {a['status']} {STATUS_ZH[a['status']]}"
+    console.print(f"[bold]{escape(a['id'])}[/]  {a['severity']}  {a['status']} {STATUS_ZH[a['status']]}"
                   f"{'' if a['matching'] else '  (no longer matches)'}")
     console.print(a[f"explain_{lang}"] or "", markup=False)
     if a["same_as"]:
@@ -183,24 +184,24 @@ def show_alert(alert_id: str, workspace: Path, fmt: str, lang: str, unmask: bool
         nodes.add_column(col)
     for n in a["evidence"]["nodes"]:
         props = ", ".join(f"{k}={v}" for k, v in n["properties"].items() if k not in ("aliases",))
-        nodes.add_row("/".join(n["labels"]), n["key"], props, "; ".join(n["records"][:4])
-                      + (f" (+{len(n['records']) - 4})" if len(n["records"]) > 4 else ""))
+        records = "; ".join(n["records"][:4]) + (f" (+{len(n['records']) - 4})" if len(n["records"]) > 4 else "")
+        nodes.add_row(*map(plain, ("/".join(n["labels"]), n["key"], props, records)))
     console.print(nodes)
     rels = Table(title="relationships")
     for col in ("type", "from", "to", "dates", "properties", "source records"):
         rels.add_column(col)
     for r in a["evidence"]["rels"]:
         dates = " – ".join(x for x in (r["valid_from"], r["valid_to"]) if x)
-        rels.add_row(r["type"], r["start_key"] or "", r["end_key"] or "", dates,
-                     ", ".join(f"{k}={v}" for k, v in r["properties"].items()),
-                     "; ".join(f"{r['dataset']}#{x}" for x in r["records"][:3]))
+        rels.add_row(plain(r["type"]), plain(r["start_key"]), plain(r["end_key"]), plain(dates),
+                     plain(", ".join(f"{k}={v}" for k, v in r["properties"].items())),
+                     plain("; ".join(f"{r['dataset']}#{x}" for x in r["records"][:3])))
     console.print(rels)
     if history:
         h = Table(title="核查记录 · verdict history")
         for col in ("at", "who", "from", "to", "note"):
             h.add_column(col)
         for v in history:
-            h.add_row(v["at"], v["who"], v["previous"] or "", v["status"], v["note"] or "")
+            h.add_row(*map(plain, (v["at"], v["who"], v["previous"], v["status"], v["note"])))
         console.print(h)
 
 
@@ -248,11 +249,11 @@ def precision(workspace: Path):
     for model in sorted(set(library) | set(figures)):
         d = figures.get(model)
         if d is None:
-            t.add_row(model, "", "", "", "", "", "", "", "not run")
+            t.add_row(plain(model), "", "", "", "", "", "", "", "not run")
             continue
         p = "" if d["precision"] is None else f"{d['precision']:.1%}"
-        t.add_row(model, str(d["alerts"]), str(d["matching"]), str(d["confirmed"]), str(d["dismissed"]),
-                  str(d["in_review"]), str(d["new"]), p, d["status"])
+        t.add_row(plain(model), str(d["alerts"]), str(d["matching"]), str(d["confirmed"]), str(d["dismissed"]),
+                  str(d["in_review"]), str(d["new"]), p, plain(d["status"]))
     console.print(t)
 
 
@@ -274,7 +275,7 @@ def trends(workspace: Path, period: str):
     for col in ("model", period, "alerts", "confirmed", "dismissed"):
         t.add_column(col)
     for r in rows:
-        t.add_row(r["model"], r["period"], str(r["alerts"]), str(r["confirmed"]), str(r["dismissed"]))
+        t.add_row(plain(r["model"]), plain(r["period"]), str(r["alerts"]), str(r["confirmed"]), str(r["dismissed"]))
     console.print(t if rows else "no alerts yet: 'graphwatch run' first")
 
 
@@ -296,7 +297,8 @@ def audit(workspace: Path, limit: int):
     for col in ("at", "who", "action", "what", "format", "masked"):
         t.add_column(col)
     for r in rows:
-        t.add_row(r["at"], r["who"], r["action"], r["what"] or "", r["format"] or "", "yes" if r["masked"] else "no")
+        t.add_row(*map(plain, (r["at"], r["who"], r["action"], r["what"], r["format"])),
+                  "yes" if r["masked"] else "no")
     console.print(t if rows else "nothing recorded yet")
 
 
@@ -329,7 +331,7 @@ def watch(drop: Path, workspace: Path, mapping_dirs, models, params, pattern_dir
 
     def report(rnd) -> None:
         for f, msg in rnd.failed:
-            console.print(f"[red]not loaded[/] {f.name}: {msg}", highlight=False)
+            console.print(f"[red]not loaded[/] {escape(f.name)}: {escape(msg)}", highlight=False)
         for r in rnd.loaded:
             if r.format in ("skipped", "not data"):
                 console.print(f"skipped {r.source}: {r.notes[0]}", markup=False)
@@ -340,12 +342,13 @@ def watch(drop: Path, workspace: Path, mapping_dirs, models, params, pattern_dir
             from ..masking import mask_alert
 
             a = mask_alert(a)
-            console.print(f"[bold]new[/] {a['id']} {a['severity']}: {a['explain_zh']}", highlight=False)
+            console.print(f"[bold]new[/] {escape(a['id'])} {a['severity']}: {escape(a['explain_zh'] or '')}",
+                          highlight=False)
 
     if once:
         report(w.look(settle=False))
         return
-    console.print(f"watching {drop} every {interval:g} s (Ctrl-C to stop; a restart carries on)")
+    console.print(f"watching {drop} every {interval:g} s (Ctrl-C to stop; a restart carries on)", markup=False)
     try:
         w.run(interval=interval, report=report)
     except KeyboardInterrupt:

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from .console import console, err_console, workspace_option
+from .console import console, err_console, plain, workspace_option
 
 TYPES_HELP = "relationship types to follow, comma-separated or repeated (default: all)"
 
@@ -74,9 +74,9 @@ def _print(df, fmt: str, title: str, columns: list[str]) -> None:
         return
     t = Table(title=title)
     for c in columns:
-        t.add_column(c, overflow="fold")
+        t.add_column(plain(c), overflow="fold")
     for row in df[columns].astype(object).itertuples(index=False):
-        t.add_row(*["" if v is None or v != v else (f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row])
+        t.add_row(*[plain("" if v is None or v != v else (f"{v:.4g}" if isinstance(v, float) else v)) for v in row])
     console.print(t)
 
 
@@ -205,7 +205,7 @@ def _groups(df, column: str, top: int, fmt: str, unmask: bool, workspace: Path, 
     for gid, part in df.groupby(column, sort=True):
         shown = [f"{r.name or r.key} ({r.label})" for r in part.head(12).itertuples()]
         more = f" … +{len(part) - 12}" if len(part) > 12 else ""
-        t.add_row(str(gid), str(int(part["size"].iloc[0])), "、".join(shown) + more)
+        t.add_row(plain(gid), str(int(part["size"].iloc[0])), plain("、".join(shown) + more))
     console.print(t)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from .console import console, progress_bar
+from .console import console, plain, progress_bar
 from .ingest import print_accounting
 from .resolve import print_resolve_report
 
@@ -34,13 +34,13 @@ def demo(persons: int, seed: int, folder: Path):
 
     with progress_bar("demo") as update:
         rep = run_demo(folder, persons=persons, seed=seed, progress=update)
-    console.print(f"county files in {rep.county}")
+    console.print(f"county files in {rep.county}", markup=False)
     print_accounting(rep.loads)
     console.print(f"workspace {rep.workspace}: {rep.loaded['nodes']:,} nodes, {rep.loaded['relationships']:,} "
-                  f"relationships, {rep.loaded['quarantined_rows']:,} quarantined rows")
+                  f"relationships, {rep.loaded['quarantined_rows']:,} quarantined rows", markup=False)
     print_resolve_report(rep.resolution)
-    console.print("labels: " + ", ".join(f"{k} {v:,}" for k, v in rep.counts["labels"].items()))
-    console.print("types:  " + ", ".join(f"{k} {v:,}" for k, v in rep.counts["types"].items()))
+    console.print("labels: " + ", ".join(f"{k} {v:,}" for k, v in rep.counts["labels"].items()), markup=False)
+    console.print("types:  " + ", ".join(f"{k} {v:,}" for k, v in rep.counts["types"].items()), markup=False)
     library = load_library()
     stored = {r.model: r for r in rep.runs}
     t = Table(title="监督模型 · supervision models — alerts stored, rated against the planted truth")
@@ -56,7 +56,7 @@ def demo(persons: int, seed: int, folder: Path):
         else:
             rated = [f"{q.found}", "—" if q.recall is None else f"{q.recall:.2f}",
                      "—" if q.precision is None else f"{q.precision:.2f}", f"{q.near_misses_reported} / {q.near_misses}"]
-        t.add_row(q.model, library[q.model].title_zh if q.model in library else "", alerts,
+        t.add_row(plain(q.model), plain(library[q.model].title_zh if q.model in library else ""), alerts,
                   str(q.planted) if q.status != "no_truth" else "—", *rated)
     console.print(t)
     planted, found, near, reported = rep.totals()
@@ -73,7 +73,8 @@ def demo(persons: int, seed: int, folder: Path):
         console.print("highest-ranked alerts (ID numbers masked):")
         for a in top:
             console.print(f"  {a['id']}  {mask_text(a['explain_zh'] or '')}", markup=False)
-    console.print(f"next: graphwatch alerts list --workspace {rep.workspace}")
-    console.print(f"      graphwatch alerts show {top[0]['id'] if top else 'ALERT_ID'} --workspace {rep.workspace}")
+    console.print(f"next: graphwatch alerts list --workspace {rep.workspace}", markup=False)
+    console.print(f"      graphwatch alerts show {top[0]['id'] if top else 'ALERT_ID'} --workspace {rep.workspace}",
+                  markup=False)
     console.print(f"open it in the explorer: graphwatch app --workspace {rep.workspace}", markup=False,
                   soft_wrap=True)      # one line to copy

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .console import console, err_console, progress_bar, workspace_option
+from .console import console, err_console, escape, plain, progress_bar, workspace_option
 from .neo4j import neo4j_options, prompt_password
 
 
@@ -54,11 +54,11 @@ def evaluate(truth: Path, workspace: Path, models: tuple[str, ...], params: tupl
     if fmt == "json":
         click.echo(json.dumps([q.as_dict() for q in results], ensure_ascii=False, indent=1, default=str))
         return
-    t = Table(title=f"detection quality — {workspace} against {truth}")
+    t = Table(title=f"detection quality — {escape(workspace)} against {escape(truth)}")
     for i, c in enumerate(TABLE_HEADER):
         t.add_column(c, justify="left" if i == 0 else "right")
     for row in table_rows(results):
-        t.add_row(*row)
+        t.add_row(*map(plain, row))
     console.print(t)
     for q in results:
         if q.status == "insufficient_data":

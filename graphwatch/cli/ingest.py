@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from .console import console, frame_rows, progress_bar, workspace_option
+from .console import console, escape, frame_rows, plain, progress_bar, workspace_option
 
 
 def print_accounting(results) -> None:
@@ -19,7 +19,8 @@ def print_accounting(results) -> None:
     totals = [0, 0, 0, 0, 0]
     loaded = [r for r in results if r.format not in NOT_LOADED]
     for r in loaded:
-        table.add_row(r.dataset, r.format, r.encoding or "-", f"{r.rows_read:,}", f"{r.rows_loaded:,}",
+        table.add_row(plain(r.dataset), plain(r.format), plain(r.encoding or "-"), f"{r.rows_read:,}",
+                      f"{r.rows_loaded:,}",
                       f"[red]{r.rows_quarantined:,}[/]" if r.rows_quarantined else "0", f"{r.nodes:,}", f"{r.rels:,}")
         for k, v in enumerate((r.rows_read, r.rows_loaded, r.rows_quarantined, r.nodes, r.rels)):
             totals[k] += v
@@ -71,11 +72,11 @@ def generate(persons: int, seed: int, out: Path, county: str | None):
 
     with progress_bar("generate") as update:
         counts = generate_county(out, persons=persons, seed=seed, county=county, progress=update)
-    table = Table(title=f"Synthetic county in {out}")
+    table = Table(title=f"Synthetic county in {escape(out)}")
     table.add_column("file")
     table.add_column("rows", justify="right")
     for name, n in counts.items():
-        table.add_row(str(name), f"{n:,}")
+        table.add_row(plain(name), f"{n:,}")
     console.print(table)
 
 
@@ -137,32 +138,34 @@ def stats(workspace: Path):
         reports = ws.load_reports()
         quarantine = ws.quarantine_summary()
     schema = ws.schema
-    t = Table(title=f"Workspace {workspace}: {totals['nodes']:,} nodes, {totals['relationships']:,} relationships")
+    t = Table(title=f"Workspace {escape(workspace)}: {totals['nodes']:,} nodes, "
+                    f"{totals['relationships']:,} relationships")
     t.add_column("label / type")
     t.add_column("中文")
     t.add_column("count", justify="right")
     t.add_column("source records", justify="right")
     for label, n in counts["labels"].items():
         zh = schema.labels[label].title_zh if label in schema.labels else ""
-        t.add_row(f"(:{label})", zh, f"{n:,}", "")
+        t.add_row(plain(f"(:{label})"), plain(zh), f"{n:,}", "")
     for typ, n in counts["types"].items():
         zh = schema.rel_types[typ].title_zh if typ in schema.rel_types else ""
-        t.add_row(f"[:{typ}]", zh, f"{n:,}", f"{counts['type_records'][typ]:,}")
+        t.add_row(plain(f"[:{typ}]"), plain(zh), f"{n:,}", f"{counts['type_records'][typ]:,}")
     console.print(t)
     d = Table(title="Datasets")
     for col in ("dataset", "encoding", "read", "loaded", "quarantined", "loaded_at"):
         d.add_column(col)
     # an Excel dataset has no encoding: next to a CSV one, pandas 3 makes that NaN (frame_rows)
     for r in frame_rows(reports):
-        d.add_row(r.dataset, r.encoding or "-", f"{r.rows_read:,}", f"{r.rows_loaded:,}", f"{r.rows_quarantined:,}",
-                  str(r.loaded_at)[:19])
+        d.add_row(plain(r.dataset), plain(r.encoding or "-"), f"{r.rows_read:,}", f"{r.rows_loaded:,}",
+                  f"{r.rows_quarantined:,}", plain(str(r.loaded_at)[:19]))
     console.print(d)
     if len(quarantine):
         qt = Table(title=f"Quarantine: {totals['quarantined_rows']:,} rows (see 'graphwatch quarantine')")
         for col in ("dataset", "column", "reason", "rows"):
             qt.add_column(col)
         for r in frame_rows(quarantine):
-            qt.add_row(r.dataset, "-" if r.column is None else str(r.column), r.reason_kind or "", f"{r.rows:,}")
+            qt.add_row(plain(r.dataset), plain("-" if r.column is None else r.column), plain(r.reason_kind),
+                       f"{r.rows:,}")
         console.print(qt)
     else:
         console.print("Quarantine: empty")

@@ -6,10 +6,9 @@ import sys
 from pathlib import Path
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
-from .console import GraphwatchGroup, console, err_console
+from .console import GraphwatchGroup, console, err_console, escape, plain
 
 
 @click.group(cls=GraphwatchGroup, invoke_without_command=True)
@@ -42,7 +41,8 @@ def list_mappings(folders, no_shipped_mappings: bool):
     for col in ("name", "中文", "files", "columns", "file"):
         t.add_column(col)
     for m in available_mappings(load_schema(), folders, shipped=not no_shipped_mappings).values():
-        t.add_row(m.name, m.title_zh, ", ".join(m.files), str(len({c.header for c in m.columns})), m.file)
+        t.add_row(plain(m.name), plain(m.title_zh), plain(", ".join(m.files)), str(len({c.header for c in m.columns})),
+                  plain(m.file))
     console.print(t)
 
 
@@ -74,7 +74,8 @@ def check(folder: Path, data, no_shipped_mappings: bool, schema_file: Path | Non
         for col in ("file", "mapping", "mapping file"):
             t.add_column(col)
         for c in report.plan.claims:
-            t.add_row(c.source, c.mapping.name if c.mapping else "(neo4j-admin folder)", c.mapping.file if c.mapping else "")
+            t.add_row(plain(c.source), plain(c.mapping.name if c.mapping else "(neo4j-admin folder)"),
+                      plain(c.mapping.file if c.mapping else ""))
         console.print(t)
         for u in report.plan.unclaimed:
             console.print(("unclaimed: " if u.data else "not data: ") + u.describe(), markup=False)

@@ -68,7 +68,7 @@ def neo4j_start(workspace: Path, no_auth: bool, heap: str, pagecache_mb: int, po
         info = neo4j_server.start(workspace, auth=not no_auth, heap=heap, pagecache_mb=pagecache_mb, port=port)
     state = "already running" if info.get("already_running") else "started"
     auth = f"user neo4j, password in {workspace / 'neo4j' / 'password'}" if info.get("auth") else "no auth"
-    console.print(f"Neo4j {state} at {info['uri']} (pid {info['pid']}; {auth})")
+    console.print(f"Neo4j {state} at {info['uri']} (pid {info['pid']}; {auth})", markup=False)
 
 
 @neo4j.command("stop")
@@ -101,9 +101,9 @@ def neo4j_status(workspace: Path):
     st = neo4j_server.status(workspace)
     if st["running"] and st.get("answers"):
         console.print(f"running at {st['uri']} (pid {st['pid']}, since {st['started']}, "
-                      f"{'auth on' if st.get('auth') else 'no auth'})")
+                      f"{'auth on' if st.get('auth') else 'no auth'})", markup=False)
         return
-    console.print(f"not running: {st.get('reason', 'no answer')}")
+    console.print(f"not running: {st.get('reason', 'no answer')}", markup=False)
     sys.exit(1)
 
 
@@ -158,10 +158,12 @@ def neo4j_push(workspace: Path, uri, user, ask_password, database, online: bool,
                           f"{rep.seconds:.1f} s ({rep.rows_per_second:,.0f} rows/s)")
             console.print(f"counts match the workspace ({phases})")
             return
-        err_console.print("pushing online: Neo4j's importer cannot make the same graph (" + "; ".join(blockers[:3]) + ")")
+        err_console.print("pushing online: Neo4j's importer cannot make the same graph ("
+                          + "; ".join(blockers[:3]) + ")", markup=False)
     target = _target(workspace, uri, user, ask_password, database)
     with progress_bar("push") as update:
         rep = push(workspace, target, batch_size=batch_size, progress=update, clear=clear)
     resumed = f", {rep.skipped_batches} batches already pushed before" if rep.skipped_batches else ""
     console.print(f"pushed {rep.nodes:,} nodes and {rep.rels:,} relationships to {target.uri} in "
-                  f"{rep.seconds:.1f} s ({rep.rows_per_second:,.0f} rows/s{resumed}); counts match the workspace")
+                  f"{rep.seconds:.1f} s ({rep.rows_per_second:,.0f} rows/s{resumed}); counts match the workspace",
+                  markup=False)

@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from .alerts import _patterns_options
-from .console import GraphwatchGroup, console, err_console, escape
+from .console import GraphwatchGroup, console, err_console, escape, plain
 
 
 @click.group(cls=GraphwatchGroup)
@@ -41,8 +41,8 @@ def list_patterns(pattern_dirs, no_shipped_patterns: bool):
     for col in ("id", "中文", "title", "severity", "tags", "parameters", "fixtures"):
         t.add_column(col)
     for p in _library(pattern_dirs, no_shipped_patterns).values():
-        t.add_row(p.id, p.title_zh, p.title_en, p.severity, ", ".join(p.tags),
-                  ", ".join(f"{q.name}={q.default}" for q in p.params), str(len(p.fixtures)))
+        t.add_row(*map(plain, (p.id, p.title_zh, p.title_en, p.severity, ", ".join(p.tags),
+                               ", ".join(f"{q.name}={q.default}" for q in p.params))), str(len(p.fixtures)))
     console.print(t)
 
 
@@ -59,7 +59,8 @@ def show_pattern(pattern_id: str, pattern_dirs, no_shipped_patterns: bool):
     from ..alerts.runner import select
 
     p, = select(_library(pattern_dirs, no_shipped_patterns), [pattern_id])
-    console.print(f"[bold]{p.id}[/]  {p.title_zh} · {p.title_en}  ({p.severity}; {', '.join(p.tags)})")
+    console.print(f"[bold]{escape(p.id)}[/]  "
+                  + escape(f"{p.title_zh} · {p.title_en}  ({p.severity}; {', '.join(p.tags)})"))
     for text in (p.description_zh, p.description_en, p.why_zh, p.why_en):
         if text:
             console.print(text, markup=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from .console import LibraryDefault, console, frame_rows, progress_bar, workspace_option
+from .console import LibraryDefault, console, escape, frame_rows, plain, progress_bar, workspace_option
 
 #: the resolver's MERGE_THRESHOLD and REVIEW_THRESHOLD (imported when a command needs them)
 MERGE_THRESHOLD = LibraryDefault("graphwatch.resolve.resolver", "MERGE_THRESHOLD")
@@ -35,10 +35,10 @@ def print_resolve_report(rep) -> None:
     console.print(t)
     for o in rep.overshared_ids[:10]:
         console.print(f"over-shared ID {o['id']}: {o['records']:,} records under {o['names']} names — "
-                      "used only for its owner, never to merge the others")
+                      "used only for its owner, never to merge the others", markup=False)
     secs = rep.seconds.get("total", 0.0)
     rate = f", {rep.records / secs:,.0f} records/s" if secs else ""
-    console.print(f"model: {rep.model}{' (trained now)' if rep.trained else ''}; {secs:.1f} s{rate}")
+    console.print(f"model: {rep.model}{' (trained now)' if rep.trained else ''}; {secs:.1f} s{rate}", markup=False)
     if rep.prior:
         p = rep.prior
         console.print(f"prior (chance two random records are one person): {p['prior']:.3g}, this workspace's "
@@ -134,7 +134,7 @@ def _unmerge(ws, entity: str, *, who, why: str) -> None:
     from ..resolve import unmerge
 
     n = unmerge(ws, entity, who=who, why=why or "un-merge")
-    console.print(f"{entity}: split into its {n} source records (kept apart in later runs)")
+    console.print(f"{entity}: split into its {n} source records (kept apart in later runs)", markup=False)
 
 
 def _explain(ws, a: str, b: str) -> None:
@@ -143,19 +143,19 @@ def _explain(ws, a: str, b: str) -> None:
     e = explain_pair(ws, a, b)
     if not e["scored"]:
         console.print(f"{e['a']} and {e['b']} were not compared (no shared blocking key) or scored below "
-                      "the review threshold")
+                      "the review threshold", markup=False)
     else:
-        t = Table(title=f"{e['a']} ~ {e['b']}: probability {e['probability']:.4f}, "
+        t = Table(title=f"{escape(e['a'])} ~ {escape(e['b'])}: probability {e['probability']:.4f}, "
                         f"match weight {e['match_weight']:.1f} ({e['status']})")
         for col in ("field", "level", "weight (bits)"):
             t.add_column(col)
         t.add_row("prior", "two random records", f"{e['prior_weight']:+.1f}")
         for f in e["fields"]:
-            t.add_row(f["field"], f["level"], f"{f['weight']:+.1f}")
+            t.add_row(plain(f["field"]), plain(f["level"]), f"{f['weight']:+.1f}")
         console.print(t)
     if "judgement" in e:
         jd = e["judgement"]
-        console.print(f"judged {jd['judgement']} by {jd['who']} at {jd['at'][:19]}: {jd['why']}")
+        console.print(f"judged {jd['judgement']} by {jd['who']} at {jd['at'][:19]}: {jd['why']}", markup=False)
 
 
 def _show_entity(ws, entity: str) -> None:
@@ -164,16 +164,17 @@ def _show_entity(ws, entity: str) -> None:
     members = entity_members(ws, entity)
     if not len(members):
         raise ResolveError(f"no resolved entity {entity!r}")
-    t = Table(title=f"{entity}: {len(members)} source record(s)")
+    t = Table(title=f"{escape(entity)}: {len(members)} source record(s)")
     for col in ("record", "name", "ID", "rows"):
         t.add_column(col)
     for m in frame_rows(members):
-        t.add_row(m.ref, m.name or "", m.id_number or "", str(len(m.records)))
+        t.add_row(plain(m.ref), plain(m.name), plain(m.id_number), str(len(m.records)))
     console.print(t)
     for prop, values in entity_provenance(ws, entity).items():
         distinct = {str(v["value"]) for v in values}
         if len(distinct) > 1:
-            console.print(f"{prop}: " + "; ".join(f"{v['value']} ({v['dataset']}#{v['record']})" for v in values[:6]))
+            console.print(f"{prop}: " + "; ".join(f"{v['value']} ({v['dataset']}#{v['record']})" for v in values[:6]),
+                          markup=False)
 
 
 def _queue(ws, limit: int) -> None:
@@ -188,7 +189,7 @@ def _queue(ws, limit: int) -> None:
     for col in ("p", "record A", "name", "record B", "name"):
         t.add_column(col)
     for r in frame_rows(q):
-        t.add_row(f"{r.probability:.3f}", r.a, r.a_name or "", r.b, r.b_name or "")
+        t.add_row(f"{r.probability:.3f}", *map(plain, (r.a, r.a_name, r.b, r.b_name)))
     console.print(t)
     console.print(f"{len(q):,} of {total:,} review pairs shown · 共 {total:,} 对待复核"
                   + (f" ({unsure:,} judged unsure, listed last)" if unsure else "")
