@@ -86,3 +86,17 @@ def test_an_unexpected_failure_is_one_line_and_says_how_to_see_more(ws, monkeypa
     assert res.exit_code == 1
     assert "internal error, please report it: ZeroDivisionError: boom" in res.output
     assert "GRAPHWATCH_DEBUG=1" in res.output and "Traceback" not in res.output
+
+
+def test_running_out_of_duckdbs_memory_says_how_to_raise_the_limit(tmp_path, monkeypatch):
+    """A load that DuckDB cannot fit in its memory limit (here a tiny one) is one line naming the
+    limit and the setting that raises it, exit status 2, and no workspace is left behind."""
+    res = CliRunner().invoke(main, ["generate", "--persons", "1000", "--seed", "4", "--out", str(tmp_path / "c")])
+    assert res.exit_code == 0, res.output
+    monkeypatch.setenv("GRAPHWATCH_MEMORY_LIMIT", "8MB")
+    res = CliRunner().invoke(main, ["load", str(tmp_path / "c"), "--skip-unclaimed", "-w", str(tmp_path / "ws")])
+    assert res.exit_code == 2, res.output
+    errors = [line for line in res.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "DuckDB ran out of memory within its limit of 8MB" in errors[0]
+    assert "GRAPHWATCH_MEMORY_LIMIT=" in errors[0] and "Traceback" not in res.output
+    assert not (tmp_path / "ws").exists()

@@ -76,6 +76,26 @@ def escape(text) -> str:
     return rich_escape(str(text))
 
 
+def out_of_memory(exc) -> str:
+    """What to do when DuckDB's memory limit was too small for the work (one line): the limit
+    is graphwatch's default, 3GB, unless GRAPHWATCH_MEMORY_LIMIT says otherwise; some steps
+    (an aggregate keeping lists, an index) cannot spill to disk. Measured: loading the
+    generated 5 M-person county needs GRAPHWATCH_MEMORY_LIMIT=10GB.
+
+    >>> out_of_memory(RuntimeError("failed to allocate")).startswith("DuckDB ran out of memory")
+    True
+    """
+    import psutil
+
+    limit = os.environ.get("GRAPHWATCH_MEMORY_LIMIT", "3GB")
+    total = psutil.virtual_memory().total / 2**30
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return (f"DuckDB ran out of memory within its limit of {limit} ({first}); this machine has "
+            f"{total:.0f} GiB: set GRAPHWATCH_MEMORY_LIMIT higher (e.g. GRAPHWATCH_MEMORY_LIMIT="
+            f"{max(4, int(total * 0.6))}GB) and run the command again — a failed load leaves the "
+            "workspace as it was")
+
+
 class GraphwatchGroup(click.Group):
     """A command group that prints an error the user can fix as one line and exits with 2
     (several independent mistakes found in one file: one line each).
@@ -96,6 +116,8 @@ class GraphwatchGroup(click.Group):
         except Exception as exc:
             if os.environ.get("GRAPHWATCH_DEBUG"):
                 raise
+            if type(exc).__name__ == "OutOfMemoryException":       # DuckDB's, without importing it
+                fail(out_of_memory(exc), 2)
             fail(f"internal error, please report it: {type(exc).__name__}: {exc} "
                  "(rerun with GRAPHWATCH_DEBUG=1 for the traceback)", 1)
 
