@@ -8,12 +8,17 @@ Layout of ``graph.duckdb`` (every engine reads these):
 ``node``         the materialised graph node: stable integer ``nid``, text ``key``, ``labels``,
                  one typed column per schema property (the most authoritative source wins),
                  ``datasets`` it came from
-``rel``          one row per relationship *fact* of a dataset: rows of one dataset that state the
-                 same relationship (type, ends, properties, validity) are one fact carrying
-                 every record that stated it — ``record`` the first, ``records`` all (NULL:
-                 just ``record``, as derived relationships have). ``rid``, ``type``,
-                 ``src``/``dst`` nids (the view ``rel_with_keys`` adds the end nodes' keys),
-                 ``valid_from``/``valid_to``, ``dataset`` provenance, typed properties
+``rel_record``   what each dataset says about a relationship several datasets state: one row
+                 per fact and dataset, with the first record that said it and ``records``, all
+                 of them (a fact one dataset states holds its statement in ``rel`` itself)
+``rel``          one row per relationship *fact*: rows that state the same relationship (type,
+                 ends, properties, validity) are one fact, in one dataset or across several,
+                 carrying every record that stated it (:mod:`graphwatch.relfacts`). ``rid``,
+                 ``type``, ``src``/``dst`` nids (the view ``rel_with_keys`` adds the end nodes'
+                 keys), ``valid_from``/``valid_to``, typed properties, and provenance:
+                 ``dataset`` the fact's own dataset, ``record`` its first record there,
+                 ``records`` all records (another dataset's as ``dataset#record``; NULL: just
+                 ``record``, as derived relationships have), ``datasets`` all datasets
 ids              ``nid`` / ``rid`` are 63 bits of the MD5 of the key: stable forever, no registry
 ``load_report``  per dataset: rows read / loaded / quarantined, encoding, checksum
 ``quarantine``   rows that could not load, with file, line, column and reason
@@ -34,6 +39,8 @@ from pathlib import Path
 import duckdb
 
 from .exc import WorkspaceError
+from .relfacts import restore_record_endpoints
+from . import relfacts
 from .schema import SQL_TYPES, WORKSPACE_SCHEMA, Schema, covers, load_schema, parse_schema, workspace_schema
 
 DB_FILE = "graph.duckdb"
@@ -174,7 +181,7 @@ class Workspace:
             CREATE TABLE IF NOT EXISTS rel (rid BIGINT NOT NULL, type VARCHAR NOT NULL,
                 src BIGINT NOT NULL, dst BIGINT NOT NULL,
                 valid_from DATE, valid_to DATE, dataset VARCHAR NOT NULL, record VARCHAR NOT NULL,
-                records VARCHAR[]{rp});
+                records VARCHAR[], datasets VARCHAR[]{rp});
             CREATE TABLE IF NOT EXISTS load_report (dataset VARCHAR NOT NULL, mapping VARCHAR, source VARCHAR,
                 format VARCHAR, encoding VARCHAR, sha256 VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
                 rows_quarantined BIGINT, nodes BIGINT, rels BIGINT, loaded_at TIMESTAMP, notes VARCHAR[],
@@ -196,6 +203,7 @@ class Workspace:
                     self.con.execute(f"ALTER TABLE {table} ADD COLUMN {q(p)} {SQL_TYPES[t]}")
             if table in ("node_record", "rel") and "records" not in have:   # workspaces made before
                 self.con.execute(f"ALTER TABLE {table} ADD COLUMN records VARCHAR[]")
+        relfacts.ensure_tables(self.con)
         have = {r[0] for r in self.con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'load_report'").fetchall()}
         if "derive" not in have:   # workspaces made before loads recorded their derivations
@@ -391,27 +399,10 @@ def unapply_resolution(con, props: list[str] | None = None) -> bool:
     return True
 
 
-def restore_record_endpoints(con) -> None:
-    """Relationships back on their record keys' nodes (``er_rel_orig``): a fact resolution split
-    is one again (its parts removed, its records back); resolution's own relationships
-    (SAME_AS, BRANCH_OF) removed."""
-    have = {c for c, in con.execute("""SELECT column_name FROM duckdb_columns()
-        WHERE table_name = 'er_rel_orig' AND schema_name = 'main' AND database_name <> 'temp'""").fetchall()}
-    for col, typ in (("record", "VARCHAR"), ("records", "VARCHAR[]"), ("split", "BOOLEAN"), ("part_of", "BIGINT")):
-        if col not in have:   # workspaces resolved before facts could be split
-            con.execute(f"ALTER TABLE er_rel_orig ADD COLUMN {col} {typ}")
-    con.execute("DELETE FROM rel WHERE rid IN (SELECT rid FROM er_rel_orig WHERE part_of IS NOT NULL)")
-    con.execute("""UPDATE rel SET src = o.src, dst = o.dst,
-            record = CASE WHEN o.split THEN o.record ELSE rel.record END,
-            records = CASE WHEN o.split THEN o.records ELSE rel.records END
-        FROM er_rel_orig o WHERE rel.rid = o.rid AND o.part_of IS NULL""")
-    con.execute("DELETE FROM er_rel_orig")
-    con.execute("DELETE FROM rel WHERE dataset = ?", [RESOLVE_DATASET])
-
-
 def _check_ids(con) -> None:
     clash = con.execute("SELECT nid FROM node GROUP BY nid HAVING count(*) > 1 LIMIT 1").fetchone()
-    clash = clash or con.execute("""SELECT rid FROM rel WHERE dataset IN (SELECT dataset FROM _reload)
+    clash = clash or con.execute("""SELECT rid FROM rel WHERE (dataset IN (SELECT dataset FROM _reload)
+            OR rid IN (SELECT rid FROM rel_record WHERE dataset IN (SELECT dataset FROM _reload)))
         AND rid IN (SELECT rid FROM rel GROUP BY rid HAVING count(*) > 1) LIMIT 1""").fetchone()
     if clash:   # 2^-63 per pair: a clash means corrupted data, never chance in practice
         raise WorkspaceError(f"id collision on {clash[0]}; the load was rolled back")
@@ -444,8 +435,9 @@ def commit(ws: Workspace, batches: list[Batch], derive=None, resolve=None) -> li
         con.execute("CREATE OR REPLACE TEMP TABLE _reload AS SELECT unnest(?::VARCHAR[]) AS dataset", [datasets])
         con.execute("""CREATE OR REPLACE TEMP TABLE _aff AS
                        SELECT DISTINCT key FROM node_record WHERE dataset IN (SELECT dataset FROM _reload)""")
-        for table in ("node_record", "rel", "quarantine", "load_report"):
+        for table in ("node_record", "quarantine", "load_report"):
             con.execute(f"DELETE FROM {table} WHERE dataset IN (SELECT dataset FROM _reload)")
+        relfacts.forget(con)     # their relationship records; the facts are written below
         full, = con.execute("SELECT count(*) = 0 FROM node_record").fetchone()
         # narrow views of what the batches stage, for the dangling-reference check. A relationship
         # joins nodes of its own row, so only declared references (ref nodes, neo4j-admin ends)
@@ -478,58 +470,33 @@ def commit(ws: Workspace, batches: list[Batch], derive=None, resolve=None) -> li
         _test_pause("staged")
 
         # records straight from each batch (no wide copies), ids from keys
-        written: dict[str, tuple[int, int]] = {}
-        rel_records: dict[str, int] = {}
-
-        def staged_props(table: str, props: list[str]) -> str:
-            have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
-            return "".join(", " + q(c) for c in props if c in have)
-
+        good = "line NOT IN (SELECT line FROM _bad WHERE dataset = $ds)"
+        nodes_written: dict[str, int] = {}
         for b in batches:
-            good = "line NOT IN (SELECT line FROM _bad WHERE dataset = $ds)"
-            nn = nr = 0
             if b.node_table:
                 # one record per distinct statement: rows that say exactly the same about a node
                 # (every member row naming its household, every payment naming its recipient)
                 # keep the earliest; each row's relationships still carry their own record
-                props = staged_props(b.node_table, np_)
-                cols = "key, dataset, labels, priority" + props
-                nn = con.execute(f"""INSERT INTO node_record (record, records, {cols})
+                have = {r[0] for r in con.execute(f"DESCRIBE {b.node_table}").fetchall()}
+                cols = "key, dataset, labels, priority" + "".join(", " + q(c) for c in np_ if c in have)
+                nodes_written[b.dataset] = con.execute(f"""INSERT INTO node_record (record, records, {cols})
                     SELECT arg_min(record, line), list(record ORDER BY line), {cols}
-                    FROM {b.node_table} WHERE {good} GROUP BY ALL""",
-                                 {"ds": b.dataset}).fetchone()[0]
+                    FROM {b.node_table} WHERE {good} GROUP BY ALL""", {"ds": b.dataset}).fetchone()[0]
                 if not full:   # a full rebuild reads every record anyway
                     con.execute(f"INSERT INTO _aff SELECT DISTINCT key FROM {b.node_table} WHERE {good}",
                                 {"ds": b.dataset})
-            if b.rel_table:
-                # one fact per distinct statement: the rows of a registry that each say a household
-                # lies in its village are one LOCATED_IN with all their records; the fact's id is
-                # its first row's, so it is stable while that row is. Written in type order: a
-                # dataset's types then lie in runs of row groups whose zone maps let a scan
-                # for one type skip the rest (measured at 1 M persons: rows a model scans
-                # fell by 40-60 % with ``rel`` ordered by type)
-                props = staged_props(b.rel_table, rp)
-                nr = con.execute(f"""INSERT INTO rel (rid, type, src, dst, valid_from, valid_to, dataset, record,
-                        records{props})
-                    SELECT {key_id('arg_min(key, line)')}, type, {key_id('src_key')}, {key_id('dst_key')},
-                           valid_from, valid_to, dataset, arg_min(record, line),
-                           list(record ORDER BY line){props}
-                    FROM {b.rel_table} WHERE {good}
-                    GROUP BY type, src_key, dst_key, valid_from, valid_to, dataset{props}
-                    ORDER BY type, 3""",
-                                 {"ds": b.dataset}).fetchone()[0]
-                rel_records[b.dataset] = con.execute(
-                    f"SELECT count(*) FROM {b.rel_table} WHERE {good}", {"ds": b.dataset}).fetchone()[0]
-            written[b.dataset] = (nn, nr)
+        # one relationship per fact, across every dataset that states it
+        facts = relfacts.write_facts(con, batches, rp, good)
         if not full:
             con.execute("CREATE OR REPLACE TEMP TABLE _aff AS SELECT DISTINCT key FROM _aff")
         _materialise_nodes(con, np_, full)
         # a reload may remove a node that relationships of other datasets still point at:
         # refuse (the transaction rolls back) rather than leave them dangling. On a full load no
         # other dataset's records remain and every reference was checked above.
-        orphans = [] if full else con.execute("""SELECT dataset, count(*) FROM rel
-            WHERE dataset NOT LIKE 'derived:%' AND (src NOT IN (SELECT nid FROM node) OR dst NOT IN (SELECT nid FROM node))
-            GROUP BY dataset ORDER BY dataset""").fetchall()
+        orphans = [] if full else con.execute(f"""SELECT coalesce(rr.dataset, r.dataset) AS ds, count(*)
+            FROM rel r LEFT JOIN rel_record rr USING (rid)
+            WHERE {relfacts.STATED.format(p='r.')} AND (r.src NOT IN (SELECT nid FROM node) OR r.dst NOT IN (SELECT nid FROM node))
+            GROUP BY ds ORDER BY ds""").fetchall()
         if orphans:
             raise WorkspaceError(
                 "this load removes nodes that other datasets still point at: "
@@ -546,10 +513,14 @@ def commit(ws: Workspace, batches: list[Batch], derive=None, resolve=None) -> li
             nq, = con.execute(f"SELECT count(DISTINCT line) FROM {b.quarantine_table}").fetchone()
             con.execute(f"""INSERT INTO quarantine SELECT ?, ?, line, ?, "column", reason, raw FROM {b.quarantine_table}""",
                         [b.dataset, b.source, b.line_label])
-            nn, nr = written[b.dataset]
-            if rel_records.get(b.dataset, 0) > nr:
-                b.notes.append(f"{rel_records[b.dataset]:,} relationship rows state {nr:,} relationships: rows that "
+            nn = nodes_written.get(b.dataset, 0)
+            nr, rows, shared = facts.get(b.dataset, (0, 0, 0))
+            if rows > nr:
+                b.notes.append(f"{rows:,} relationship rows state {nr:,} relationships: rows that "
                                "say the same relationship are one, carrying all their records")
+            if shared:
+                b.notes.append(f"{shared:,} of its {nr:,} relationships other datasets state too: each is one "
+                               "relationship carrying every dataset's records")
             res = LoadResult(b.dataset, b.source, b.format, b.encoding, b.rows_read, b.rows_read - nq, nq, nn, nr,
                              b.line_label, b.notes)
             con.execute("""INSERT INTO load_report (dataset, mapping, source, format, encoding, sha256, rows_read,

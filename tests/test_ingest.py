@@ -238,7 +238,8 @@ relationships:
 
 def test_rows_stating_one_relationship_are_one_fact_with_all_their_records(workspace, tmp_path):
     """540 rows saying 'this village is part of that township' are one PART_OF carrying all 540
-    records; a relationship whose properties differ between rows stays two."""
+    records — the one divisions.csv states too, so one PART_OF with the records of both files;
+    a relationship whose properties differ between rows stays two."""
     from conftest import BAD
 
     load(workspace, [BAD / "divisions.csv"])
@@ -249,11 +250,16 @@ def test_rows_stating_one_relationship_are_one_fact_with_all_their_records(works
     (result,) = load(workspace, [tmp_path / "roster.csv"], mappings=[tmp_path])
     assert result.rows_loaded == 540
     assert any("1,080 relationship rows state 541 relationships" in n for n in result.notes), result.notes
-    part_of = workspace.con.execute("""SELECT count(*), sum(len(records)), min(record), list_sort(any_value(records))[1:3]
-        FROM rel WHERE type = 'PART_OF' AND dataset = ?""", [result.dataset]).fetchone()
-    assert part_of == (1, 540, "2", ["10", "100", "101"])
+    stated = workspace.con.execute("""SELECT count(*), sum(len(records)), min(record), list_sort(any_value(records))[1:3]
+        FROM rel_record WHERE dataset = ? AND rid IN (SELECT rid FROM rel WHERE type = 'PART_OF')""",
+                                   [result.dataset]).fetchone()
+    assert stated == (1, 540, "2", ["10", "100", "101"])
+    (fact,) = workspace.con.execute("""SELECT dataset, record, records, datasets FROM rel_with_keys
+        WHERE type = 'PART_OF' AND src_key = 'Division:140105001001'""").fetchall()
+    assert fact[:2] == ("divisions/divisions.csv", "3") and len(fact[2]) == 541
+    assert fact[2][:2] == ["3", f"{result.dataset}#2"] and fact[3] == ["divisions/divisions.csv", result.dataset]
     counts = workspace.counts()
-    assert counts["types"]["PART_OF"] == 3            # two from divisions.csv, one from the roster
+    assert counts["types"]["PART_OF"] == 2            # 东村 and 西村 in 城关镇, whoever says so
     assert counts["type_records"]["PART_OF"] == 542
     # a shareholding stated with two different shares stays two relationships; the same share twice is one
     holdings = (BAD / "mappings" / "shareholdings.yaml").read_text(encoding="utf-8")
@@ -282,9 +288,9 @@ def test_a_generated_county_has_one_part_of_per_village(tmp_path):
             (SELECT count(*) FROM node WHERE list_contains(labels, 'Household'))""").fetchone()
         located, = ws.con.execute("""SELECT count(*) FROM rel WHERE type = 'LOCATED_IN'
             AND dataset = 'household_registry/household_registry.csv'""").fetchone()
-        # no two relationships of a dataset say the same (same ends, properties, validity)
-        dups, = ws.con.execute("""SELECT count(*) FROM (SELECT * EXCLUDE (rid, record, records) FROM rel
-            WHERE dataset NOT LIKE 'derived:%' GROUP BY ALL HAVING count(*) > 1)""").fetchone()
+        # no two relationships say the same (same ends, properties, validity), whichever files state them
+        dups, = ws.con.execute("""SELECT count(*) FROM (SELECT * EXCLUDE (rid, dataset, record, records, datasets)
+            FROM rel WHERE dataset NOT LIKE 'derived:%' GROUP BY ALL HAVING count(*) > 1)""").fetchone()
     assert villages > 0 and part_of == villages
     assert located == households
     assert dups == 0 and facts > 0
