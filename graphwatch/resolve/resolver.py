@@ -22,7 +22,8 @@ all inside the workspace's DuckDB:
    different ID holders is ambiguous: its pairs go to review instead;
 4. **apply** (:mod:`.apply`) — ``node`` is rebuilt with one node per cluster (properties from the most
    authoritative record, other names as ``aliases``), relationships follow their records to
-   their entities (a fact whose rows named different people is split), and the review pairs
+   their entities (a fact whose rows named different people is split; facts that became the same
+   relationship are one), and the review pairs
    become ``SAME_AS`` relationships with their score and evidence. Original endpoints are
    kept in ``er_rel_orig`` so an un-merge or a new resolve can rebuild everything from the records.
 
@@ -93,8 +94,10 @@ _TABLES = {
         name VARCHAR, id_usable VARCHAR, overshared BOOLEAN, rank BIGINT, records VARCHAR[], sole_in_village VARCHAR)""",
     "er_pair": "er_pair (a BIGINT, b BIGINT, probability DOUBLE, weight DOUBLE, weights DOUBLE[], status VARCHAR)",
     "er_member": "er_member (unit BIGINT, entity VARCHAR)",
+    # what resolution changed in rel: each moved, split or joined fact's ends and provenance as
+    # stated, a split's parts (part_of), a fact joined into another (merged_into)
     "er_rel_orig": """er_rel_orig (rid BIGINT, src BIGINT, dst BIGINT, record VARCHAR, records VARCHAR[],
-        split BOOLEAN, part_of BIGINT)""",
+        split BOOLEAN, part_of BIGINT, dataset VARCHAR, datasets VARCHAR[], merged_into BIGINT)""",
     "er_run": """er_run (ran_at TIMESTAMP, model VARCHAR, merge_threshold DOUBLE, review_threshold DOUBLE,
         applied BOOLEAN, report VARCHAR)""",
     # the review pairs (apply.review_pairs): what resolve reports, review lists and SAME_AS shows
