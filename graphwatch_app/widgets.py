@@ -140,7 +140,7 @@ def details(value, nodes: list[dict], rels: list[dict]) -> None:
         if hit:
             st.markdown(f"**[:{hit['type']}]** {hit.get('valid_from') or ''} – {hit.get('valid_to') or ''}")
             st.json({"properties": show_props(hit["properties"], unmasked()), "dataset": hit.get("dataset"),
-                     "records": hit.get("records")}, expanded=True)
+                     "datasets": hit.get("datasets"), "records": hit.get("records")}, expanded=True)
             return
     hit = next((n for n in nodes if str(n["id"]) == target), None)
     if hit:

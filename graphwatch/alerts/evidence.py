@@ -13,7 +13,7 @@ import decimal
 from ..lookups import node_rows, rows_by_ids
 
 NODE_META = ("nid", "key", "labels", "datasets")
-REL_META = ("rid", "type", "src", "dst", "dataset", "record", "records", "valid_from", "valid_to")
+REL_META = ("rid", "type", "src", "dst", "dataset", "record", "records", "datasets", "valid_from", "valid_to")
 
 
 def plain(v):
@@ -30,7 +30,8 @@ def plain(v):
 def subgraph(con, node_ids, rel_ids, *, focus=None, focus_rels=None) -> dict:
     """``{"nodes": [...], "rels": [...]}`` for the ids (or, with ``focus``, for those nodes and
     the relationships among them). Nodes carry key, labels, properties, datasets and records;
-    relationships type, ends (ids and keys), properties, validity, dataset and records."""
+    relationships type, ends (ids and keys), properties, validity, dataset, datasets and records
+    (as ``rel`` holds them: another dataset's as ``dataset#record``, :mod:`graphwatch.relfacts`)."""
     node_ids, rel_ids = sorted(set(node_ids)), sorted(set(rel_ids))
     rels = _rels(con, rel_ids)
     if focus:
@@ -81,5 +82,6 @@ def _rels(con, ids: list[int]) -> list[dict]:
         out.append({"id": r["rid"], "type": r["type"], "start": r["src"], "end": r["dst"],
                     "properties": {k: plain(v) for k, v in r.items() if k not in REL_META and v is not None},
                     "valid_from": plain(r["valid_from"]), "valid_to": plain(r["valid_to"]),
-                    "dataset": r["dataset"], "records": list(r.get("records") or [r["record"]])})
+                    "dataset": r["dataset"], "datasets": list(r.get("datasets") or [r["dataset"]]),
+                    "records": list(r.get("records") or [r["record"]])})
     return out

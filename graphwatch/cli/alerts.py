@@ -162,6 +162,7 @@ def show_alert(alert_id: str, workspace: Path, fmt: str, lang: str, unmask: bool
       graphwatch alerts show own_village_project-e421a8680bc0 --workspace ws
     """
     from ..alerts.store import STATUS_ZH, AlertStore
+    from ..export.evidence import records_of
 
     with AlertStore(workspace) as store:
         a = _masked(store.get(alert_id), unmask)
@@ -194,7 +195,7 @@ def show_alert(alert_id: str, workspace: Path, fmt: str, lang: str, unmask: bool
         dates = " – ".join(x for x in (r["valid_from"], r["valid_to"]) if x)
         rels.add_row(plain(r["type"]), plain(r["start_key"]), plain(r["end_key"]), plain(dates),
                      plain(", ".join(f"{k}={v}" for k, v in r["properties"].items())),
-                     plain("; ".join(f"{r['dataset']}#{x}" for x in r["records"][:3])))
+                     plain("; ".join(records_of(r)[:3]) + (f" (+{len(r['records']) - 3})" if len(r["records"]) > 3 else "")))
     console.print(rels)
     if history:
         h = Table(title="核查记录 · verdict history")

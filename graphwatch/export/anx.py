@@ -93,7 +93,8 @@ def to_anx(ev: Evidence, *, schema: Schema, lang: str = "zh") -> ET.ElementTree:
             label += f" {r.get('valid_from') or '…'}–{r.get('valid_to') or '…'}"
         item = ET.SubElement(items, "ChartItem", Id=f"R{r['id']}", Label=label, Description=r["type"],
                              DateSet="true" if when else "false", TimeSet="false",
-                             SourceReference="; ".join(records_of(r))[:1000], SourceType=r.get("dataset") or "")
+                             SourceReference="; ".join(records_of(r))[:1000],
+                             SourceType="; ".join(r.get("datasets") or [r.get("dataset") or ""]))
         if when:
             item.set("DateTime", when)
         _attributes(item, {**r["properties"], **{k: r[k] for k in ("valid_from", "valid_to") if r.get(k)}})

@@ -22,7 +22,7 @@ class Evidence:
 
     ``nodes`` and ``rels`` have the shape of :func:`graphwatch.alerts.evidence.subgraph`
     (nodes: id, key, labels, properties, datasets, records; relationships: id, type, start,
-    end, start_key, end_key, properties, valid_from, valid_to, dataset, records).
+    end, start_key, end_key, properties, valid_from, valid_to, dataset, datasets, records).
     """
 
     kind: str                       # alert | path | entity | cypher
@@ -185,9 +185,13 @@ def node_caption(n: dict) -> str:
 
 
 def records_of(item: dict) -> list[str]:
-    """``dataset#record`` references of a node or relationship."""
+    """``dataset#record`` references of a node or relationship (a relationship's records of its
+    own dataset are bare, another's are references already; evidence from before relationships
+    spanned datasets has no ``datasets``)."""
     if "dataset" in item and "type" in item:
-        return [f"{item['dataset']}#{r}" for r in item.get("records", [])]
+        from ..relfacts import record_refs
+
+        return record_refs(item["dataset"], item.get("datasets"), item.get("records", []))
     return list(item.get("records", []))
 
 

@@ -46,6 +46,7 @@ def to_networkx(ev: Evidence):
         # "type" is reserved in GEXF (directed / undirected): the relationship type is rel_type, and the
         # edge's label (what Gephi and yEd show)
         attrs.update({"id": str(r["id"]), "rel_type": r["type"], "label": r["type"], "dataset": r.get("dataset") or "",
+                      "datasets": "; ".join(r.get("datasets") or [r.get("dataset") or ""]),
                       "records": "; ".join(records_of(r))})
         for k in ("valid_from", "valid_to"):
             if r.get(k):
@@ -82,7 +83,9 @@ def to_json(ev: Evidence) -> dict:
                                "start_key": r.get("start_key"), "end_key": r.get("end_key"),
                                "properties": r["properties"], "valid_from": r.get("valid_from"),
                                "valid_to": r.get("valid_to"),
-                               "provenance": {"dataset": r.get("dataset"), "records": records_of(r)}}
+                               "provenance": {"dataset": r.get("dataset"),
+                                              "datasets": r.get("datasets") or [r.get("dataset")],
+                                              "records": records_of(r)}}
                               for r in ev.rels]}
 
 

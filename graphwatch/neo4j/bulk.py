@@ -26,8 +26,8 @@ from pathlib import Path
 from ..exc import EngineError
 from . import server as neo4j_server
 from .connection import Neo4jTarget, need_driver, server_info
-from .push import (NODE_COLUMNS, PUSHED_FILE, REL_COLUMNS, Progress, PushReport, _cypher_name, _database, _fingerprint,
-                   check_counts, checkpoint, create_constraints, record_push)
+from .push import (NODE_COLUMNS, PUSHED_FILE, Progress, PushReport, _cypher_name, _database, _fingerprint,
+                   check_counts, checkpoint, create_constraints, record_push, rel_columns)
 
 IMPORT_DIR = Path("neo4j") / "bulk-import"       # the CSV files, removed after the import
 DATABASE = "neo4j"                                # the default database of graphwatch's server
@@ -69,7 +69,7 @@ def _plan(con, schema) -> tuple[list, list, list[str]]:
                              "rel": [(":START_ID", "src"), (":END_ID", "dst"), (":TYPE", "type"), ("rid:long", "rid")]}
     lists = {"node": ["labels"], "rel": []}
     for table, names in (("node", [*NODE_COLUMNS, *schema.node_properties]),
-                         ("rel", [*REL_COLUMNS, *schema.rel_properties])):
+                         ("rel", [*rel_columns(con), *schema.rel_properties])):
         for name in names:
             got = _column(name, types[(table, name)])
             if isinstance(got, str):

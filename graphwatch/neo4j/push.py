@@ -25,7 +25,9 @@ PUSH_STATE_FILE = Path("neo4j") / "push-state.json"
 PUSHED_FILE = Path("neo4j") / "pushed.json"        # what the last complete push wrote, and where
 # the workspace columns a node / relationship carries into Neo4j besides its id and the schema's properties
 NODE_COLUMNS = ("key", "datasets")
-REL_COLUMNS = ("valid_from", "valid_to", "dataset", "record", "records")
+# (a relationship's provenance: graphwatch.relfacts; a workspace opened read-only from before
+# ``datasets`` existed has no such column, and its relationships carry none)
+REL_COLUMNS = ("valid_from", "valid_to", "dataset", "record", "records", "datasets")
 
 #: progress callback: (step description, rows done, rows total)
 Progress = Callable[[str, int, int], None]
@@ -262,7 +264,7 @@ def _rel_steps(con, schema):
     ends = """(SELECT r.*, list_sort(a.labels)[1] AS src_label, list_sort(b.labels)[1] AS dst_label
         FROM rel r JOIN node a ON a.nid = r.src JOIN node b ON b.nid = r.dst)"""
     combos = con.execute(f"SELECT type, src_label, dst_label, count(*) FROM {ends} GROUP BY ALL ORDER BY ALL").fetchall()
-    props = list(REL_COLUMNS) + list(schema.rel_properties)
+    props = rel_columns(con) + list(schema.rel_properties)
     cols = ", ".join(f'"{p}"' for p in props)
     steps = []
     for typ, sl, dl, count in combos:
@@ -287,6 +289,13 @@ def _rel_steps(con, schema):
             cur.close()
         steps.append((f"relationships {typ} ({sl}→{dl})", count, cypher, fetch))
     return steps
+
+
+def rel_columns(con) -> list[str]:
+    """The :data:`REL_COLUMNS` this workspace's ``rel`` has."""
+    have = {c for c, in con.execute("""SELECT column_name FROM duckdb_columns()
+        WHERE table_name = 'rel' AND schema_name = 'main' AND database_name <> 'temp'""").fetchall()}
+    return [c for c in REL_COLUMNS if c in have]
 
 
 def check_counts(target: Neo4jTarget, session, ws) -> dict:
@@ -322,4 +331,4 @@ def check_counts(target: Neo4jTarget, session, ws) -> dict:
 
 
 __all__ = ["NODE_COLUMNS", "PUSHED_FILE", "REL_COLUMNS", "PUSH_STATE_FILE", "Progress", "PushReport", "check_counts", "checkpoint",
-           "create_constraints", "push", "record_push", "require_pushed"]
+           "create_constraints", "push", "record_push", "rel_columns", "require_pushed"]
