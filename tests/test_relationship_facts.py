@@ -263,7 +263,8 @@ def test_push_gives_neo4j_the_same_facts(tmp_path, neo4j_ws):
     report = push(tmp_path / "ws", target, clear=True)
     assert report.counts["types"]["PART_OF"] == 2
     query = """MATCH (v:Village)-[r:PART_OF]->(t:Township)
-               RETURN v.name AS village, count(r) AS n, collect(r.records) AS records, collect(r.dataset) AS ds
+               RETURN v.name AS village, count(r) AS n, collect(r.records) AS records, collect(r.dataset) AS ds,
+                      collect(r.datasets) AS every
                ORDER BY village"""
     with DuckDBEngine(tmp_path / "ws") as duck, Neo4jEngine(target=target) as neo:
         rows = duck.run(query).rows
@@ -271,8 +272,9 @@ def test_push_gives_neo4j_the_same_facts(tmp_path, neo4j_ws):
         rel = duck.run("MATCH (:Village {name: '东村'})-[r:PART_OF]->() RETURN r").rows
         assert neo.run("MATCH (:Village {name: '东村'})-[r:PART_OF]->() RETURN r").rows == rel
     assert rows == [("东村", 1, [["3", "roster_a/roster_a.csv#2", "roster_a/roster_a.csv#3", "roster_b/roster_b.csv#2",
-                                 "roster_b/roster_b.csv#3"]], [DIV]),
-                    ("西村", 1, [["4"]], [DIV])]
+                                 "roster_b/roster_b.csv#3"]], [DIV],
+                     [[DIV, "roster_a/roster_a.csv", "roster_b/roster_b.csv"]]),
+                    ("西村", 1, [["4"]], [DIV], [[DIV]])]
     assert rel[0][0].properties["datasets"] == [DIV, "roster_a/roster_a.csv", "roster_b/roster_b.csv"]
 
 

@@ -17,7 +17,8 @@ PROP_TYPES = {"string": "str", "integer": "int", "float": "float", "decimal": "f
               "float_list": "list:float", "boolean_list": "list:bool", "date_list": "list:date"}
 #: columns every node / relationship has besides its schema properties
 NODE_CORE = {"key": "str", "datasets": "list:str"}
-REL_CORE = {"valid_from": "date", "valid_to": "date", "dataset": "str", "record": "str", "records": "list:str"}
+REL_CORE = {"valid_from": "date", "valid_to": "date", "dataset": "str", "record": "str", "records": "list:str",
+            "datasets": "list:str"}
 ENTITY = ("node", "rel", "path", "rels")
 NUMERIC = ("int", "float")
 
