@@ -182,3 +182,30 @@ def test_the_same_alerts_with_the_same_ids_on_neo4j(ws, neo4j_ws):
         assert {a["id"]: (a["explain_zh"], len(a["evidence"]["nodes"]), len(a["evidence"]["rels"]))
                 for a in s.list()} == duck
         assert {a["engine"] for a in s.list()} == {"neo4j"}
+
+
+def test_evidence_read_together_is_each_alerts_own(ws):
+    """run reads the evidence of all a model's alerts in one pass (subgraphs); each is exactly
+    what reading that alert's alone gives, focused or not, and what the store keeps."""
+    import json
+
+    from graphwatch.alerts.evidence import subgraph, subgraphs
+    from graphwatch.alerts.library import load_library
+    from graphwatch.alerts.match import matches, run_pattern
+    from graphwatch.engines.duckdb import DuckDBEngine
+
+    models = ("own_village_project", "duplicate_benefits", "direct_award_ratio")
+    run_models(ws, list(models))
+    lib = load_library()
+    with DuckDBEngine(ws) as eng:
+        found = [m for model in models
+                 for m in matches(lib[model], run_pattern(lib[model], eng, eng.ws, lib[model].bind()))]
+        assert len(found) >= 4 and any(m.focus for m in found) and any(not m.focus for m in found)
+        wanted = [(m.nodes, m.rels, m.focus or None, m.focus_rels) for m in found]
+        together = subgraphs(eng.ws.con, wanted)
+        alone = [subgraph(eng.ws.con, n, r, focus=f, focus_rels=fr) for n, r, f, fr in wanted]
+    assert together == alone and all(e["nodes"] and e["rels"] for e in together)
+    with AlertStore(ws) as s:
+        kept = {a["id"]: s.get(a["id"]) for a in s.list()}
+    for m, ev in zip(found, together):
+        assert kept[m.id]["evidence"] == json.loads(json.dumps(ev, ensure_ascii=False))

@@ -32,17 +32,32 @@ def subgraph(con, node_ids, rel_ids, *, focus=None, focus_rels=None) -> dict:
     the relationships among them). Nodes carry key, labels, properties, datasets and records;
     relationships type, ends (ids and keys), properties, validity, dataset, datasets and records
     (as ``rel`` holds them: another dataset's as ``dataset#record``, :mod:`graphwatch.relfacts`)."""
-    node_ids, rel_ids = sorted(set(node_ids)), sorted(set(rel_ids))
-    rels = _rels(con, rel_ids)
-    if focus:
-        keep = set(focus)
-        rels = [r for r in rels if r["id"] in (focus_rels or ()) or (r["start"] in keep and r["end"] in keep)]
-        node_ids = sorted(keep | {r["start"] for r in rels} | {r["end"] for r in rels})
-    nodes = _nodes(con, node_ids)
-    keys = {n["id"]: n["key"] for n in nodes}
-    for r in rels:
-        r["start_key"], r["end_key"] = keys.get(r["start"]), keys.get(r["end"])
-    return {"nodes": nodes, "rels": rels}
+    return subgraphs(con, [(node_ids, rel_ids, focus, focus_rels)])[0]
+
+
+def subgraphs(con, wanted: list[tuple]) -> list[dict]:
+    """:func:`subgraph` of each ``(node_ids, rel_ids, focus, focus_rels)``, read together: the
+    relationships, the nodes and their source records of all of them in one pass each (at 5 M
+    persons one node-record lookup reads the whole ``node_record`` table, 0.4 s: per alert of a
+    model's 250 that was 104 of its 110 s)."""
+    wanted = [(sorted(set(n)), sorted(set(r)), f, fr) for n, r, f, fr in wanted]
+    rels_by_id = {r["id"]: r for r in _rels(con, sorted({i for _n, r, _f, _fr in wanted for i in r}))}
+    parts = []
+    for node_ids, rel_ids, focus, focus_rels in wanted:
+        rels = [rels_by_id[i] for i in rel_ids if i in rels_by_id]
+        if focus:
+            keep = set(focus)
+            rels = [r for r in rels if r["id"] in (focus_rels or ()) or (r["start"] in keep and r["end"] in keep)]
+            node_ids = sorted(keep | {r["start"] for r in rels} | {r["end"] for r in rels})
+        parts.append((node_ids, rels))
+    nodes_by_id = {n["id"]: n for n in _nodes(con, sorted({i for node_ids, _r in parts for i in node_ids}))}
+    out = []
+    for node_ids, rels in parts:
+        nodes = [dict(nodes_by_id[i]) for i in node_ids if i in nodes_by_id]
+        keys = {n["id"]: n["key"] for n in nodes}
+        rels = [dict(r, start_key=keys.get(r["start"]), end_key=keys.get(r["end"])) for r in rels]
+        out.append({"nodes": nodes, "rels": rels})
+    return out
 
 
 def _nodes(con, ids: list[int]) -> list[dict]:

@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 
 from ..exc import GraphwatchError, InvalidPattern, WorkspaceError
 from ..schema import did_you_mean, workspace_schema
-from .evidence import subgraph
+from .evidence import subgraphs
 from .library import Pattern, load_library
 from .match import SEVERITY_WEIGHT, Match, matches, run_pattern
 from .store import AlertStore, now
@@ -145,8 +145,9 @@ def _run_one(p: Pattern, values: dict, eng, ws, store: AlertStore, counts: dict,
             existing = {r[0]: bool(r[1]) for r in con.execute("SELECT id, matching FROM alert WHERE model = ?",
                                                               [p.id])}
             stamp = now()
-            for m in found:
-                row = _row(p, m, ws.con)
+            evidence = subgraphs(ws.con, [(m.nodes, m.rels, m.focus or None, m.focus_rels) for m in found])
+            for m, ev in zip(found, evidence):
+                row = _row(p, m, ev, ws.con)
                 if m.id in existing:
                     run.still += 1
                     con.execute("""UPDATE alert SET severity = ?, subject_name = ?, subject_ident = ?, object_name = ?,
@@ -188,8 +189,7 @@ def _name(node) -> str | None:
     return None if value is None else str(value)
 
 
-def _row(p: Pattern, m: Match, con) -> dict:
-    ev = subgraph(con, m.nodes, m.rels, focus=m.focus or None, focus_rels=m.focus_rels)
+def _row(p: Pattern, m: Match, ev: dict, con) -> dict:
     township, village = _place(con, ev)
     sub, obj = m.subject, m.object
     return {"id": m.id, "model": p.id, "severity": p.severity,
