@@ -6,7 +6,7 @@ For each workspace (made by ``bench_load.py`` or ``graphwatch generate`` + ``loa
 * **DuckDB** — every model of :func:`graphwatch.alerts.library.load_library`, with its
   default parameters (``Pattern.bind()``): a Cypher model through
   :class:`graphwatch.engines.duckdb.DuckDBEngine` ``.run`` (compile + execute + rows to Python),
-  a ``kind: algorithm`` model through :mod:`graphwatch.alerts.algorithms` (igraph on the
+  a ``kind: algorithm`` model through :mod:`graphwatch.alerts.algorithms` (a search of the adjacency index of the
   workspace). The first run (cold: compile, caches) is shown, then the median of ``--runs``.
   The alert grouping and storing of ``graphwatch run`` is not included (it is the same for both
   engines).
@@ -159,7 +159,7 @@ def bench_neo4j(target, library, duck: dict, runs: int, timeout: float, log) -> 
         for p in library.values():
             d = duck.get(p.id, {})
             if p.kind == "algorithm" or d.get("status") not in ("ok", "timeout", "not timed"):
-                out[p.id] = {"status": "not run (algorithm on igraph: no Cypher)" if p.kind == "algorithm"
+                out[p.id] = {"status": "not run (an algorithm: no Cypher)" if p.kind == "algorithm"
                              else d.get("status", "not run")}
                 continue
             q = neo4j.Query(p.cypher, timeout=timeout)
@@ -301,7 +301,7 @@ def main(argv=None) -> int:
             + ("DuckDB not timed in this run (`--skip-duckdb`). " if a.skip_duckdb else "")
             + f"DuckDB: first run, then median of {a.runs}; "
             f"Cypher models through the DuckDB engine's `run` (compile, execute, rows to Python), the algorithm "
-            f"model through `graphwatch.alerts.algorithms` (igraph). {neo_line} Default parameters of every "
+            f"model through `graphwatch.alerts.algorithms` (a search of the adjacency index). {neo_line} Default parameters of every "
             f"model. Goal (issue 15): the whole library ≤ 5 s at 5 M persons on DuckDB.\n"
             + "\n".join(sections))
     print(text)
