@@ -110,10 +110,15 @@ def make_room(con, tables: list[str]) -> str | None:
     builds its indexes within the default 3 GB). It can only be set back once the new index
     is no longer held in memory (after the transaction, and maybe not before the connection
     closes): :func:`restore_limit`."""
+    rows = max(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in set(tables))
+    return raise_limit(con, rows * INDEX_BYTES_PER_ROW + INDEX_MARGIN)
+
+
+def raise_limit(con, need: int) -> str | None:
+    """Raise the connection's memory limit to ``need`` bytes, at most 80 % of the memory the
+    machine has free; the limit as it was, or None when it was left alone (already enough)."""
     import psutil
 
-    rows = max(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in set(tables))
-    need = rows * INDEX_BYTES_PER_ROW + INDEX_MARGIN
     (current,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
     have = _bytes(current)
     raised = int(min(need, 0.8 * psutil.virtual_memory().available))

@@ -186,3 +186,29 @@ def test_lookup_indexes_get_the_memory_they_need_and_the_limit_is_put_back(tmp_p
         with w.transaction():
             assert lookups.missing(w.con) == [("rel", "rid")]
         assert w.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "2.7 GiB"
+
+
+def test_a_load_raises_the_memory_limit_for_grouping_facts_and_sets_it_back(tmp_path, monkeypatch):
+    """Grouping a load's relationship rows into facts keeps each fact's records in row order,
+    which DuckDB cannot spill (the 5 M county ran out of the default 3GB there): the load raises
+    the limit to what its staged rows need while it writes the facts, and sets it back after."""
+    from graphwatch import relfacts, store
+    from graphwatch.ingest import load_into
+    from graphwatch.synth import generate_county
+
+    generate_county(tmp_path / "c", persons=1000, seed=3)
+    seen = []
+    real = relfacts.write_facts
+
+    def watched(con, *args, **kw):
+        seen.append(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        return real(con, *args, **kw)
+
+    monkeypatch.setattr(relfacts, "write_facts", watched)
+    monkeypatch.setattr(store, "FACT_BYTES_PER_ROW", 50_000)      # as if each row needed far more
+    monkeypatch.setenv("GRAPHWATCH_MEMORY_LIMIT", "256MB")
+    load_into(tmp_path / "ws", [tmp_path / "c"], skip_unclaimed=True)
+    assert len(seen) == 1 and seen[0].endswith("GiB") and float(seen[0].split()[0]) > 1.0
+    with Workspace(tmp_path / "ws") as w:
+        assert w.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "244.1 MiB"
+        assert w.con.execute("SELECT count(*) FROM rel").fetchone()[0] > 1000

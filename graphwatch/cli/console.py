@@ -79,8 +79,8 @@ def escape(text) -> str:
 def out_of_memory(exc) -> str:
     """What to do when DuckDB's memory limit was too small for the work (one line): the limit
     is graphwatch's default, 3GB, unless GRAPHWATCH_MEMORY_LIMIT says otherwise; some steps
-    (an aggregate keeping lists, an index) cannot spill to disk. Measured: loading the
-    generated 5 M-person county needs GRAPHWATCH_MEMORY_LIMIT=10GB.
+    (an aggregate keeping lists in order, an index) cannot spill to disk; a load raises the
+    limit for those itself (:data:`graphwatch.store.FACT_BYTES_PER_ROW`), other work may not.
 
     >>> out_of_memory(RuntimeError("failed to allocate")).startswith("DuckDB ran out of memory")
     True
