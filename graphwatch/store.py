@@ -46,9 +46,8 @@ from .schema import SQL_TYPES, WORKSPACE_SCHEMA, Schema, covers, load_schema, pa
 DB_FILE = "graph.duckdb"
 WORKSPACE_MARK = "workspace.json"
 #: memory to allow per staged relationship row while a load groups rows into facts (each fact's
-#: records kept in row order, which DuckDB cannot spill), plus a margin: the 5 M county (about
-#: 55 M rows) failed within the default 3GB and loaded within 10GB; the 1 M county (11 M rows)
-#: stays within the default
+#: records kept in row order, which DuckDB cannot spill), plus a margin: the 5 M county failed
+#: within the default 3GB and loads with this (about 11 GB); a 1 M county asks for about 3 GB
 FACT_BYTES_PER_ROW = 180
 FORMAT_VERSION = 1
 
