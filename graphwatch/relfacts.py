@@ -124,7 +124,10 @@ def write_facts(con, batches, props: list[str], good: str) -> dict[str, tuple[in
                    {key_id('arg_min(key, line)')} AS cand, min(line) AS line
             FROM {b.rel_table} WHERE {good}
             GROUP BY type, src_key, dst_key, valid_from, valid_to{c}, dataset""", {"ds": b.dataset})
-    counts = con.execute("SELECT " + ", ".join([f"count({q(p)})" for p in props] or ["0"]) + " FROM _rst").fetchone()
+    # (a schema without relationship properties: nothing to count — ``SELECT 0 FROM _rst`` of an
+    # empty table is no row)
+    counts = con.execute("SELECT " + ", ".join(f"count({q(p)})" for p in props) + " FROM _rst").fetchone() \
+        if props else ()
     used = [p for p, n in zip(props, counts) if n]
     ident = ", ".join(q(c) for c in ["type", "src", "dst", "valid_from", "valid_to", *used])
     # the facts: a statement is one unless other datasets' statements say the same. Only ends
