@@ -113,7 +113,11 @@ def _slice(cx, e, sc):
 
 def _unary(cx, e, sc):
     s = sql(cx, e.operand, sc)
-    return f"(NOT {s})" if e.op == "NOT" else f"(- {s})"
+    if e.op == "NOT":
+        return f"(NOT {s})"
+    # an integer is negated as 0 - x: DuckDB's own negation of the least 64-bit integer widens it
+    # to a 128-bit 9223372036854775808 where Neo4j fails with an overflow (so does 0 - x)
+    return f"(0 - {s})" if cx.type_of(e.operand) == "int" else f"(- {s})"
 
 
 def _is_null(cx, e, sc):
