@@ -229,16 +229,17 @@ class Reach:
 
     def __init__(self, n: int, source, node, depth, parent, rid):
         self.n, self.source, self.node, self.depth, self.parent, self.rid = n, source, node, depth, parent, rid
-        self._keys = source * n + node
-        self._order = np.argsort(self._keys, kind="stable")
+        keys = source * n + node
+        self._order = np.argsort(keys, kind="stable")
+        self._sorted = keys[self._order]
 
     def find(self, source: np.ndarray, node: np.ndarray) -> np.ndarray:
         """The entry of each (source index, node position) pair, -1 where it was not reached."""
         keys = np.asarray(source, dtype=np.int64) * self.n + np.asarray(node, dtype=np.int64)
-        sorted_keys = self._keys[self._order]
-        at = np.minimum(np.searchsorted(sorted_keys, keys), max(len(sorted_keys) - 1, 0))
-        hit = (sorted_keys[at] == keys) if len(sorted_keys) else np.zeros(len(keys), dtype=bool)
-        return np.where(hit & (np.asarray(node) >= 0), self._order[at] if len(sorted_keys) else -1, -1)
+        if not len(self._sorted):
+            return np.full(len(keys), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted, keys), len(self._sorted) - 1)
+        return np.where((self._sorted[at] == keys) & (np.asarray(node) >= 0), self._order[at], -1)
 
     def path(self, entry: int) -> tuple[list[int], list[int]]:
         """(node positions from the source to the entry's node, relationship ids between them)."""
@@ -263,12 +264,11 @@ def reach(adj: Adjacency, sources: np.ndarray, direction: str, mask, hops: int) 
     node, depth = [sources], [np.zeros(len(sources), dtype=np.int64)]
     parent, rid = [np.full(len(sources), -1, dtype=np.int64)], [np.full(len(sources), -1, dtype=np.int64)]
     seen = np.unique(src[0] * n + sources)
-    level, base = np.arange(len(sources), dtype=np.int64), 0
+    base = 0                                                  # the entry the last level starts at
     for d in range(1, hops + 1):
-        if not len(level):
+        at_nodes, at_src = node[-1], src[-1]
+        if not len(at_nodes):
             break
-        at_nodes = np.concatenate(node)[level] if len(node) > 1 else node[0][level]
-        at_src = np.concatenate(src)[level] if len(src) > 1 else src[0][level]
         distinct, which = np.unique(at_nodes, return_inverse=True)
         step_at, step_to, step_rid = adj.steps(distinct, direction, mask, loops=False)
         order = np.lexsort((step_rid, step_at))               # by node, then relationship id
@@ -276,21 +276,20 @@ def reach(adj: Adjacency, sources: np.ndarray, direction: str, mask, hops: int) 
         counts = np.bincount(step_at, minlength=len(distinct))
         first = np.concatenate(([0], np.cumsum(counts)[:-1]))
         per = counts[which]                                   # steps from each entry of the level
-        from_entry = np.repeat(np.arange(len(level)), per)
+        from_entry = np.repeat(np.arange(len(at_nodes)), per)
         step = np.repeat(first[which] - np.concatenate(([0], np.cumsum(per)[:-1])), per) + np.arange(int(per.sum()))
         s, v = at_src[from_entry], step_to[step]
         keys = s * n + v
         _, keep = np.unique(keys, return_index=True)          # the first way to each pair
         keep = np.sort(keep)
         keep = keep[~np.isin(keys[keep], seen, assume_unique=True)]
-        base += len(node[-1])
         src.append(s[keep])
         node.append(v[keep])
         depth.append(np.full(len(keep), d, dtype=np.int64))
-        parent.append(level[from_entry[keep]])
+        parent.append(base + from_entry[keep])
         rid.append(np.asarray(step_rid[step[keep]], dtype=np.int64))
         seen = np.union1d(seen, keys[keep])
-        level = base + np.arange(len(keep), dtype=np.int64)
+        base += len(at_nodes)
     return Reach(n, *(np.concatenate(x) for x in (src, node, depth, parent, rid)))
 
 

@@ -63,15 +63,15 @@ def node_rows(con, ids, sparse: list[str] | None = None) -> list[dict]:
     filtering on it being set reads its validity only."""
     from .store import q
 
-    ids = list(ids)
+    ids = list(set(ids))
     if not ids:
         return []
     sparse = sparse_list_columns(con) if sparse is None else sparse
     exclude = f" EXCLUDE ({', '.join(q(c) for c in sparse)})" if sparse else ""
-    cols, rows = rows_by_ids(con, "node", "nid", set(ids), f"t.*{exclude}")
+    cols, rows = rows_by_ids(con, "node", "nid", ids, f"t.*{exclude}")
     recs = [dict(zip(cols, r)) for r in rows]
     for c in sparse:
-        got = dict(rows_by_ids(con, "node", "nid", set(ids), f"t.nid, t.{q(c)} AS v", "v IS NOT NULL")[1])
+        got = dict(rows_by_ids(con, "node", "nid", ids, f"t.nid, t.{q(c)} AS v", "v IS NOT NULL")[1])
         for rec in recs:
             rec[c] = got.get(rec["nid"])
     return recs
@@ -81,18 +81,17 @@ def node_rows(con, ids, sparse: list[str] | None = None) -> list[dict]:
 INDEXED = (("node", "nid"), ("node", "key"), ("rel", "rid"))
 
 
-def ensure(con, schema=None) -> str | None:
+def ensure(con, schema=None) -> None:
     """Create the missing lookup indexes (inside the caller's transaction): the ids, the keys
     and the node properties the schema lists under ``lookups`` (where the column exists).
-    Returns the connection's memory limit as it was when :func:`make_room` had to raise it
-    (for the caller to set back after its COMMIT), else None."""
+    :func:`make_room` may raise the memory limit for them; the caller sets it back after its
+    COMMIT (:func:`restore_limit`)."""
     todo = missing(con, schema)
     if not todo:
-        return None
-    before = make_room(con, [t for t, _c in todo])
+        return
+    make_room(con, [t for t, _c in todo])
     for table, col in todo:
         create(con, table, col)
-    return before
 
 
 #: what DuckDB's ART index takes while it is built, per row, besides a fixed margin (measured
@@ -102,30 +101,28 @@ INDEX_BYTES_PER_ROW = 96
 INDEX_MARGIN = 2**30
 
 
-def make_room(con, tables: list[str]) -> str | None:
+def make_room(con, tables: list[str]) -> None:
     """DuckDB builds an ART index in memory and cannot spill it: before the indexes of
     ``tables`` are made, the connection's memory limit is raised to what the largest needs
     (:data:`INDEX_BYTES_PER_ROW` per row plus a margin), at most 80 % of the memory the
-    machine has free. Returns the limit as it was (None: left alone — a county of 1 M persons
-    builds its indexes within the default 3 GB). It can only be set back once the new index
+    machine has free (left alone when it is enough — a county of 1 M persons builds its
+    indexes within the default 3 GB). It can only be set back once the new index
     is no longer held in memory (after the transaction, and maybe not before the connection
     closes): :func:`restore_limit`."""
     rows = max(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in set(tables))
-    return raise_limit(con, rows * INDEX_BYTES_PER_ROW + INDEX_MARGIN)
+    raise_limit(con, rows * INDEX_BYTES_PER_ROW + INDEX_MARGIN)
 
 
-def raise_limit(con, need: int) -> str | None:
+def raise_limit(con, need: int) -> None:
     """Raise the connection's memory limit to ``need`` bytes, at most 80 % of the memory the
-    machine has free; the limit as it was, or None when it was left alone (already enough)."""
+    machine has free (left alone when it is already enough; :func:`restore_limit` sets it back)."""
     import psutil
 
     (current,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
     have = _bytes(current)
     raised = int(min(need, 0.8 * psutil.virtual_memory().available))
-    if have is None or raised <= have:
-        return None
-    con.execute("SET memory_limit = ?", [f"{raised // 2**20}MB"])
-    return current
+    if have is not None and raised > have:
+        con.execute("SET memory_limit = ?", [f"{raised // 2**20}MB"])
 
 
 def restore_limit(con, limit: str) -> bool:
