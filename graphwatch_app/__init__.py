@@ -18,6 +18,9 @@ ENTRY = APP_DIR / "main.py"
 ENV_WORKSPACE = "GRAPHWATCH_APP_WORKSPACE"
 ENV_NEO4J = "GRAPHWATCH_APP_NEO4J_URI"
 
+#: the graph component's value for a double-click on a node of an expandable drawing
+EXPAND_EVENT = "expand_node"
+
 #: what ``.streamlit/config.toml`` would hold, given on the command line so the installed wheel
 #: needs no config file: no usage statistics (no request leaves the machine), headless, local only
 STREAMLIT_FLAGS = {

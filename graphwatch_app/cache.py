@@ -18,7 +18,7 @@ import streamlit as st
 
 from graphwatch.exc import WorkspaceError
 
-from . import ENV_NEO4J, ENV_WORKSPACE
+from . import ENV_NEO4J, ENV_WORKSPACE, EXPAND_EVENT
 
 
 class Busy(Exception):
@@ -196,7 +196,7 @@ def clicked(value) -> dict | None:
     records (``{"nodes": [...], "rels": [...]}`` as :func:`graphwatch.alerts.evidence.subgraph`
     gives them), or ``None`` when the value names none. Drawings read from the graph's arrays
     carry names only; the rest is read here, for the one element clicked."""
-    if not isinstance(value, dict) or value.get("action") == "expand":
+    if not isinstance(value, dict) or value.get("action") == EXPAND_EVENT:      # an expansion, not a click
         return None
     target = str((value.get("data") or {}).get("target_id", ""))
     rel = value.get("action") == "clicked_edge" or target.startswith("r")

@@ -152,8 +152,10 @@ def test_end_to_end(running, page):
     frame = graph_frame(page)
     before = frame.evaluate(f"() => ({CY})().nodes().length")
     page.get_by_text("已展开 1").wait_for()
-    other = frame.evaluate(f"() => ({CY})().nodes().filter(n => n.id() !== '{subject}')[0].id()")
-    frame.evaluate(f"() => {{ const n = ({CY})().getElementById('{other}'); n.select(); n.emit('dblclick') }}")
+    page.wait_for_timeout(1500)                                # the first layout's animation
+    other, pos = frame.evaluate(f"() => {{ const n = ({CY})().nodes().filter(n => n.id() !== '{subject}')[0]; "
+                                "return [n.id(), n.renderedPosition()] }")
+    frame.locator("#cy").dblclick(position=pos)                # a real mouse double-click on the neighbour
     page.get_by_text("已展开 2").wait_for()
     reported = int(page.get_by_text(re.compile(r"^\d+ nodes · ")).inner_text().split()[0])
     after = graph_frame(page, reported).evaluate(f"() => ({CY})().nodes().length")

@@ -5,7 +5,7 @@ import streamlit as st
 
 from graphwatch.analytics import find_entity
 from graphwatch.analytics.traverse import among, one_hop
-from graphwatch_app import cache
+from graphwatch_app import EXPAND_EVENT, cache
 from graphwatch_app.services import (alerts_involving, check_search, drawing, elements, show_key, show_props,
                                      show_text, shown)
 from graphwatch_app.widgets import details, graph_view, guarded, lang, new_event, tr, unmasked
@@ -69,8 +69,9 @@ def _neighbourhood(nid: int, um: bool) -> None:
     # an expansion asked for by a double-click (the component's value, read before it is drawn
     # again) or by the button is applied before drawing: one run per expansion, no st.rerun
     event = new_event(st.session_state.get(f"nb-{nid}"), f"nb-{nid}")
-    if event and event.get("action") == "expand":
-        expand(state, [int(i) for i in event["data"]["node_ids"]], types)
+    if event and event.get("action") == EXPAND_EVENT and str(event["data"].get("target_id", "")).isdigit():
+        expand(state, [int(event["data"]["target_id"])], types)
+        state["relayout"] = state.get("relayout", 0) + 1
     c = st.columns([3, 1, 1])
     pick = st.session_state.get("e_expand_pick")
     if c[1].button(tr("expand"), key="e_expand") and pick is not None:
