@@ -9,8 +9,19 @@ the statistics would cost a first query half a second at 1 M persons; the scan t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..cypher import ir
 from ..cypher.checker import CheckedQuery
+from ..cypher.compiler import Compiled
+
+
+@dataclass
+class Counted(Compiled):
+    """A compiled count the engine answers itself: ``value`` is the one row's one value (the
+    SQL, a SELECT of it, is what ``explain`` shows; running it was a DuckDB statement of a
+    quarter of a millisecond, a third of the whole query)."""
+    value: int = 0
 
 
 def counted_label(checked: CheckedQuery) -> str | None:

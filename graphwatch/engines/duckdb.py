@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
+from collections import OrderedDict
 
 import duckdb
 
@@ -14,7 +16,7 @@ from ..cypher.parser import parse
 from ..cypher.planner import Stats
 from ..cypher.shortest import used_params
 from ..exc import EngineError, EvaluationError, PatternError
-from .counts import counted_label
+from .counts import Counted, counted_label
 from ..lookups import node_rows, rows_by_ids, sparse_list_columns
 from ..store import Workspace
 from ..neo4j.values import to_neo4j
@@ -96,17 +98,58 @@ class DuckDBEngine(Engine):
         """Parse and check the query (the same check every engine runs)."""
         return check(parse(cypher), schema=self.ws.schema, params=params or {}, options=self.options)
 
+    #: compiled queries kept per engine (read-only workspaces only; see :meth:`compile`)
+    COMPILED_CACHE = 256
+
     def compile(self, cypher: str, params: dict | None = None, *, bindings: bool | int = False) -> Compiled:
-        checked = self.check(cypher, params)
+        """The query compiled for this workspace. On a read-only workspace (whose data, schema
+        and statistics cannot change under the engine) the compilation is kept and reused for
+        the same text, the same parameter values (the compiler folds some of them into the
+        SQL) and the same engine options: parsing is cached already, but checking, planning
+        and writing the SQL took 0.2-4 ms a query at 1 M persons, a tenth of a 30 ms model."""
         if self.ws.read_only and self.options.has_rel is None:
             self.options = dataclasses.replace(self.options, has_rel=self._has_rel)
         if self.options.plan_joins and self.options.stats is None:
             # label and relationship-type counts for the join planner, once per engine, counted
             # when the planner first reads them (a query without a pattern never does)
             self.options = dataclasses.replace(self.options, stats=_WorkspaceStats(self.ws.con))
+        key = self._cache_key(cypher, params, bindings)
+        if key is not None:
+            hit = self._compiled.get(key)
+            if hit is not None:
+                self._compiled.move_to_end(key)
+                return _fresh_steps(hit)
+        checked = self.check(cypher, params)
         opts = dataclasses.replace(self.options, bindings=bindings_per_group(bindings))
         compiled = compile_query(checked, schema=self.ws.schema, params=params or {}, options=opts)
-        return self._from_counts(checked, compiled) if opts.bindings is None else compiled
+        if opts.bindings is None:
+            compiled = self._from_counts(checked, compiled)
+        if key is not None:
+            # the key again: compiling may have counted the statistics (_from_counts reads them)
+            key = self._cache_key(cypher, params, bindings)
+            self._compiled[key] = compiled
+            while len(self._compiled) > self.COMPILED_CACHE:
+                self._compiled.popitem(last=False)
+            return _fresh_steps(compiled)
+        return compiled
+
+    _compiled_for = None      # the options the cached compilations were made with
+
+    def _cache_key(self, cypher: str, params: dict | None, bindings) -> tuple | None:
+        """What a compilation depends on besides the workspace; None: not to be cached
+        (a writable workspace, or parameter values that cannot be told apart safely)."""
+        if not self.ws.read_only or not isinstance(cypher, str):
+            return None
+        if self._compiled_for is not self.options:       # options replaced: compile afresh
+            self._compiled, self._compiled_for = OrderedDict(), self.options
+        try:
+            values = _frozen(params or {})
+        except _Unkeyable:
+            return None
+        stats = self.options.stats
+        counted = isinstance(stats, _WorkspaceStats) and "labels" in stats.__dict__
+        return (cypher, values, bindings_per_group(bindings), counted,
+                os.environ.get("GRAPHWATCH_ADJACENCY") == "0")
 
     def _from_counts(self, checked: CheckedQuery, c: Compiled) -> Compiled:
         """``MATCH (n:L) RETURN count(n)`` from the label counts of a read-only workspace's
@@ -118,8 +161,9 @@ class DuckDBEngine(Engine):
         if label is None:
             return c
         n = int(stats.labels.get(label, 0))
-        return dataclasses.replace(c, sql=f"SELECT CAST($n AS BIGINT) AS {c.sql_columns[0]}", params={"n": n},
-                                   steps=[])
+        fields = {f.name: getattr(c, f.name) for f in dataclasses.fields(c)}
+        fields.update(sql=f"SELECT CAST($n AS BIGINT) AS {c.sql_columns[0]}", params={"n": n}, steps=[])
+        return Counted(**fields, value=n)
 
     def explain(self, cypher: str, params: dict | None = None, *, bindings: bool | int = False) -> str:
         c = self.compile(cypher, params, bindings=bindings)
@@ -129,6 +173,8 @@ class DuckDBEngine(Engine):
 
     def run(self, cypher: str, params: dict | None = None, *, bindings: bool | int = False) -> Result:
         c = self.compile(cypher, params, bindings=bindings)
+        if isinstance(c, Counted):       # (never with bindings: see _from_counts)
+            return Result(c.columns, [(c.value,)], None, engine=self.name, query=cypher, statement=c.sql)
         con = self.ws.con
         try:
             adjacency = self.adjacency() if any(st.indexable for st in c.steps) else None
@@ -154,13 +200,48 @@ class DuckDBEngine(Engine):
             out = [_binding(row, ncols, c.bind_columns) for row in raw]
         return Result(c.columns, rows, out, engine=self.name, query=cypher, statement=c.sql)
 
+    #: node and relationship records an engine on a read-only workspace keeps (each kind)
+    RECORD_CACHE = 100_000
+    _node_cache: dict | None = None
+    _rel_cache: dict | None = None
+
     def _nodes(self, ids: set) -> dict:
         if self._sparse is None:
             self._sparse = sparse_list_columns(self.ws.con)     # once: a catalog query per result cost 1 ms
-        return read_nodes(self.ws.con, ids, self._sparse)
+        if not self.ws.read_only:
+            return read_nodes(self.ws.con, ids, self._sparse)
+        if self._node_cache is None:
+            self._node_cache = {}
+        return _cached_records(self._node_cache, ids, lambda todo: read_nodes(self.ws.con, todo, self._sparse),
+                               self.RECORD_CACHE)
 
     def _rels(self, ids: set) -> dict:
-        return read_rels(self.ws.con, ids)
+        if not self.ws.read_only:
+            return read_rels(self.ws.con, ids)
+        if self._rel_cache is None:
+            self._rel_cache = {}
+        return _cached_records(self._rel_cache, ids, lambda todo: read_rels(self.ws.con, todo), self.RECORD_CACHE)
+
+
+def _cached_records(cache: dict, ids, read, limit: int) -> dict:
+    """The records of ``ids`` (nodes or relationships), read with ``read`` only where
+    ``cache`` lacks them and kept there. For an engine on a read-only workspace, whose records
+    cannot change: reading the 50 companies a model returns, 55 columns each through the id
+    index, took 5-10 ms of CPU at 1 M persons, a third of the model. Each caller gets its own
+    copy of a record's property map. At most ``limit`` records are kept (the cache starts
+    afresh when a read would pass it)."""
+    todo = [i for i in ids if i not in cache]
+    if todo:
+        got = read(todo)
+        if len(cache) + len(got) > limit:
+            cache.clear()
+        cache.update(got)
+    out = {}
+    for i in ids:
+        rec = cache.get(i)
+        if rec is not None:
+            out[i] = dataclasses.replace(rec, properties=dict(rec.properties))
+    return out
 
 
 #: DuckDB errors that a value known only at run time causes, where Neo4j fails as well
@@ -184,6 +265,39 @@ def engine_error(exc: duckdb.Error) -> EngineError:
     evaluation = (isinstance(exc, duckdb.ConversionException) and is_failure(text)) or any(
         isinstance(exc, kind) and any(m in text for m in messages) for kind, messages in _EVALUATION_ERRORS)
     return (EvaluationError if evaluation else EngineError)(f"DuckDB could not run the compiled query: {text}".strip())
+
+
+class _Unkeyable(Exception):
+    """A parameter value whose text may not tell it apart from another value."""
+
+
+#: values whose repr() tells apart any two of them that are not equal (with their type)
+_SCALARS = (str, int, float, bool, type(None), bytes)
+
+
+def _frozen(v):
+    """A hashable, exact stand-in for a parameter value: its type and repr for scalars
+    (``1``, ``1.0`` and ``True`` stay apart; ``-0.0`` and ``nan`` are their own reprs),
+    lists and maps element by element; dates, times, decimals by type and repr. Anything else
+    raises :class:`_Unkeyable` (the query is then compiled afresh)."""
+    import datetime as _dt
+    import decimal
+
+    if isinstance(v, dict):
+        return ("map", tuple(sorted(((str(k), _frozen(x)) for k, x in v.items()), key=lambda kv: kv[0])))
+    if isinstance(v, (list, tuple)):
+        return (type(v).__name__, tuple(_frozen(x) for x in v))
+    if type(v) in _SCALARS or isinstance(v, (_dt.date, _dt.time, _dt.timedelta, decimal.Decimal)):
+        return (type(v).__name__, repr(v))
+    raise _Unkeyable(type(v).__name__)
+
+
+def _fresh_steps(c: Compiled) -> Compiled:
+    """``c`` with copies of its steps: a step notes what its run made (a registered table)
+    until it is dropped, so two runs of one cached compilation must not share them."""
+    if not c.steps:
+        return c
+    return dataclasses.replace(c, steps=[copy.copy(st) for st in c.steps])
 
 
 def read_nodes(con, ids, sparse: list[str] | None = None) -> dict[int, GNode]:
