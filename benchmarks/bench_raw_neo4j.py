@@ -164,7 +164,24 @@ def against_raw(duck: DuckDBEngine, driver, database: str, q: str, ps: dict, run
     return rd, t_idx, t_neo, canon(rd.rows) == plain_rows(rn)
 
 
+def _commit() -> str:
+    """The checkout's commit, and whether the code differs from it (what a block was run with)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "graphwatch", "patterns"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "commit unknown"
+    return f"commit {head}" + (" with uncommitted changes to graphwatch/ or patterns/" if dirty else "")
+
+
 def bench(ws_path: Path, a) -> str:
+    started = dt.datetime.now(dt.timezone.utc)
+    load_start = os.getloadavg()[0]
     # what the index costs: build time and size (the workspace's own copy is rebuilt elsewhere)
     with Workspace(ws_path, read_only=True) as w:
         scratch = WORK / f".adjacency_cost_{ws_path.name}"
@@ -201,9 +218,10 @@ def bench(ws_path: Path, a) -> str:
     total_idx = sum(r[2] for r in rows)
     total_neo = sum(r[4] for r in rows)
     lines = [
-        f"\n## graphwatch vs raw Neo4j — {ws_path.name} ({persons:,} persons) — {dt.date.today().isoformat()} "
-        "(`benchmarks/bench_raw_neo4j.py`)\n",
-        f"Machine: {cpu()}, {os.cpu_count()} cores (shared with other work while it ran), "
+        f"\n## graphwatch vs raw Neo4j — {ws_path.name} ({persons:,} persons) — "
+        f"{started:%Y-%m-%d %H:%M} UTC, {_commit()} (`benchmarks/bench_raw_neo4j.py`)\n",
+        f"Machine: {cpu()}, {os.cpu_count()} cores (shared with other work while it ran: load average (1 min) "
+        f"{load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end), "
         f"{psutil.virtual_memory().total / 2**30:.0f} GiB. DuckDB {duckdb.__version__}; Neo4j Community 5.26 "
         f"(heap {a.heap}, page cache {a.pagecache} MB) on the same machine, queried through the official "
         f"Python driver with the Cypher unchanged, warm; indexes: Person(id_number), Person(name), "
