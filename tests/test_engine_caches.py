@@ -134,3 +134,14 @@ def test_a_writable_workspace_is_never_served_from_a_cache(golden_ws, tmp_path):
         ws.con.execute("UPDATE node SET name = 'Zco' WHERE key = 'Company:yco'")
         assert [n["name"] for (n,) in eng.run(q).rows] == ["Xco", "Zco"]
         assert eng.run("MATCH (c:Company) RETURN count(c)").rows == [(2,)]
+
+
+def test_forget_records_drops_the_records_not_the_compiled_queries(engine, plain):
+    query = "MATCH (n)-[r]->(m) RETURN n, r, m"
+    first = engine.run(query)
+    assert engine._node_cache and engine._rel_cache and engine._compiled
+    engine.forget_records()
+    assert engine._node_cache is None and engine._rel_cache is None and engine._compiled
+    again = engine.run(query)                       # read again, kept again
+    assert engine._node_cache and engine._rel_cache
+    assert _rows(first) == _rows(again) == _rows(plain.run(query))

@@ -205,6 +205,12 @@ class DuckDBEngine(Engine):
     _node_cache: dict | None = None
     _rel_cache: dict | None = None
 
+    def forget_records(self) -> None:
+        """Drop the node and relationship records kept so far (the compiled queries stay, as a
+        server keeps its plans): what a benchmark does before each timed run so that a query
+        is timed reading its records, not finding them kept from its previous run."""
+        self._node_cache = self._rel_cache = None
+
     def _nodes(self, ids: set) -> dict:
         if self._sparse is None:
             self._sparse = sparse_list_columns(self.ws.con)     # once: a catalog query per result cost 1 ms
