@@ -147,6 +147,7 @@ def one_run(page, url: str, g, shot: Path | None) -> dict:
     drawn = frame.evaluate(f"() => ({CY})().nodes().map(n => n.id())")
     root = frame.evaluate(f"() => ({CY})().nodes('[?focus]').map(n => n.id())")[0]
     other = richest(g, drawn, root)
+    frame.locator("#cy").scroll_into_view_if_needed()     # the mouse reaches only what is on screen
     pos = frame.evaluate(f"() => ({CY})().getElementById('{other}').renderedPosition()")
     box = frame.locator("#cy").bounding_box()             # in the page's coordinates
     t3 = time.perf_counter()
