@@ -25,6 +25,7 @@ class Options:
     plan_joins: bool = True
     bindings: int | None = None
     implied_labels: bool = True      # drop node rows read only for labels the types guarantee
+    eager_aggregation: bool = True   # count a hop's relationships by their end before joining the node (.eager)
     # the name of the engine's SQL function answering a one-relationship pattern predicate from
     # the adjacency index, registered on first call (None / returns None: not available)
     has_rel: Callable[[], str | None] | None = None

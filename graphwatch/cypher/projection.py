@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import ir
+from . import eager, ir
+from .implied import drop_implied_nodes
 from .scope import Scope, Var
 from .valuetypes import is_list, list_element
 
@@ -165,7 +166,16 @@ def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[
             carried.setdefault(col_name, []).append((key, f"c{len(cols)}"))
             cols.append(f"{f'any_value({s})' if grouped else s} AS c{len(cols)}")
     name = cx.fresh("proj")
-    cx.add_cte(name, cx.render(sc, cols) + group_by)
+    body = None
+    if grouped and cx.opt.eager_aggregation and cx.opt.bindings is None and not sc.sub:
+        froms, conds, cols2 = sc.froms, sc.conds, cols
+        if cx.opt.implied_labels:
+            froms, conds, cols2 = drop_implied_nodes(froms, conds, cols, cx.schema)
+        body = eager.pushdown(froms, conds, cols2, [c[3] for c in compiled], group_by,
+                               cx.opt.stats if cx.opt.plan_joins else None)
+        if body is not None:
+            cx.last_estimate = None
+    cx.add_cte(name, body if body is not None else cx.render(sc, cols) + group_by)
     if cx.last_estimate is not None:
         cx.estimates[name] = cx.last_estimate
     out = Scope()
