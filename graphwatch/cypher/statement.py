@@ -42,16 +42,29 @@ def render(ctes: list[tuple[str, str]], tail: str, *, materialized: set[str], re
     same: dict[str, str] = {}            # a CTE name -> the earlier CTE it equals
     first: dict[tuple[str, bool], str] = {}
     bodies: dict[str, str] = {}
+    filtered: dict[str, str] = {}        # a CTE name -> its body as a filter of an earlier CTE
+    canon: list[tuple[str, str]] = []    # (canonical body, name) of the materialised CTEs so far
     for name, body in ctes:
         toks = _tokens(body)
         # equal once the CTEs it reads are named alike
         canonical = "".join(same.get(t, t) for t in toks) if same else body
         key = (canonical, name in materialized)
-        if key in first and not recursive and not VOLATILE & {t.lower() for t in toks}:
+        volatile = bool(VOLATILE & {t.lower() for t in toks})
+        if key in first and not recursive and not volatile:
             same[name] = first[key]
         else:
             first.setdefault(key, name)
+            if name in materialized and not recursive and not volatile:
+                for earlier_body, earlier in canon:
+                    f = _as_filter(earlier, earlier_body, canonical, set(bodies))
+                    if f is not None:
+                        filtered[name] = f
+                        break
+                canon.append((canonical, name))
         bodies[name] = body
+    for name, f in filtered.items():
+        bodies[name] = f
+        materialized = materialized - {name}
     need = {t for t in _tokens(tail) if t in bodies}
     todo = list(need)
     while todo:
@@ -65,8 +78,105 @@ def render(ctes: list[tuple[str, str]], tail: str, *, materialized: set[str], re
         return tail
 
     def one(name: str) -> str:
+        if name in filtered:      # a few rows of a materialised CTE, read in place
+            return f"{name} AS ({bodies[name]})"
         if name in same:      # its own name, no rename inside the SQL: no reference can change meaning
             return f"{name} AS (SELECT * FROM {same[name]})"
         return f"{name} AS {'MATERIALIZED ' if name in materialized else ''}({bodies[name]})"
 
     return "WITH " + ("RECURSIVE " if recursive else "") + ",\n".join(one(n) for n in kept) + "\n" + tail
+
+
+_FROM_ITEM = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_]\w*)(?:\s+AS\s+([A-Za-z_]\w*))?")
+_RISKY = re.compile(r"\b(?:DISTINCT|GROUP|ORDER|LIMIT|OFFSET|OVER|LEFT|RIGHT|FULL|OUTER|UNION|EXCEPT|"
+                    r"INTERSECT|LATERAL|USING|QUALIFY|HAVING|WITH)\b", re.I)
+
+
+def _top_level(sql: str) -> list[str] | None:
+    """The tokens of ``sql`` outside parentheses (quoted text is one token); None when its
+    parentheses do not balance."""
+    out, depth = [], 0
+    for t in _tokens(sql):
+        if t == "(":
+            depth += 1
+        elif t == ")":
+            depth -= 1
+        elif depth == 0:
+            out.append(t)
+        if depth < 0:
+            return None
+    return out if depth == 0 else None
+
+
+def _as_filter(earlier: str, a: str, b: str, names: set[str]) -> str | None:
+    """``SELECT * FROM earlier WHERE …`` when the (canonical) body ``b`` is body ``a`` with
+    more conditions ``AND extra`` at its end that read only columns ``a`` selects: the planner
+    writes a pattern predicate's start set (``ex``) from the same join chain as the rows it
+    then filters, so friends-of-friends with ``NOT (f)-[:RECEIVES]->()`` joined ``node`` twice
+    for the same rows. Both are plain inner joins (``SELECT cols FROM x JOIN y ON c``, no
+    DISTINCT, grouping, window, outer join …): filtering ``a``'s rows by ``extra`` (a function
+    of its selected columns) gives ``b``'s rows. None when that cannot be shown from the text."""
+    if not b.startswith(a + " AND ") or not a.startswith("SELECT ") or _RISKY.search(a):
+        return None
+    extra = b[len(a) + len(" AND "):]
+    top, extra_top = _top_level(a), _top_level(extra)
+    if not top or extra_top is None or "FROM" not in top:
+        return None
+    # ``… ON c1 OR c2`` + `` AND e`` would be ``c1 OR (c2 AND e)``; an OR in ``extra`` likewise
+    if any(t.upper() == "OR" for t in top[top.index("FROM"):] + extra_top):
+        return None
+    # the last clause must be a conjunction the extra condition joins: ON … or WHERE …
+    last = max((i for i, t in enumerate(top) if t.upper() in ("ON", "WHERE", "FROM", "JOIN")), default=-1)
+    if last < 0 or top[last].upper() not in ("ON", "WHERE"):
+        return None
+    head = a[len("SELECT "):a.index(" FROM ")]
+    cols: dict[str, str] = {}
+    for item in _split_commas(head):
+        m = re.fullmatch(r'\s*([A-Za-z_]\w*\.(?:"(?:[^"]|"")+"|[A-Za-z_]\w*)) AS ("(?:[^"]|"")+"|[A-Za-z_]\w*)\s*', item)
+        if m is None:
+            return None
+        cols[m.group(1)] = m.group(2)
+    froms = {m.group(2) or m.group(1) for m in _FROM_ITEM.finditer(a)}
+    ref = re.compile(r'\b([A-Za-z_]\w*)\.("(?:[^"]|"")+"|[A-Za-z_]\w*)')
+    out, bad = [], False
+    pos = 0
+    text = extra
+    for m in ref.finditer(text):
+        if _in_quotes(text, m.start()):
+            continue
+        whole = m.group(0)
+        if whole in cols:
+            out.append(text[pos:m.start()] + f"{earlier}.{cols[whole]}")
+            pos = m.end()
+        elif m.group(1) in froms or m.group(1) not in names:
+            bad = True
+            break
+    if bad:
+        return None
+    extra2 = "".join(out) + text[pos:]
+    if any(t in froms for t in _tokens(extra2)) or _RISKY.search(extra2):
+        return None
+    return f"SELECT * FROM {earlier} WHERE {extra2}"
+
+
+def _split_commas(text: str) -> list[str]:
+    out, depth, cur = [], 0, []
+    for t in _tokens(text):
+        depth += (t == "(") - (t == ")")
+        if t == "," and depth == 0:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(t)
+    out.append("".join(cur))
+    return out
+
+
+def _in_quotes(text: str, pos: int) -> bool:
+    """Whether ``pos`` falls inside a quoted literal of ``text``."""
+    i = 0
+    for t in _tokens(text):
+        if i <= pos < i + len(t):
+            return t[0] == "'" and len(t) > 1
+        i += len(t)
+    return False
