@@ -16,7 +16,11 @@ module:
   runs as steps before the statement, then a walk back over the predecessors);
 * :mod:`.projection` — WITH / RETURN: aggregation, ORDER BY / SKIP / LIMIT, the hidden
   binding columns; UNWIND;
-* :mod:`.expressions` and :mod:`.functions` — expressions and functions.
+* :mod:`.expressions` and :mod:`.functions` — expressions and functions;
+* :mod:`.eager` — a one-hop count grouped by the node at one end: the relationships grouped
+  by that end before the node row is joined;
+* :mod:`.statement` — the statement's CTEs: each distinct one once, one that only adds
+  conditions to an earlier one read as a filter of its rows.
 
 Types and every refusal come from the checker (:mod:`.checker`), which runs first: the
 compiler reads the type of each expression from its annotations and refuses nothing.
