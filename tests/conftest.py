@@ -153,6 +153,18 @@ def neo4j_ws(tmp_path_factory, java_and_maven):
         neo4j_server.stop(path)
 
 
+def graph_workspace(tmp_path_factory, name: str, nodes, rels) -> Path:
+    """A workspace in a fresh temporary folder holding the graph ``nodes`` / ``rels``
+    (:func:`graphwatch.fixtures.write_graph`): the body of a module fixture."""
+    from graphwatch.fixtures import write_graph
+    from graphwatch.store import Workspace
+
+    path = tmp_path_factory.mktemp(name) / "ws"
+    with Workspace(path, create=True) as ws:
+        write_graph(ws, nodes, rels)
+    return path
+
+
 def engine_on(request, graph: Path, kind: str):
     """A DuckDB engine on the workspace ``graph``, or (``kind`` 'neo4j') a Neo4j engine on the
     tests' shared server after pushing it there: the body of a fixture parametrised by engine."""

@@ -8,10 +8,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import engine_on
+from conftest import engine_on, graph_workspace
 
 from graphwatch.engines.duckdb import DuckDBEngine
-from graphwatch.fixtures import write_graph
 from graphwatch.store import Workspace
 
 NODES = [{"key": "Person:a", "labels": ["Person"], "name": "甲"},
@@ -54,10 +53,7 @@ PLAIN = [
 
 @pytest.fixture(scope="module")
 def graph(tmp_path_factory):
-    path = tmp_path_factory.mktemp("eager") / "ws"
-    with Workspace(path, create=True) as ws:
-        write_graph(ws, NODES, RELS)
-    return path
+    return graph_workspace(tmp_path_factory, "eager", NODES, RELS)
 
 
 @pytest.fixture(scope="module", params=["neo4j"])

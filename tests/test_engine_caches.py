@@ -8,11 +8,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import graph_workspace
 
 from graphwatch.engines.compare import comparable
 from graphwatch.engines.counts import Counted
 from graphwatch.engines.duckdb import DuckDBEngine, _frozen, _Unkeyable
-from graphwatch.fixtures import write_graph
 from graphwatch.store import Workspace
 
 from golden_cypher import CASES, NODES, RELS
@@ -20,10 +20,7 @@ from golden_cypher import CASES, NODES, RELS
 
 @pytest.fixture(scope="module")
 def golden_ws(tmp_path_factory):
-    path = tmp_path_factory.mktemp("caches") / "ws"
-    with Workspace(path, create=True) as ws:
-        write_graph(ws, NODES, RELS)
-    return path
+    return graph_workspace(tmp_path_factory, "caches", NODES, RELS)
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ the compiler writes when it applies."""
 from __future__ import annotations
 
 import pytest
+from conftest import graph_workspace
 
 from graphwatch.cypher import patterns
 from graphwatch.engines.duckdb import DuckDBEngine
-from graphwatch.fixtures import write_graph
 from graphwatch.store import Workspace
 
 NODES = [{"key": "Person:a", "labels": ["Person", "Official"], "name": "甲"},
@@ -50,10 +50,7 @@ QUERIES = [
 
 @pytest.fixture(scope="module")
 def graph(tmp_path_factory):
-    path = tmp_path_factory.mktemp("keyed") / "ws"
-    with Workspace(path, create=True) as ws:
-        write_graph(ws, NODES, RELS)
-    return path
+    return graph_workspace(tmp_path_factory, "keyed", NODES, RELS)
 
 
 def _answer(eng, q, params):

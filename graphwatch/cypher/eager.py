@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import re
 
+from .statement import top_level
+
 _ALIAS = re.compile(r"\b([A-Za-z_]\w*)\.")
 _EQ = re.compile(r"^\(?([A-Za-z_]\w*)\.(\w+) = ([A-Za-z_]\w*)\.(\w+)\)?$")
 _COUNT = re.compile(r"^count\((?!DISTINCT )(.+)\)$", re.S)
@@ -40,16 +42,10 @@ def _aliases(sql: str) -> set[str]:
     return set(_ALIAS.findall(re.sub(r"'(?:[^']|'')*'", "''", sql)))
 
 
-def _balanced(inner: str) -> bool:
-    """Whether ``inner`` is one argument (its parentheses close inside it): ``count(a) + count(b)``
+def _one_argument(inner: str) -> bool:
+    """Whether ``inner`` is one argument (its parentheses balance): ``count(a) + count(b)``
     matches ``count(…)`` textually with ``a) + count(b`` as the argument."""
-    depth = 0
-    for ch in re.sub(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"", "''", inner):
-        depth += ch == "("
-        depth -= ch == ")"
-        if depth < 0:
-            return False
-    return depth == 0
+    return top_level(inner) is not None
 
 
 def _split(expr: str, rel: str) -> tuple[str, str] | None:
@@ -57,17 +53,17 @@ def _split(expr: str, rel: str) -> tuple[str, str] | None:
     for rx, part, comb in ((_COUNT, "count({})", "coalesce(CAST(sum({}) AS BIGINT), 0)"),
                            (_ISUM, "CAST(sum({}) AS BIGINT)", "coalesce(CAST(sum({}) AS BIGINT), 0)")):
         m = rx.match(expr)
-        if m and _balanced(m.group(1)) and _aliases(m.group(1)) <= {rel}:
+        if m and _one_argument(m.group(1)) and _aliases(m.group(1)) <= {rel}:
             if m.group(1).strip() == "*":
                 return "count(*)", comb
             return part.format(m.group(1)), comb
     m = _MINMAX.match(expr)
-    if m and _balanced(m.group(2)) and _aliases(m.group(2)) <= {rel}:
+    if m and _one_argument(m.group(2)) and _aliases(m.group(2)) <= {rel}:
         return f"{m.group(1)}({m.group(2)})", f"{m.group(1)}({{}})"
     return None
 
 
-def kinds_meta(froms: list) -> dict:
+def _rel_meta(froms: list) -> dict:
     return next(m for _k, _s, _on, m in froms if m.get("kind") == "rel")
 
 
@@ -115,7 +111,7 @@ def pushdown(froms: list, conds: list[str], cols: list[str], aggregating: list[b
             n_conds.append(c)
         else:
             return None
-    if key is None or not _worth_it(stats, kinds_meta(froms), key.rpartition(".")[2]):
+    if key is None or not _worth_it(stats, _rel_meta(froms), key.rpartition(".")[2]):
         return None
     inner, outer = [f"{key} AS _k"], []
     for i, col in enumerate(cols):

@@ -77,11 +77,11 @@ def keyed_optional_match(cx: Compilation, m: ir.Match, prev: Scope) -> bool:
     if not keys or any(v.type not in ("node", "rel") or v.nullable for v in keys):
         return False
     start = cx.fresh("ex")
-    cx.add_cte(start, cx.render(connected_part(prev, " ".join(v.sql for v in keys)),
-                                [f"{v.sql} AS k{i}" for i, v in enumerate(keys)], distinct=True), materialized=True)
+    part = connected_part(prev, " ".join(v.sql for v in keys))
+    cx.add_cte(start, cx.render(part, [f"{v.sql} AS k{i}" for i, v in enumerate(keys)], distinct=True),
+               materialized=True)
     est = cx.last_estimate
     if est is None:
-        part = connected_part(prev, " ".join(v.sql for v in keys))
         est = single_item_rows(part.froms, part.conds, cx.opt.stats, cx.estimates)
     if est is not None:
         cx.estimates[start] = est

@@ -92,7 +92,7 @@ _RISKY = re.compile(r"\b(?:DISTINCT|GROUP|ORDER|LIMIT|OFFSET|OVER|LEFT|RIGHT|FUL
                     r"INTERSECT|LATERAL|USING|QUALIFY|HAVING|WITH)\b", re.I)
 
 
-def _top_level(sql: str) -> list[str] | None:
+def top_level(sql: str) -> list[str] | None:
     """The tokens of ``sql`` outside parentheses (quoted text is one token); None when its
     parentheses do not balance."""
     out, depth = [], 0
@@ -119,7 +119,7 @@ def _as_filter(earlier: str, a: str, b: str, names: set[str]) -> str | None:
     if not b.startswith(a + " AND ") or not a.startswith("SELECT ") or _RISKY.search(a):
         return None
     extra = b[len(a) + len(" AND "):]
-    top, extra_top = _top_level(a), _top_level(extra)
+    top, extra_top = top_level(a), top_level(extra)
     if not top or extra_top is None or "FROM" not in top:
         return None
     # ``… ON c1 OR c2`` + `` AND e`` would be ``c1 OR (c2 AND e)``; an OR in ``extra`` likewise

@@ -214,19 +214,18 @@ class DuckDBEngine(Engine):
     def _nodes(self, ids: set) -> dict:
         if self._sparse is None:
             self._sparse = sparse_list_columns(self.ws.con)     # once: a catalog query per result cost 1 ms
-        if not self.ws.read_only:
-            return read_nodes(self.ws.con, ids, self._sparse)
-        if self._node_cache is None:
-            self._node_cache = {}
-        return _cached_records(self._node_cache, ids, lambda todo: read_nodes(self.ws.con, todo, self._sparse),
-                               self.RECORD_CACHE)
+        return self._kept("_node_cache", ids, lambda todo: read_nodes(self.ws.con, todo, self._sparse))
 
     def _rels(self, ids: set) -> dict:
+        return self._kept("_rel_cache", ids, lambda todo: read_rels(self.ws.con, todo))
+
+    def _kept(self, cache: str, ids: set, read) -> dict:
+        """``read(ids)``, through the record cache named ``cache`` on a read-only workspace."""
         if not self.ws.read_only:
-            return read_rels(self.ws.con, ids)
-        if self._rel_cache is None:
-            self._rel_cache = {}
-        return _cached_records(self._rel_cache, ids, lambda todo: read_rels(self.ws.con, todo), self.RECORD_CACHE)
+            return read(ids)
+        if getattr(self, cache) is None:
+            setattr(self, cache, {})
+        return _cached_records(getattr(self, cache), ids, read, self.RECORD_CACHE)
 
 
 def _cached_records(cache: dict, ids, read, limit: int) -> dict:
