@@ -9,6 +9,7 @@ Functions take the workspace first and the model's parameters as keywords.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Callable
 
@@ -49,59 +50,204 @@ def official_near_winner(ws, *, max_hops: int = 3, kinship: list | None = None,
     One row per (official, contract) with the shortest such path; its bindings are the path's
     nodes and relationships plus the contract, its ISSUED_BY and AWARDED_TO relationships and
     the official's HOLDS_POST. The search is one breadth-first search from every winning
-    company at once over the workspace's adjacency index (:func:`graphwatch.adjacency.reach`):
-    at 5 M persons 1.2 s warm, where building an igraph graph of the 7 M ties and searching it
-    per company took 6.6–8.1 s; the rows are the same, and where two shortest paths tie the
-    one through the lower relationship ids is kept.
+    company at once over the workspace's adjacency index (:func:`_reach`, the search of
+    :func:`graphwatch.adjacency.reach` whose last level keeps only steps to officials holding a
+    post): where two shortest paths tie the one through the lower relationship ids is kept,
+    and where one official and contract are joined by several posts or lettings, the one with
+    the lowest AWARDED_TO, ISSUED_BY and HOLDS_POST ids.
+
+    Only the few (winner, official) pairs the search finds are then joined to the contracts,
+    lettings and posts in SQL: joining every contract to every official of its buyer first
+    (758 k rows at 5 M persons) and looking each pair up took 0.6 s of 1.2 s; reading
+    the index's fingerprint again (a scan of ``rel``) for a read-only workspace another 0.3 s
+    (:func:`_index`).
     """
     import numpy as np
 
-    from .. import adjacency
-
     con = ws.con
+    columns = list(ALGORITHMS["official_near_winner"].columns)
+    empty = Result(columns, [], [], engine="adjacency", query="official_near_winner")
     types = list(kinship or KINSHIP) + list(company_ties or COMPANY_TIES)
+    index = _index(ws)
+    # the search's sources: every winner; its last level's targets: every holder of a post
+    # (what is a Contract and an Official, and the dates, are checked on the few pairs found)
+    sources = _ends(index, "in", "AWARDED_TO")
+    targets = _ends(index, "out", "HOLDS_POST")
+    if not len(sources) or not len(targets) or max_hops < 1:
+        return empty
+    is_target, ties = _mask_of(index, "out", "HOLDS_POST"), index.type_mask(types)
+    found = _reach(index, sources, ties, max_hops, is_target, _near(index, ties, "out", "HOLDS_POST"))
+    # an official at one step or more from a winner (at none the official is the winner: excluded)
+    cand = np.flatnonzero((found.depth >= 1) & is_target[found.node])
+    if not len(cand):
+        return empty
     lets = con.execute("""
-        SELECT c.nid AS contract, w.dst AS company, w.rid AS awarded, i.dst AS org, i.rid AS issued,
-               h.src AS official, h.rid AS post
-        FROM node c JOIN rel w ON w.src = c.nid AND w.type = 'AWARDED_TO'
-        JOIN rel i ON i.src = c.nid AND i.type = 'ISSUED_BY'
-        JOIN rel h ON h.dst = i.dst AND h.type = 'HOLDS_POST'
-        JOIN node o ON o.nid = h.src
+        WITH cand AS (SELECT unnest($company) AS company, unnest($official) AS official, unnest($entry) AS entry)
+        SELECT w.src AS contract, w.dst AS company, w.rid AS awarded, i.dst AS org, i.rid AS issued,
+               h.src AS official, h.rid AS post, cand.entry
+        FROM cand JOIN rel AS w ON w.dst = cand.company AND w.type = 'AWARDED_TO'
+        JOIN rel AS h ON h.src = cand.official AND h.type = 'HOLDS_POST'
+        JOIN rel AS i ON i.src = w.src AND i.dst = h.dst AND i.type = 'ISSUED_BY'
+        JOIN node AS c ON c.nid = w.src
+        JOIN node AS o ON o.nid = h.src
         WHERE list_contains(c.labels, 'Contract') AND list_contains(o.labels, 'Official')
-          AND h.src <> w.dst
           -- the official held the post when the contract was signed (unknown dates do not exclude)
           AND (c.signed IS NULL OR ((h.valid_from IS NULL OR h.valid_from <= c.signed)
-                                    AND (h.valid_to IS NULL OR c.signed <= h.valid_to)))""").fetchnumpy()
-    columns = list(ALGORITHMS["official_near_winner"].columns)
-    index = adjacency.open_index(con, ws.path)
-    if index is None:
-        raise GraphwatchError(f"{ws.path}: official_near_winner needs the workspace's adjacency index, "
-                              "and it could not be read or built (is the folder writable?)")
-    lets = {k: np.asarray(v, dtype=np.int64) for k, v in lets.items()}
-    if not len(lets["contract"]):
-        return Result(columns, [], [], engine="adjacency", query="official_near_winner")
-    # one breadth-first search from every winning company at once, over the chosen ties in both
-    # directions, bounded by max_hops (the index's entries: no graph is built)
-    cpos, opos = index.index_of(lets["company"]), index.index_of(lets["official"])
-    usable = (cpos >= 0) & (opos >= 0)
-    companies, which = np.unique(cpos[usable], return_inverse=True)
-    index_reach = adjacency.reach(index, companies, "both", index.type_mask(types), max_hops)
-    entry = np.full(len(cpos), -1, dtype=np.int64)
-    entry[usable] = index_reach.find(which, opos[usable])
-    found = []
-    for k in np.flatnonzero(entry >= 0).tolist():
-        vpath, epath = index_reach.path(int(entry[k]))
-        found.append((int(lets["official"][k]), int(lets["contract"][k]), int(lets["company"][k]),
-                      int(lets["org"][k]), len(epath),
-                      [int(x) for x in index.nodes[vpath]] + [int(lets["contract"][k]), int(lets["org"][k])],
-                      epath + [int(lets["awarded"][k]), int(lets["issued"][k]), int(lets["post"][k])]))
-    nodes = read_nodes(con, {x for f in found for x in (f[0], f[1], f[2], f[3])})
-    seen, rows, bindings = set(), [], []
-    for official, contract, company, org, hops, bn, br in sorted(found, key=lambda f: (f[1], f[0], f[4])):
-        if (official, contract) in seen:
-            continue
-        seen.add((official, contract))
-        rows.append((nodes[official], nodes[contract], nodes[company], nodes[org], hops,
+                                    AND (h.valid_to IS NULL OR c.signed <= h.valid_to)))""",
+                       {"company": index.nodes[sources[found.source[cand]]].tolist(),
+                        "official": index.nodes[found.node[cand]].tolist(),
+                        "entry": cand.tolist()}).fetchall()
+    # the shortest path of each (official, contract), ties to the lowest relationship ids
+    lets.sort(key=lambda x: (x[0], x[5], int(found.depth[x[7]]), x[2], x[4], x[6]))
+    kept, seen = [], set()
+    for x in lets:
+        if (x[5], x[0]) not in seen:
+            seen.add((x[5], x[0]))
+            kept.append(x)
+    nodes = read_nodes(con, {v for x in kept for v in (x[5], x[0], x[1], x[3])})
+    rows, bindings = [], []
+    for contract, company, awarded, org, issued, official, post, entry in kept:
+        vpath, epath = found.path(entry)
+        rows.append((nodes[official], nodes[contract], nodes[company], nodes[org], len(epath),
                      nodes[contract].properties.get("signed")))
-        bindings.append(Binding(tuple(sorted(set(bn))), tuple(sorted(set(br)))))
+        bn = [int(v) for v in index.nodes[vpath]] + [contract, org]
+        bindings.append(Binding(tuple(sorted(set(bn))), tuple(sorted(set(epath + [awarded, issued, post])))))
     return Result(columns, rows, bindings, engine="adjacency", query="official_near_winner")
+
+
+#: the adjacency index of each read-only workspace open in this process: its relationships
+#: cannot change while it is open, so the fingerprint (a scan of ``rel``, 0.3 s at 5 M persons)
+#: is read once, as :meth:`graphwatch.engines.duckdb.DuckDBEngine.adjacency` does
+_READ_ONLY_INDEX: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _index(ws):
+    """The workspace's adjacency index (:func:`graphwatch.adjacency.open_index`)."""
+    from .. import adjacency
+
+    index = _READ_ONLY_INDEX.get(ws) if ws.read_only else None
+    if index is None:
+        index = adjacency.open_index(ws.con, ws.path)
+        if index is None:
+            raise GraphwatchError(f"{ws.path}: official_near_winner needs the workspace's adjacency index, "
+                                  "and it could not be read or built (is the folder writable?)")
+        if ws.read_only:
+            _READ_ONLY_INDEX[ws] = index
+    return index
+
+
+#: per adjacency index (its files never change: a new index is a new object), the positions of
+#: the nodes at an end of a relationship type, and the same as a mask over every position
+_ENDS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _ends(index, side: str, rtype: str):
+    """Sorted positions of the nodes with a relationship of ``rtype`` on ``side`` ('out': its
+    start, 'in': its end), worked out once per index (a scan of the type codes: 40 ms at 5 M persons)."""
+    import numpy as np
+
+    got = _ENDS.setdefault(index, {})
+    if (side, rtype) not in got:
+        code = index.type_code.get(rtype)
+        if code is None:
+            got[side, rtype] = np.empty(0, dtype=np.int64)
+        else:
+            entries = np.flatnonzero(getattr(index, f"{side}_type") == code)
+            got[side, rtype] = np.unique(np.searchsorted(getattr(index, f"{side}_off"), entries, side="right") - 1)
+    return got[side, rtype]
+
+
+def _mask_of(index, side: str, rtype: str):
+    """:func:`_ends` as a boolean mask over the index's node positions."""
+    import numpy as np
+
+    got = _ENDS.setdefault(index, {})
+    if ("mask", side, rtype) not in got:
+        mask = np.zeros(len(index.nodes), dtype=bool)
+        mask[_ends(index, side, rtype)] = True
+        got["mask", side, rtype] = mask
+    return got["mask", side, rtype]
+
+
+def _near(index, mask, side: str, rtype: str):
+    """The nodes of :func:`_mask_of` and those one step (of a type in ``mask``, either way)
+    from one, as a boolean mask over node positions, worked out once per index and types."""
+    got = _ENDS.setdefault(index, {})
+    key = ("near", side, rtype, mask.tobytes())
+    if key not in got:
+        at = _ends(index, side, rtype)
+        near = _mask_of(index, side, rtype).copy()
+        near[index.steps(at, "both", mask, loops=False)[1]] = True
+        got[key] = near
+    return got[key]
+
+
+class _Found:
+    """What :func:`_reach` found, as :class:`graphwatch.adjacency.Reach` holds it."""
+
+    def __init__(self, source, node, depth, parent, rid):
+        self.source, self.node, self.depth, self.parent, self.rid = source, node, depth, parent, rid
+
+    def path(self, entry: int) -> tuple[list[int], list[int]]:
+        """(node positions from the source to the entry's node, relationship ids between them)."""
+        nodes, rids = [], []
+        while entry >= 0:
+            nodes.append(int(self.node[entry]))
+            if self.rid[entry] >= 0:
+                rids.append(int(self.rid[entry]))
+            entry = int(self.parent[entry])
+        return nodes[::-1], rids[::-1]
+
+
+def _reach(index, sources, mask, hops: int, targets, near=None) -> _Found:
+    """:func:`graphwatch.adjacency.reach` in both directions, except that the last level keeps
+    only the steps to ``targets`` and the level before it only the nodes in ``near`` (boolean
+    masks over node positions; ``near`` holds the targets and every node one step from one).
+    The entries found for the targets are the same: each (source, node) pair is kept the first
+    way it is reached, in the order of the level's entries and then of relationship ids, and a
+    node left out of the level before the last has no step to a target. At 5 M persons the
+    last two levels from 22 k winners were 130 k and 46 k entries, of which a few thousand
+    are near an official and four are one."""
+    import numpy as np
+
+    sources = np.asarray(sources, dtype=np.int64)
+    n = max(len(index.nodes), 1)
+    src = [np.arange(len(sources), dtype=np.int64)]
+    node, depth = [sources], [np.zeros(len(sources), dtype=np.int64)]
+    parent, rid = [np.full(len(sources), -1, dtype=np.int64)], [np.full(len(sources), -1, dtype=np.int64)]
+    seen = [np.unique(src[0] * n + sources)]                    # each level's (source, node) keys, sorted
+    base = 0                                                    # the entry the last level starts at
+    for d in range(1, hops + 1):
+        at_nodes, at_src = node[-1], src[-1]
+        if not len(at_nodes):
+            break
+        distinct, which = np.unique(at_nodes, return_inverse=True)
+        step_at, step_to, step_rid = index.steps(distinct, "both", mask, loops=False)
+        if d == hops:
+            keep = targets[step_to]
+            step_at, step_to, step_rid = step_at[keep], step_to[keep], step_rid[keep]
+        order = np.lexsort((step_rid, step_at))                 # by node, then relationship id
+        step_at, step_to, step_rid = step_at[order], step_to[order], step_rid[order]
+        counts = np.bincount(step_at, minlength=len(distinct))
+        first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        per = counts[which]                                     # steps from each entry of the level
+        from_entry = np.repeat(np.arange(len(at_nodes)), per)
+        step = np.repeat(first[which] - np.concatenate(([0], np.cumsum(per)[:-1])), per) + np.arange(int(per.sum()))
+        s, v = at_src[from_entry], step_to[step]
+        keys = s * n + v
+        uniq, keep = np.unique(keys, return_index=True)         # the first way to each pair
+        new = np.ones(len(uniq), dtype=bool)
+        for old in seen:
+            at = np.minimum(np.searchsorted(old, uniq), len(old) - 1)
+            new &= old[at] != uniq
+        if d == hops - 1 and near is not None:
+            new &= near[v[keep]]
+        seen.append(uniq[new])
+        keep = np.sort(keep[new])
+        src.append(s[keep])
+        node.append(v[keep])
+        depth.append(np.full(len(keep), d, dtype=np.int64))
+        parent.append(base + from_entry[keep])
+        rid.append(np.asarray(step_rid[step[keep]], dtype=np.int64))
+        base += len(at_nodes)
+    return _Found(*(np.concatenate(x) for x in (src, node, depth, parent, rid)))
