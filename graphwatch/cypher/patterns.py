@@ -276,7 +276,9 @@ def add_paths(cx: Compilation, paths: list[ir.PathPattern], sc: Scope, *, where:
     for conj in early:
         sc.conds.append(cx.sql(conj, sc))
     for path, i, rp, left, right, rel_sql in deferred:
-        if path.kind == "plain":
+        if path.kind == "plain" and varlength.closes(rp, left, right, kept):
+            rel_sql[i] = varlength.closed_hop(cx, rp, left, right, sc, rels_seen, bind)
+        elif path.kind == "plain":
             rel_sql[i] = varlength.var_length_rel(cx, rp, left, right, sc, rels_seen, bind)
         else:
             rel_sql[i] = shortest.shortest_rel(cx, path, rp, left, right, sc, bind)

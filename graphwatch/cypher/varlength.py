@@ -59,6 +59,56 @@ def var_length_rel(cx: Compilation, rp: ir.RelPattern, left: NodeRef, right: Nod
     return (rids, nids)
 
 
+#: answer a hop of :func:`closes` without a walk (a switch for the tests comparing both forms)
+CLOSED_HOPS = True
+
+
+def closes(rp: ir.RelPattern, left: NodeRef, right: NodeRef, where: list[ir.Expr]) -> bool:
+    """Whether the hop is at most one relationship long and its two ends are one node (the
+    same variable, or a WHERE conjunct ``a = b`` between them): ``(p)-[:SAME_AS*0..1]-(p2)
+    WHERE p2 = p OR EXISTS {…}`` once the EXISTS folded away (its parameter left null)."""
+    if not CLOSED_HOPS or not rp.var_length or rp.max_hops != 1 or rp.min_hops > 1:
+        return False
+    if left is right:
+        return True
+    ends = {left.name, right.name}
+    return any(isinstance(c, ir.Binary) and c.op == "=" and isinstance(c.left, ir.Var)
+               and isinstance(c.right, ir.Var) and {c.left.name, c.right.name} == ends for c in where)
+
+
+def closed_hop(cx: Compilation, rp: ir.RelPattern, left: NodeRef, right: NodeRef, sc: Scope, rels_seen,
+               bind: bool) -> tuple[str, str]:
+    """A hop of :func:`closes`: no walk. What it can match is the zero-length path (with
+    ``*0..``) and each self-loop of its types at the node (one relationship whose two ends are
+    that node; an undirected pattern reads a self-loop once, as :func:`patterns.edges_sql`
+    does), so the rows so far are joined to the self-loops: a left join to the loops plus one
+    row with no relationship per node that has any — a node without loops keeps its one row
+    (the zero-length path) and computes no start set. Returns (relationship ids, inner node
+    ids) as :func:`var_length_rel` does."""
+    types = patterns.type_filter("type", patterns.rel_types(rp))
+    conds = " AND ".join(c for c in [types, "src = dst", *patterns.hop_property_conds(cx, rp)] if c)
+    loops = f"SELECT src AS at, rid FROM rel WHERE {conds}"
+    a = cx.fresh("lp")
+    if rp.min_hops == 0:
+        table = f"({loops} UNION ALL SELECT DISTINCT src, CAST(NULL AS BIGINT) FROM rel WHERE {conds}) AS {a}"
+        sc.add_left(table, f"{a}.at = {left.sql}")
+        rids = f"(CASE WHEN {a}.rid IS NULL THEN CAST([] AS BIGINT[]) ELSE [{a}.rid] END)"
+    else:
+        sc.add(f"({loops}) AS {a}", kind="loops", alias=a)
+        sc.conds.append(f"{a}.at = {left.sql}")
+        rids = f"[{a}.rid]"
+    if left is not right:
+        sc.conds.append(f"{left.sql} = {right.sql}")
+    nids = "CAST([] AS BIGINT[])"
+    if rp.var:
+        sc.vars[rp.var] = Var(rp.var, "rels", rids)
+    patterns.unique_against(patterns.rel_types(rp), rids, True, rels_seen, sc)
+    if bind:
+        sc.binds.append((rids, "rel", True))
+        sc.binds.append((nids, "node", True))
+    return (rids, nids)
+
+
 #: keep the rows so far as tables when the planner expects at most this many of them
 KEEP_ROWS = 50_000
 
