@@ -198,8 +198,10 @@ class Compilation:
             froms, conds, items = drop_implied_nodes(sc.froms, sc.conds, items, self.schema)
             sc = Scope(froms=froms, conds=conds, vars=sc.vars, sub=sc.sub)
         # a step's table joined to one node row is planned too: the node is read by its
-        # index from the step's few rows (a flat join scans every node for its label)
-        trav = any(meta.get("kind") == "trav" for _k, _s, _on, meta in sc.froms)
+        # index from the step's few rows (a flat join scans every node for its label); so is
+        # the rows so far joined to one node and its self-loops (varlength.closed_hop), which
+        # the next clause's plan needs the estimate of
+        trav = any(meta.get("kind") in ("trav", "loops") for _k, _s, _on, meta in sc.froms)
         planned = None if sc.sub else plan_join_chain(sc.froms, sc.conds, items, stats, self.fresh,
                                                       min_items=2 if trav else 3, estimates=self.estimates)
         self.last_estimate = None if planned is None else planned[4]

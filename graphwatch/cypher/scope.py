@@ -64,8 +64,8 @@ class Scope:
     def add(self, sql: str, **meta) -> None:
         self.froms.append(("cross", sql, None, meta))
 
-    def add_left(self, sql: str, on: str) -> None:
-        self.froms.append(("left", sql, on, {}))
+    def add_left(self, sql: str, on: str, **meta) -> None:
+        self.froms.append(("left", sql, on, meta))
 
     def from_sql(self) -> str:
         if not self.froms:

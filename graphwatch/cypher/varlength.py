@@ -91,7 +91,7 @@ def closed_hop(cx: Compilation, rp: ir.RelPattern, left: NodeRef, right: NodeRef
     a = cx.fresh("lp")
     if rp.min_hops == 0:
         table = f"({loops} UNION ALL SELECT DISTINCT src, CAST(NULL AS BIGINT) FROM rel WHERE {conds}) AS {a}"
-        sc.add_left(table, f"{a}.at = {left.sql}")
+        sc.add_left(table, f"{a}.at = {left.sql}", kind="loops")
         rids = f"(CASE WHEN {a}.rid IS NULL THEN CAST([] AS BIGINT[]) ELSE [{a}.rid] END)"
     else:
         sc.add(f"({loops}) AS {a}", kind="loops", alias=a)
