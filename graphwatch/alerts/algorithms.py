@@ -76,7 +76,8 @@ def official_near_winner(ws, *, max_hops: int = 3, kinship: list | None = None,
     if not len(sources) or not len(targets) or max_hops < 1:
         return empty
     is_target, ties = _mask_of(index, "out", "HOLDS_POST"), index.type_mask(types)
-    found = _reach(index, sources, ties, max_hops, is_target, _near(index, ties, "out", "HOLDS_POST"))
+    found = _reach(index, sources, ties, max_hops, is_target,
+                   lambda radius: _near(index, ties, "out", "HOLDS_POST", radius))
     # an official at one step or more from a winner (at none the official is the winner: excluded)
     cand = np.flatnonzero((found.depth >= 1) & is_target[found.node])
     if not len(cand):
@@ -169,15 +170,21 @@ def _mask_of(index, side: str, rtype: str):
     return got["mask", side, rtype]
 
 
-def _near(index, mask, side: str, rtype: str):
-    """The nodes of :func:`_mask_of` and those one step (of a type in ``mask``, either way)
-    from one, as a boolean mask over node positions, worked out once per index and types."""
+def _near(index, mask, side: str, rtype: str, radius: int = 1):
+    """The nodes within ``radius`` steps (of a type in ``mask``, either way) of one of
+    :func:`_mask_of` (radius 0: those nodes), as a boolean mask over node positions, worked
+    out once per index, types and radius (at 5 M persons: 155 k holders of a post, 537 k
+    nodes within one step, 584 k within two; 0.2 s each)."""
     got = _ENDS.setdefault(index, {})
-    key = ("near", side, rtype, mask.tobytes())
+    key = ("near", side, rtype, mask.tobytes(), radius)
     if key not in got:
-        at = _ends(index, side, rtype)
-        near = _mask_of(index, side, rtype).copy()
-        near[index.steps(at, "both", mask, loops=False)[1]] = True
+        if radius <= 0:
+            return _mask_of(index, side, rtype)
+        import numpy as np
+
+        inner = _near(index, mask, side, rtype, radius - 1)
+        near = inner.copy()
+        near[index.steps(np.flatnonzero(inner), "both", mask, loops=False)[1]] = True
         got[key] = near
     return got[key]
 
@@ -201,13 +208,15 @@ class _Found:
 
 def _reach(index, sources, mask, hops: int, targets, near=None) -> _Found:
     """:func:`graphwatch.adjacency.reach` in both directions, except that the last level keeps
-    only the steps to ``targets`` and the level before it only the nodes in ``near`` (boolean
-    masks over node positions; ``near`` holds the targets and every node one step from one).
-    The entries found for the targets are the same: each (source, node) pair is kept the first
-    way it is reached, in the order of the level's entries and then of relationship ids, and a
-    node left out of the level before the last has no step to a target. At 5 M persons the
-    last two levels from 22 k winners were 130 k and 46 k entries, of which a few thousand
-    are near an official and four are one."""
+    only the steps to ``targets`` (a boolean mask over node positions) and each level ``d``
+    before it only the nodes ``near(hops - d)`` holds (a boolean mask of the nodes within that
+    many steps of a target; None: every node). The entries found for the targets are the same:
+    each (source, node) pair is kept the first way it is reached, in the order of the level's
+    entries and then of relationship ids; every node on a shortest path to a target is near
+    enough to it to be kept, and a node left out is too far at any later level as well, so it
+    is never kept later instead. At 5 M persons, from 22 k winners: of 56 k entries at one step
+    1 k are within two of an official, of 130 k at two steps 2 k within one, and 4 of 46 k at
+    three steps are officials."""
     import numpy as np
 
     sources = np.asarray(sources, dtype=np.int64)
@@ -240,8 +249,8 @@ def _reach(index, sources, mask, hops: int, targets, near=None) -> _Found:
         for old in seen:
             at = np.minimum(np.searchsorted(old, uniq), len(old) - 1)
             new &= old[at] != uniq
-        if d == hops - 1 and near is not None:
-            new &= near[v[keep]]
+        if d < hops and near is not None:
+            new &= near(hops - d)[v[keep]]
         seen.append(uniq[new])
         keep = np.sort(keep[new])
         src.append(s[keep])
