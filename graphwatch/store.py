@@ -40,6 +40,7 @@ import duckdb
 
 from .exc import WorkspaceError
 from .relfacts import restore_record_endpoints
+from . import quarantine as _quarantine
 from . import relfacts
 from .schema import SQL_TYPES, WORKSPACE_SCHEMA, Schema, covers, load_schema, parse_schema, workspace_schema
 
@@ -50,6 +51,9 @@ WORKSPACE_MARK = "workspace.json"
 #: within the default 3GB and loads with this (about 11 GB); a 1 M county asks for about 3 GB
 FACT_BYTES_PER_ROW = 180
 FORMAT_VERSION = 1
+
+#: the batches' quarantine helpers live in :mod:`.quarantine`; the loaders import them from here
+quarantine_table, quarantine_rows = _quarantine.quarantine_table, _quarantine.quarantine_rows
 
 
 def q(name: str) -> str:
@@ -293,30 +297,6 @@ def _test_pause(stage: str) -> None:
         if marker:
             Path(marker).write_text(stage)
         time.sleep(3600)
-
-
-def quarantine_table(con, name: str, read_errors) -> None:
-    """Create a batch's quarantine table (line, column, reason, raw) holding the reader's errors."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} (line BIGINT, \"column\" VARCHAR, reason VARCHAR, raw VARCHAR)")
-    if read_errors:
-        con.executemany(f"INSERT INTO {name} VALUES (?, ?, ?, ?)", read_errors)
-
-
-def quarantine_rows(con, target: str, failures: str, raw_table: str, headers: list[str], *,
-                    where: str = "true", params: dict | None = None) -> None:
-    """Insert failed rows into ``target`` with their raw cells as JSON keyed by the source headers.
-
-    ``failures`` is a table or subquery with columns line, column, reason; the cells come from
-    ``raw_table`` (``_line``, ``c0`` … ``cN``). Headers are bound, never formatted in.
-    """
-    params = dict(params or {})
-    pairs = []
-    for k, h in enumerate(headers):
-        params[f"_h{k}"] = h
-        pairs.append(f"$_h{k}, r.c{k}")
-    con.execute(f"""INSERT INTO {target}
-        SELECT f.line, f."column", f.reason, json_object({', '.join(pairs)})
-        FROM {failures} f JOIN {raw_table} r ON r._line = f.line WHERE {where}""", params)
 
 
 def key_id(expr: str) -> str:

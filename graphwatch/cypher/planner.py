@@ -11,7 +11,8 @@ rewritten as a chain of MATERIALIZED CTEs in an order chosen here:
 * then repeatedly add the connected item that keeps the intermediate smallest: a node
   looked up by id from a bound end filters (fan-out ≤ 1); a relationship expands by its
   type's average degree on the bound side; one whose both ends are bound closes a cycle and
-  filters; lateral items (UNWIND) and traversal CTEs wait for what they reference.
+  filters; a node's functional-neighbour row (``node_fn``, :mod:`.functional`) joined by the
+  node's id adds at most one row, joined by a neighbour column its type's degree there; lateral items (UNWIND) and traversal CTEs wait for what they reference.
 
 Each step carries only the columns later steps and the final SELECT reference
 (``alias.col`` becomes ``step."alias__col"``). Without statistics the flat join is kept.
@@ -382,13 +383,15 @@ def _estimate(it, conds, cond_refs, stats: Stats, estimates: dict[str, float]) -
             n = min(n, 10.0)
         return max(float(n) * (2 if kind == "urel" else 1), 1.0)
     if kind == "fn":
+        from .functional import fn_rels
+
         # the nodes with the neighbour columns its own conditions ask for (``fX.nb0 IS NOT
         # NULL``): as many as the type has relationships; none asked: every node (an upper bound)
         n = float(stats.total_nodes)
         for c in own:
             m = re.fullmatch(re.escape(a) + r"\.(nb\d+) IS NOT NULL", c.strip())
             if m:
-                n = min(n, _fn_rels(meta, m.group(1), stats))
+                n = min(n, fn_rels(meta, m.group(1), stats))
         return max(n, 1.0)
     if kind == "cte":
         return max(float(estimates.get(a, 100.0)), 1.0)
@@ -411,22 +414,6 @@ def single_item_rows(froms, conds: list[str], stats: Stats | None, estimates: di
     return _estimate({"sql": sql, "alias": a, "meta": meta or {}}, conds, refs, stats, estimates)
 
 
-def _fn_rels(meta: dict, col: str, stats: Stats) -> float:
-    """Relationships of the type a functional-neighbour column holds (one per node that has it)."""
-    return float(sum(stats.types.get(t, (0, 1, 1))[0] for t, _end in meta.get("cols", {}).get(col, ())) or 1)
-
-
-def _fn_ends(meta: dict, col: str, stats: Stats) -> float:
-    """Distinct nodes at column ``col`` of a functional-neighbour row: for ``nid`` (the node
-    whose one relationship it is) the relationships of its types, for ``nb<k>`` the distinct
-    ends of that type on the neighbour's side."""
-    if col == "nid":
-        return max((float(stats.types.get(t, (0, 1, 1))[0]) for t, _e in meta.get("cols", {}).get("nid", ())),
-                   default=float(stats.total_nodes))
-    return float(sum(stats.types.get(t, (0, 1, 1))[1 if end == "src" else 2]
-                     for t, end in meta.get("cols", {}).get(col, ())) or 1)
-
-
 def _walked_estimate(end: dict, stats: Stats, estimates: dict[str, float]) -> float:
     """The nodes a step started from when they were one node's own filters
     (:func:`graphwatch.cypher.implied.walked_from`): estimated as that node would be."""
@@ -443,7 +430,9 @@ def _label_selectivity(a: str, text: str, est: float, stats: Stats, by_alias) ->
     for m in re.finditer(r"\b([A-Za-z_]\w*)\.(nid|nb\d+)\b", text):
         other = by_alias.get(m.group(1))
         if other is not None and other["meta"].get("kind") == "fn":
-            return min(est / max(_fn_ends(other["meta"], m.group(2), stats), 1), 1.0)
+            from .functional import fn_ends
+
+            return min(est / max(fn_ends(other["meta"], m.group(2), stats), 1), 1.0)
     for m in re.finditer(r"\b([A-Za-z_]\w*)\.(src|dst|_s|_d)\b", text):
         other = by_alias.get(m.group(1))
         if other is None or other["meta"].get("kind") not in ("rel", "urel"):
@@ -492,15 +481,17 @@ def _fanout(it, linking: list[str], stats: Stats, est: float, by_alias=None) -> 
             return 1.0
         return est
     if kind == "fn":
+        from .functional import fn_ends, fn_rels
+
         # by the node's id: its one row (if it has one: the share of nodes that do); by a
         # neighbour column: the relationships of that type per node at its other end
         cols = set(re.findall(re.escape(a) + r"\.(nid|nb\d+)\b", text))
         nbs = [c for c in cols if c != "nid"]
         if "nid" in cols:
             share = min(est / max(float(stats.total_nodes), 1.0), 1.0)
-            return share * min((1.0 / _fn_ends(meta, c, stats) for c in nbs), default=1.0)
+            return share * min((1.0 / fn_ends(meta, c, stats) for c in nbs), default=1.0)
         if nbs:
-            return min(_fn_rels(meta, c, stats) / _fn_ends(meta, c, stats) for c in nbs)
+            return min(fn_rels(meta, c, stats) / fn_ends(meta, c, stats) for c in nbs)
         return est
     if kind == "cte":
         # joined on an id: about one row per bound row; joined only on property values
