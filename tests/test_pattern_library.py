@@ -348,3 +348,21 @@ def test_a_model_whose_data_is_not_loaded_says_insufficient_data(tmp_path):
         write_graph(ws, [{"key": "Person:a", "labels": ["Person"], "name": "张三"}], [])
     run = run_models(ws_dir, ["deceased_beneficiary"])[0]
     assert run.status == "insufficient_data" and "(:DeathRecord)" in run.message and "[:RECEIVES]" in run.message
+
+
+@pytest.mark.parametrize("cypher_line, used", [
+    # an apostrophe in a comment opens no string: the parameter after it is still seen
+    ("  // the company's principal\n  WHERE coalesce(r.share, 100.0) >= $min_share", True),
+    # a parameter named inside a comment or a string is not a use
+    ("  // was: >= $min_share\n  WHERE coalesce(r.share, 100.0) >= 50", False),
+    ("  WHERE coalesce(r.share, 100.0) >= 50 AND p.name <> '$min_share'", False),
+])
+def test_parameter_use_is_read_outside_strings_and_comments(tmp_path, cypher_line, used):
+    good = GOOD.format(id="test_model")
+    old = "  WHERE coalesce(r.share, 100.0) >= $min_share"
+    path = write(tmp_path, good.replace(old, cypher_line, 1))
+    if used:
+        assert parse_pattern(path).defaults() == {"min_share": 50.0}
+    else:
+        with pytest.raises(InvalidPattern, match="parameter 'min_share' is never used"):
+            parse_pattern(path)

@@ -35,8 +35,16 @@ KNOWN_KEYS = REQUIRED_KEYS + ("why", "tags", "needs", "params", "kind", "cypher"
                               "evidence", "fixtures")
 PARAM_TYPES = ("integer", "number", "text", "date", "boolean", "text_list")
 _ID = re.compile(r"[a-z][a-z0-9_]*")
-_PARAM_USE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+#: one left-to-right scan of the Cypher: a string, a comment or a parameter, whichever starts
+#: first, so an apostrophe in a comment (``// a's key``) opens no string and a ``$`` inside a
+#: string or a comment is no parameter
+_TOKENS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/"
+                     r"|\$([A-Za-z_][A-Za-z0-9_]*)", re.S)
+
+
+def params_used(cypher: str) -> set[str]:
+    """The ``$parameters`` the Cypher names outside strings and comments."""
+    return {m.group(1) for m in _TOKENS.finditer(cypher) if m.group(1)}
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?\}")
 
 
@@ -345,7 +353,7 @@ def _columns(doc: Located, p: Pattern, schema: Schema) -> list[str]:
         line = p.cypher_line + (exc.line - 1 if exc.line else 0)
         where = f"column {exc.column}: " if exc.column else ""
         raise InvalidPattern(f"in the Cypher: {where}{exc.message}", file=doc.file, line=line) from None
-    used = set(_PARAM_USE.findall(_STRING.sub("''", p.cypher)))
+    used = params_used(p.cypher)
     declared = {q.name for q in p.params}
     for name in sorted(used - declared):
         raise _err(doc, f"the Cypher uses ${name}, which params does not declare (add it with a type and default)",
