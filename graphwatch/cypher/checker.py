@@ -303,6 +303,14 @@ class _Checker(ExpressionTypes):
             if self.aggregate_seen:
                 self.aggregating.add(id(it))
         self.items[id(p)], self.names[id(p)] = items, names
+        keys = [it.expr for it, agg in zip(items, aggregates) if not agg]
+        for it, agg in zip(items, aggregates):
+            loose = _implicit_keys(it.expr, keys) if agg else []
+            if loose:
+                # Neo4j 5 refuses it too; DuckDB would fail at run time with a Binder Error
+                raise error(loose[0], f"{p.kind} item {it.text!r} mixes an aggregate with {loose[0].name!r}, "
+                                      f"which is not a grouping key: add {loose[0].name} to the {p.kind} "
+                                      f"(WITH {loose[0].name}, …) or compute it in a WITH before")
         grouped = p.distinct or any(aggregates)
         if grouped:
             self.grouped.add(id(p))
@@ -394,6 +402,48 @@ def _null_comparison(e: ir.Expr, params: dict) -> bool:
     """A comparison with a parameter given as null: null whatever the other side is."""
     return isinstance(e, ir.Binary) and e.op in ("=", "<>", "<", "<=", ">", ">=") and any(
         isinstance(x, ir.Param) and x.name in params and params[x.name] is None for x in (e.left, e.right))
+
+
+def outside_aggregates(e: ir.Expr | None, stop=lambda x: False, local: frozenset = frozenset()):
+    """Yield (sub-expression, comprehension variables in scope) for ``e`` and what it nests,
+    not descending into aggregate calls, patterns, or expressions ``stop`` accepts."""
+    if e is None or isinstance(e, ir.PatternPred) or (isinstance(e, ir.Func) and e.name in AGGREGATES):
+        return
+    yield e, local
+    if stop(e):
+        return
+    if isinstance(e, ir.ListComp):
+        inner = local | {e.var}
+        yield from outside_aggregates(e.source, stop, local)
+        yield from outside_aggregates(e.where, stop, inner)
+        yield from outside_aggregates(e.projection, stop, inner)
+        return
+    if isinstance(e, ir.Reduce):
+        inner = local | {e.var, e.acc}
+        yield from outside_aggregates(e.init, stop, local)
+        yield from outside_aggregates(e.source, stop, local)
+        yield from outside_aggregates(e.expr, stop, inner)
+        return
+    for child in ir.walk(e):
+        if child is not e and _direct_child(e, child):
+            yield from outside_aggregates(child, stop, local)
+
+
+def _implicit_keys(e: ir.Expr, keys: list[ir.Expr]) -> list[ir.Var]:
+    """The variables of an aggregating projection item read outside its aggregates and outside
+    its grouping keys (``held + collect(b)`` with ``held`` not projected: an implicit grouping
+    key). A grouping key's own expression (``a.name`` beside ``a.name``) and properties of a key
+    variable are fine; patterns and subqueries are not looked into."""
+    return [x for x, local in outside_aggregates(e, lambda x: x in keys)
+            if isinstance(x, ir.Var) and x not in keys and x.name not in local]
+
+
+def _direct_child(parent: ir.Expr, child: ir.Expr) -> bool:
+    """Whether ``child`` is one of ``parent``'s own operands (not nested deeper)."""
+    return any(v is child or (isinstance(v, (list, tuple)) and any(
+        x is child or (isinstance(x, tuple) and any(y is child for y in x)) for x in v))
+        or (isinstance(v, dict) and any(x is child for x in v.values()))
+        for v in vars(parent).values())
 
 
 def has_pattern(e: ir.Expr) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import eager, ir
+from .checker import outside_aggregates
 from .implied import drop_implied_nodes
 from .scope import Scope, Var
 from .valuetypes import is_list, list_element
@@ -147,6 +148,14 @@ def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[
         keys = [str(i + 1) for i, c in enumerate(compiled) if not c[3]]
         if cx.opt.bindings is not None:
             bind_out = _group_bindings(cx, sc, cols)
+        # a key node's property read beside an aggregate (RETURN a, a.name + count(c)): the
+        # node's id decides it, but DuckDB must be told it is a key too (a hidden column)
+        key_vars = {it.expr.name for it, c in zip(items, compiled) if not c[3] and isinstance(it.expr, ir.Var)}
+        for prop in sorted({cx.sql(x, sc) for it, c in zip(items, compiled) if c[3]
+                            for x, _local in outside_aggregates(it.expr) if isinstance(x, ir.Prop)
+                            and isinstance(x.subject, ir.Var) and x.subject.name in key_vars}):
+            keys.append(str(len(cols) + 1))
+            cols.append(f"{prop} AS c{len(cols)}")
         if keys:
             group_by = " GROUP BY " + ", ".join(keys)
     else:
