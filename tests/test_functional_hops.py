@@ -14,6 +14,7 @@ from graphwatch.engines.duckdb import DuckDBEngine
 from graphwatch.fixtures import write_graph
 from graphwatch.store import Workspace
 
+
 NODES = [
     {"key": "Person:a", "labels": ["Person"], "name": "A"},
     {"key": "Person:b", "labels": ["Person"], "name": "B"},
@@ -161,3 +162,34 @@ def test_the_maintenance_command_builds_it_on_an_older_workspace(graph, capsys):
     assert functional.main([str(graph)]) == 0
     assert "RECEIVES in" in capsys.readouterr().out
     assert ("RECEIVES", "in") in _pairs(graph)
+
+
+def test_loads_resolve_and_reloads_keep_the_table_up_to_date(tmp_path, mini_county):
+    """Every way rel changes goes through the write transaction: a load, a resolve, a reload
+    of one source into the resolved workspace (incremental resolution)."""
+    from graphwatch.adjacency import fingerprint
+    from graphwatch.ingest import load
+    from graphwatch.resolve import resolve
+
+    path = tmp_path / "loaded"
+    query = "MATCH (p)-[:RECEIVES]->(b)-[:OF_PROGRAMME]->(g) RETURN p.name, g.name"
+
+    def check():
+        with Workspace(path, read_only=True) as ws:
+            assert functional.columns(ws.con, fingerprint(ws.con)), "the table is missing or stale"
+        got = _rows_and_bindings(path, query, table=True)
+        assert got[:2] == _rows_and_bindings(path, query, table=False)[:2] and got[0]
+        assert "node_fn" in got[2]
+
+    with Workspace(path, create=True) as ws:
+        load(ws, [str(mini_county)])
+    check()
+    with Workspace(path) as ws:
+        resolve(ws)
+    check()
+    with Workspace(path) as ws:            # the benefit roll again, with one payment more
+        roll = mini_county / "benefit_rolls.csv"
+        roll.write_text(roll.read_text(encoding="utf-8") + "B3,王芳,,140105001001,DB,100,2022-01-01,2022-12-31,ORG1\n",
+                        encoding="utf-8")
+        load(ws, [str(roll)])
+    check()
