@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..store import q as quote_identifier
-from . import functional, ir, shortest, varlength
+from . import functional, ir, pairs, shortest, varlength
 from .checker import conjuncts, fold_flags, has_pattern
 from .scope import NodeRef, Scope, Var, connected_part, sql_string
 from .planner import _alias_of, single_item_rows
@@ -85,21 +85,28 @@ def keyed_optional_match(cx: Compilation, m: ir.Match, prev: Scope) -> bool:
         est = single_item_rows(part.froms, part.conds, cx.opt.stats, cx.estimates)
     if est is not None:
         cx.estimates[start] = est
+    hop = pairs.pair_hop(cx, m, keys, cx.estimates.get(start))    # a hop between two ids: the index
+    base = pairs.expand(cx, start, hop) if hop else start
     inner = Scope()
-    inner.add(start, kind="cte")
+    inner.add(base, kind="cte")
     for i, v in enumerate(keys):
-        inner.vars[v.name] = Var(v.name, v.type, f"{start}.k{i}")
-    add_paths(cx, m.paths, inner, where=m.where, bind=cx.opt.bindings is not None)
+        inner.vars[v.name] = Var(v.name, v.type, f"{base}.k{i}")
+    add_paths(cx, m.paths, inner, where=m.where, bind=cx.opt.bindings is not None,
+              pair=(hop, base) if hop else None)
     new_vars = [v for k, v in inner.vars.items() if k not in prev.vars]
-    cols = [f"{start}.k{i} AS k{i}" for i in range(len(keys))]
+    cols = [f"{base}.k{i} AS k{i}" for i in range(len(keys))]
     cols += [f"{v.sql} AS {_column(v)}" for v in new_vars]
     cols += [f"{b[0]} AS _b{i}" for i, b in enumerate(inner.binds)]
+    # the hop's relationship keeps its type and ends beside it (type(k), startNode(k) later)
+    row = [v.name for v in new_vars if v.type == "rel" and v.rel_alias == base and hop]
+    cols += [f"{base}.{c} AS {c}" for c in ("type", "src", "dst")] if row else []
     found = cx.fresh("opt")
     cx.add_cte(found, cx.render(inner, cols), materialized=True)
     a = cx.fresh("o")
     prev.add_left(f"{found} AS {a}", " AND ".join(f"{a}.k{i} = {v.sql}" for i, v in enumerate(keys)))
     for v in new_vars:
-        prev.vars[v.name] = Var(v.name, v.type, f"{a}.{_column(v)}", nullable=True)
+        prev.vars[v.name] = Var(v.name, v.type, f"{a}.{_column(v)}", nullable=True,
+                                rel_alias=a if v.name in row else None)
     prev.binds += [(f"{a}._b{i}", b[1], b[2]) for i, b in enumerate(inner.binds)]
     return True
 
@@ -238,8 +245,9 @@ def _column(v: Var) -> str:
 
 
 def add_paths(cx: Compilation, paths: list[ir.PathPattern], sc: Scope, *, where: ir.Expr | None,
-              bind: bool) -> None:
-    """Add the patterns of one MATCH (or one pattern predicate) to the scope."""
+              bind: bool, pair: tuple | None = None) -> None:
+    """Add the patterns of one MATCH (or one pattern predicate) to the scope; ``pair``: (a
+    hop of :func:`.pairs.pair_hop`, the CTE that lists its relationships)."""
     local: dict[str, NodeRef] = {}
     rels_seen: list[tuple[Types, str, bool]] = []     # for relationship uniqueness
     deferred = []      # variable-length and shortest-path elements, after the fixed joins
@@ -250,6 +258,8 @@ def add_paths(cx: Compilation, paths: list[ir.PathPattern], sc: Scope, *, where:
         for i, rp in enumerate(path.rels):
             if path.kind != "plain" or rp.var_length:
                 deferred.append((path, i, rp, refs[i], refs[i + 1], rel_sql))
+            elif pair is not None and rp is pair[0][0]:
+                rel_sql[i] = pairs.pair_rel(cx, pair[0], refs[i], refs[i + 1], sc, rels_seen, bind, pair[1])
             else:
                 rel_sql[i] = fixed_rel(cx, rp, refs[i], refs[i + 1], sc, rels_seen, bind)
         path_parts.append((path, refs, rel_sql))

@@ -16,6 +16,7 @@ function is registered once per connection and reads the engine's index when cal
 from __future__ import annotations
 
 from ..exc import EngineError
+from . import rels_between
 
 NAME = "gw_has_rel"
 
@@ -47,5 +48,8 @@ def register(con, adjacency_of) -> str | None:
             pass
         con.create_function(NAME, has_rel, [BIGINT, VARCHAR, VARCHAR], BOOLEAN, type="arrow", side_effects=False)
     except duckdb.Error:
+        return None
+    # its sibling for a hop between two bound nodes (the compiler writes it when this is registered)
+    if rels_between.register(con, adjacency_of) is None:
         return None
     return NAME
