@@ -42,10 +42,11 @@ def fixed_hop(cx: Compilation, rp: ir.RelPattern, left: NodeRef, right: NodeRef,
     the hop is a ``rel`` join as usual (see the module for when)."""
     from .patterns import unique_against
 
-    fn = dict(cx.opt.functional or ())
-    if not fn or rp.direction not in ("out", "in") or len(rp.types) != 1 or rp.props or rp.var_length:
+    if cx.opt.functional is None or rp.direction not in ("out", "in") or len(rp.types) != 1 or rp.props \
+            or rp.var_length or _fixed_hops_beside(cx, rp) < MIN_HOPS:
         return None
-    if _fixed_hops_beside(cx, rp) < MIN_HOPS:
+    fn = _columns(cx)
+    if not fn:
         return None
     if rp.var and (rp.var in cx.props_read or (rp.var in sc.vars and sc.vars[rp.var].type != "rel")):
         return None
@@ -91,6 +92,17 @@ def fixed_hop(cx: Compilation, rp: ir.RelPattern, left: NodeRef, right: NodeRef,
 #: (:mod:`.eager`): at 5 M persons ``(p:Person)-[:RECEIVES]->(b) RETURN p.name, count(b)`` took
 #: 0.64 s so and 2.5 s through the table; ``… OF_PROGRAMME … count(b)`` by programme 0.12 against 0.23
 MIN_HOPS = 2
+
+
+def _columns(cx: Compilation) -> dict:
+    """{(type, direction): column number} of the table, asked of the engine once per
+    compilation (``Options.functional`` is the pairs or a function giving them: the engine
+    checks the table against ``rel`` only when a hop could read it)."""
+    got = getattr(cx, "_fn_columns", None)
+    if got is None:
+        f = cx.opt.functional
+        got = cx._fn_columns = dict((f() if callable(f) else f) or ())
+    return got
 
 
 def _fixed_hops_beside(cx: Compilation, rp: ir.RelPattern) -> int:

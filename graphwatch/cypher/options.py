@@ -20,7 +20,8 @@ class Options:
     the hidden binding columns (each row's evidence), keeping at most that many matches per
     aggregated row; None compiles none. ``functional``: the functional-neighbour table's
     ((type, direction), column number) pairs when the workspace has it up to date
-    (:mod:`graphwatch.functional`; hops over them read it: :mod:`.functional`), else None."""
+    (:mod:`graphwatch.functional`; hops over them read it: :mod:`.functional`), or a function
+    giving them (called when a hop could read the table), else None."""
     max_var_length: int = DEFAULT_MAX_VAR_LENGTH
     max_shortest: int = DEFAULT_MAX_SHORTEST
     stats: Stats | None = None
@@ -31,4 +32,4 @@ class Options:
     # the name of the engine's SQL function answering a one-relationship pattern predicate from
     # the adjacency index, registered on first call (None / returns None: not available)
     has_rel: Callable[[], str | None] | None = None
-    functional: tuple[tuple[tuple[str, str], int], ...] | None = None
+    functional: tuple[tuple[tuple[str, str], int], ...] | Callable[[], tuple | None] | None = None

@@ -134,16 +134,14 @@ class DuckDBEngine(Engine):
         """The query compiled for this workspace. On a read-only workspace (whose data, schema
         and statistics cannot change under the engine) the compilation is kept and reused for
         the same text, the same parameter values (the compiler folds some of them into the
-        SQL) and the same engine options (which carry the functional-neighbour table's
-        columns, :meth:`functional`: when they change the options are replaced and the kept
-        compilations dropped): parsing is cached already, but checking, planning
-        and writing the SQL took 0.2-4 ms a query at 1 M persons, a tenth of a 30 ms model."""
+        SQL), the same engine options and switches (``GRAPHWATCH_FUNCTIONAL``: whether hops may
+        read the functional-neighbour table, :meth:`functional`): parsing is cached already, but
+        checking, planning and writing the SQL took 0.2-4 ms a query at 1 M persons, a tenth of a 30 ms model."""
         if self.ws.read_only and self.options.has_rel is None:
             self.options = dataclasses.replace(self.options, has_rel=self._has_rel)
-        fn = self.functional()
-        if fn != self.options.functional:
-            # (a new options object: the compilations kept for the old one are dropped)
-            self.options = dataclasses.replace(self.options, functional=fn)
+        if self.options.functional is None:
+            # asked when a hop could read the table (checking it scans rel: 2 s at 5 M persons)
+            self.options = dataclasses.replace(self.options, functional=self.functional)
         if self.options.plan_joins and self.options.stats is None:
             # label and relationship-type counts for the join planner, once per engine, counted
             # when the planner first reads them (a query without a pattern never does)
@@ -184,7 +182,7 @@ class DuckDBEngine(Engine):
         stats = self.options.stats
         counted = isinstance(stats, _WorkspaceStats) and "labels" in stats.__dict__
         return (cypher, values, bindings_per_group(bindings), counted,
-                os.environ.get("GRAPHWATCH_ADJACENCY") == "0")
+                os.environ.get("GRAPHWATCH_ADJACENCY") == "0", os.environ.get("GRAPHWATCH_FUNCTIONAL") == "0")
 
     def _from_counts(self, checked: CheckedQuery, c: Compiled) -> Compiled:
         """``MATCH (n:L) RETURN count(n)`` from the label counts of a read-only workspace's
