@@ -38,6 +38,11 @@ QUERIES = [
     # a property of the relationship in the clause (the rel row) and after it
     f"MATCH (o:Person), (r:Person) OPTIONAL MATCH (o)-[k:{KIN}]-(r) WHERE k.kin IS NULL OR k.kin = 'x' "
     "RETURN o.name, r.name, type(k), k.kin",
+    # a property of the relationship after it only; a property of it in a later MATCH
+    f"MATCH (o:Person), (r:Person) OPTIONAL MATCH (o)-[k:{KIN}]-(r) WITH o, r, k WHERE k IS NOT NULL "
+    "RETURN o.name, r.name, type(k), k.kin, startNode(k) = o",
+    f"MATCH (o:Person), (r:Person) OPTIONAL MATCH (o)-[k:{KIN}]-(r) WITH o, r, k "
+    "MATCH (o)-[k2]-(r) WHERE k2 = k AND coalesce(k2.kin, '') = '' RETURN o.name, r.name, type(k)",
     # one type, a contract, a second optional hop
     "MATCH (o:Official), (ct:Contract) OPTIONAL MATCH (o)-[ap:APPROVED]->(ct) "
     "OPTIONAL MATCH (ct)<-[s:APPROVED]-(o) WHERE ct.contract_no = '2' WITH o, ct, ap, s WHERE ap IS NOT NULL OR s IS NOT NULL "

@@ -97,8 +97,9 @@ def keyed_optional_match(cx: Compilation, m: ir.Match, prev: Scope) -> bool:
     cols = [f"{base}.k{i} AS k{i}" for i in range(len(keys))]
     cols += [f"{v.sql} AS {_column(v)}" for v in new_vars]
     cols += [f"{b[0]} AS _b{i}" for i, b in enumerate(inner.binds)]
-    # the hop's relationship keeps its type and ends beside it (type(k), startNode(k) later)
-    row = [v.name for v in new_vars if v.type == "rel" and v.rel_alias == base and hop]
+    # the hop's relationship keeps its type and ends beside it (type(k), startNode(k) later),
+    # unless a later clause reads a property (that joins the rel row on the id)
+    row = [v.name for v in new_vars if hop and v.type == "rel" and v.rel_alias == base and not cx.props_read.get(v.name)]
     cols += [f"{base}.{c} AS {c}" for c in ("type", "src", "dst")] if row else []
     found = cx.fresh("opt")
     cx.add_cte(found, cx.render(inner, cols), materialized=True)
