@@ -247,10 +247,9 @@ class Workspace:
     @contextmanager
     def transaction(self):
         """A write transaction; before it commits, the adjacency index is rebuilt if the
-        relationships changed (:mod:`graphwatch.adjacency`), and put in place after, as is the
-        functional-neighbour table (:mod:`graphwatch.functional`), and the lookup indexes are
-        made if missing (:mod:`graphwatch.lookups`)."""
-        from . import adjacency, functional, lookups
+        relationships changed (:mod:`graphwatch.adjacency`), and put in place after, and the
+        lookup indexes are made if missing (:mod:`graphwatch.lookups`)."""
+        from . import adjacency, lookups
 
         self.con.execute("BEGIN TRANSACTION")
         new = None
@@ -258,7 +257,6 @@ class Workspace:
             yield self.con
             lookups.ensure(self.con, self.schema)
             new = adjacency.refresh(self.con, self.path)
-            functional.refresh(self.con, functional.adjacency_folder(self.path, new))
         except BaseException:
             self.con.execute("ROLLBACK")
             if new is not None:

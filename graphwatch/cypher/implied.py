@@ -31,20 +31,8 @@ from __future__ import annotations
 import re
 
 _LABEL = re.compile(r"^list_contains\(([A-Za-z_]\w*)\.labels, '((?:[^']|'')+)'\)$")
-_EQUI = re.compile(r"^\(?([A-Za-z_]\w*)\.(nid|src|dst|_s|_d|s|cur|t|nb\d+) = "
-                   r"([A-Za-z_]\w*)\.(nid|src|dst|_s|_d|s|cur|t|nb\d+)\)?$")
-#: the columns of each kind of item that are a relationship's end; a functional-neighbour row
-#: (``fn``, :mod:`.functional`) says in its metadata which end of which type each column is
-_ENDS = {"rel": ("src", "dst"), "urel": ("_s", "_d"), "trav": ("s", "cur", "t"), "fn": ()}
-
-
-def _ends_at(i: int, alias: str, col: str, meta: dict) -> list:
-    """The (condition index, end SQL, metadata with the types, end column) a node joined to
-    column ``col`` of item ``alias`` may be read from."""
-    if meta.get("kind") == "fn":
-        return [(i, f"{alias}.{col}", {"types": [t], "fn": col != "nid"}, end)
-                for t, end in meta.get("cols", {}).get(col, ())]
-    return [(i, f"{alias}.{col}", meta, col)] if col in _ENDS[meta["kind"]] else []
+_EQUI = re.compile(r"^\(?([A-Za-z_]\w*)\.(nid|src|dst|_s|_d|s|cur|t) = ([A-Za-z_]\w*)\.(nid|src|dst|_s|_d|s|cur|t)\)?$")
+_ENDS = {"rel": ("src", "dst"), "urel": ("_s", "_d"), "trav": ("s", "cur", "t")}
 
 
 def _allowed(schema, types, col: str) -> set[str] | None:
@@ -102,10 +90,10 @@ def drop_implied_nodes(froms: list, conds: list[str], items: list[str], schema):
             m = _EQUI.match(c)
             if m:
                 x, xc, y, yc = m.groups()
-                if x == a and xc == "nid" and y in rels:
-                    equis += _ends_at(i, y, yc, rels[y])
-                elif y == a and yc == "nid" and x in rels:
-                    equis += _ends_at(i, x, xc, rels[x])
+                if x == a and xc == "nid" and y in rels and yc in _ENDS[rels[y]["kind"]]:
+                    equis.append((i, f"{y}.{yc}", rels[y], yc))
+                elif y == a and yc == "nid" and x in rels and xc in _ENDS[rels[x]["kind"]]:
+                    equis.append((i, f"{x}.{xc}", rels[x], xc))
         walked = next((e for e in equis if (e[2].get("ends") or {}).get(e[3], {}).get("alias") == a), None)
         if walked is not None:
             own = walked[2]["ends"][walked[3]]["conds"]
@@ -117,10 +105,6 @@ def drop_implied_nodes(froms: list, conds: list[str], items: list[str], schema):
                 continue
             gone = {i for i, _lab in labels} | {pick[0]}
         rest = [c for i, c in enumerate(conds) if i not in gone]
-        if pick[2].get("fn"):
-            # a neighbour column is NULL where the node has no such relationship: the equality
-            # said it is not (a ``rel`` row's end always is)
-            rest.append(f"{pick[1]} IS NOT NULL")
         others = [s for k, s, _on, m in froms if m.get("alias") != a] + [on for _k, _s, on, _m in froms if on]
         if any(set(re.findall(rf"\b{a}\.(\"(?:[^\"]|\"\")+\"|\w+)", text)) - {"nid"}
                for text in rest + items + others):

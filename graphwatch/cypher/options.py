@@ -18,10 +18,7 @@ class Options:
     allShortestPaths. ``stats``: graph statistics for join planning (None: DuckDB plans);
     ``plan_joins=False`` leaves the join order to DuckDB's optimiser. ``bindings``: compile
     the hidden binding columns (each row's evidence), keeping at most that many matches per
-    aggregated row; None compiles none. ``functional``: the functional-neighbour table's
-    ((type, direction), column number) pairs when the workspace has it up to date
-    (:mod:`graphwatch.functional`; hops over them read it: :mod:`.functional`), or a function
-    giving them (called when a hop could read the table), else None."""
+    aggregated row; None compiles none."""
     max_var_length: int = DEFAULT_MAX_VAR_LENGTH
     max_shortest: int = DEFAULT_MAX_SHORTEST
     stats: Stats | None = None
@@ -32,4 +29,3 @@ class Options:
     # the name of the engine's SQL function answering a one-relationship pattern predicate from
     # the adjacency index, registered on first call (None / returns None: not available)
     has_rel: Callable[[], str | None] | None = None
-    functional: tuple[tuple[tuple[str, str], int], ...] | Callable[[], tuple | None] | None = None

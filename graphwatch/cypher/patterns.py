@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..store import q as quote_identifier
-from . import functional, ir, pairs, shortest, varlength
+from . import ir, pairs, shortest, varlength
 from .checker import conjuncts, fold_flags, has_pattern
 from .scope import NodeRef, Scope, Var, connected_part, sql_string
 from .planner import _alias_of, single_item_rows
@@ -388,11 +388,7 @@ def unique_against(types: Types, sql: str, is_list: bool, rels_seen: list, sc: S
 
 def fixed_rel(cx: Compilation, rp: ir.RelPattern, left: NodeRef, right: NodeRef, sc: Scope, rels_seen,
               bind: bool) -> str:
-    """One relationship between two nodes: a ``rel`` row joined on its ends (or, over a
-    relationship each node has at most one of, the neighbour column: :mod:`.functional`)."""
-    rid = functional.fixed_hop(cx, rp, left, right, sc, rels_seen, bind)
-    if rid is not None:
-        return rid
+    """One relationship between two nodes: a ``rel`` row joined on its ends."""
     types = rel_types(rp)
     a = cx.fresh("r")
     if rp.direction == "both":

@@ -11,8 +11,7 @@ rewritten as a chain of MATERIALIZED CTEs in an order chosen here:
 * then repeatedly add the connected item that keeps the intermediate smallest: a node
   looked up by id from a bound end filters (fan-out ≤ 1); a relationship expands by its
   type's average degree on the bound side; one whose both ends are bound closes a cycle and
-  filters; a node's functional-neighbour row (``node_fn``, :mod:`.functional`) joined by the
-  node's id adds at most one row, joined by a neighbour column its type's degree there; lateral items (UNWIND) and traversal CTEs wait for what they reference.
+  filters; lateral items (UNWIND) and traversal CTEs wait for what they reference.
 
 Each step carries only the columns later steps and the final SELECT reference
 (``alias.col`` becomes ``step."alias__col"``). Without statistics the flat join is kept.
@@ -382,17 +381,6 @@ def _estimate(it, conds, cond_refs, stats: Stats, estimates: dict[str, float]) -
         if any(re.search(re.escape(a) + r'\."[^"]+" = ', c) for c in own):
             n = min(n, 10.0)
         return max(float(n) * (2 if kind == "urel" else 1), 1.0)
-    if kind == "fn":
-        from .functional import fn_rels
-
-        # the nodes with the neighbour columns its own conditions ask for (``fX.nb0 IS NOT
-        # NULL``): as many as the type has relationships; none asked: every node (an upper bound)
-        n = float(stats.total_nodes)
-        for c in own:
-            m = re.fullmatch(re.escape(a) + r"\.(nb\d+) IS NOT NULL", c.strip())
-            if m:
-                n = min(n, fn_rels(meta, m.group(1), stats))
-        return max(n, 1.0)
     if kind == "cte":
         return max(float(estimates.get(a, 100.0)), 1.0)
     starts = {side: _walked_estimate(end, stats, estimates) for side, end in (meta.get("ends") or {}).items()}
@@ -427,12 +415,6 @@ def _label_selectivity(a: str, text: str, est: float, stats: Stats, by_alias) ->
     nodes at that end of its types (every OF_PROGRAMME ends at one of six programmes: a
     Programme label passes them all, where a random node would pass 6 in 3 M); from an id a
     query carried over (a CTE's column): every one."""
-    for m in re.finditer(r"\b([A-Za-z_]\w*)\.(nid|nb\d+)\b", text):
-        other = by_alias.get(m.group(1))
-        if other is not None and other["meta"].get("kind") == "fn":
-            from .functional import fn_ends
-
-            return min(est / max(fn_ends(other["meta"], m.group(2), stats), 1), 1.0)
     for m in re.finditer(r"\b([A-Za-z_]\w*)\.(src|dst|_s|_d)\b", text):
         other = by_alias.get(m.group(1))
         if other is None or other["meta"].get("kind") not in ("rel", "urel"):
@@ -479,19 +461,6 @@ def _fanout(it, linking: list[str], stats: Stats, est: float, by_alias=None) -> 
             return cnt / dd
         if re.search(re.escape(a) + r"\.rid\b", text):
             return 1.0
-        return est
-    if kind == "fn":
-        from .functional import fn_ends, fn_rels
-
-        # by the node's id: its one row (if it has one: the share of nodes that do); by a
-        # neighbour column: the relationships of that type per node at its other end
-        cols = set(re.findall(re.escape(a) + r"\.(nid|nb\d+)\b", text))
-        nbs = [c for c in cols if c != "nid"]
-        if "nid" in cols:
-            share = min(est / max(float(stats.total_nodes), 1.0), 1.0)
-            return share * min((1.0 / fn_ends(meta, c, stats) for c in nbs), default=1.0)
-        if nbs:
-            return min(fn_rels(meta, c, stats) / fn_ends(meta, c, stats) for c in nbs)
         return est
     if kind == "cte":
         # joined on an id: about one row per bound row; joined only on property values

@@ -57,9 +57,6 @@ class Scope:
     binds: list[tuple[str, str, bool]] = field(default_factory=list)
     order_col: str | None = None     # the row order a WITH … ORDER BY left (for collect())
     sub: bool = False                # a correlated subquery (EXISTS, OPTIONAL MATCH)
-    # node id SQL -> alias of its joined ``node_fn`` row (:mod:`.functional`): a node's
-    # functional hops share one join. Only this scope's: a subquery or CTE starts afresh
-    fn_rows: dict[str, str] = field(default_factory=dict)
 
     def add(self, sql: str, **meta) -> None:
         self.froms.append(("cross", sql, None, meta))

@@ -69,41 +69,12 @@ class DuckDBEngine(Engine):
             return None
         if self._adjacency is not None and self.ws.read_only:
             return self._adjacency
-        from ..adjacency import open_index
+        from ..adjacency import fingerprint, open_index
 
-        fp = self._fingerprint()
+        fp = fingerprint(self.ws.con)
         if self._adjacency is None or self._adjacency.fingerprint != fp:
             self._adjacency = open_index(self.ws.con, self.ws.path, fp=fp)
         return self._adjacency
-
-    _fp: list[int] | None = None
-
-    def _fingerprint(self) -> list[int]:
-        """The ``rel`` table's fingerprint (:func:`graphwatch.adjacency.fingerprint`, one scan
-        of it): once for a read-only workspace, which cannot change under the engine; before
-        each use for a writable one."""
-        from ..adjacency import fingerprint
-
-        if self._fp is None or not self.ws.read_only:
-            self._fp = fingerprint(self.ws.con)
-        return self._fp
-
-    _fn: tuple | None = None
-    _fn_read = False
-
-    def functional(self) -> tuple | None:
-        """The functional-neighbour table's ((type, direction), column) pairs
-        (:mod:`graphwatch.functional`) when the workspace has it built from the ``rel`` table
-        it holds now, else None (every hop then joins ``rel``). Read once on a read-only
-        workspace. ``GRAPHWATCH_FUNCTIONAL=0`` turns it off."""
-        if os.environ.get("GRAPHWATCH_FUNCTIONAL") == "0":
-            return None
-        if not (self._fn_read and self.ws.read_only):
-            from .. import functional
-
-            cols = functional.columns(self.ws.con, self._fingerprint())
-            self._fn, self._fn_read = (tuple(sorted(cols.items())) if cols else None), True
-        return self._fn
 
     _has_rel_name: str | None = None
 
@@ -134,14 +105,10 @@ class DuckDBEngine(Engine):
         """The query compiled for this workspace. On a read-only workspace (whose data, schema
         and statistics cannot change under the engine) the compilation is kept and reused for
         the same text, the same parameter values (the compiler folds some of them into the
-        SQL), the same engine options and switches (``GRAPHWATCH_FUNCTIONAL``: whether hops may
-        read the functional-neighbour table, :meth:`functional`): parsing is cached already, but
-        checking, planning and writing the SQL took 0.2-4 ms a query at 1 M persons, a tenth of a 30 ms model."""
+        SQL) and the same engine options: parsing is cached already, but checking, planning
+        and writing the SQL took 0.2-4 ms a query at 1 M persons, a tenth of a 30 ms model."""
         if self.ws.read_only and self.options.has_rel is None:
             self.options = dataclasses.replace(self.options, has_rel=self._has_rel)
-        if self.options.functional is None:
-            # asked when a hop could read the table (checking it scans rel: 2 s at 5 M persons)
-            self.options = dataclasses.replace(self.options, functional=self.functional)
         if self.options.plan_joins and self.options.stats is None:
             # label and relationship-type counts for the join planner, once per engine, counted
             # when the planner first reads them (a query without a pattern never does)
@@ -182,7 +149,7 @@ class DuckDBEngine(Engine):
         stats = self.options.stats
         counted = isinstance(stats, _WorkspaceStats) and "labels" in stats.__dict__
         return (cypher, values, bindings_per_group(bindings), counted,
-                os.environ.get("GRAPHWATCH_ADJACENCY") == "0", os.environ.get("GRAPHWATCH_FUNCTIONAL") == "0")
+                os.environ.get("GRAPHWATCH_ADJACENCY") == "0")
 
     def _from_counts(self, checked: CheckedQuery, c: Compiled) -> Compiled:
         """``MATCH (n:L) RETURN count(n)`` from the label counts of a read-only workspace's
