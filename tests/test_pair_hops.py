@@ -73,10 +73,10 @@ def neo4j_engine(request, graph):
 @pytest.fixture
 def always():
     """Pair hops wherever they apply (the tiny graph is below the size where they pay)."""
-    old = pairs.PAIRS_PER_REL
-    pairs.PAIRS_PER_REL = float("inf")
+    old = pairs.PAIRS_PER_REL, pairs.MIN_RELS
+    pairs.PAIRS_PER_REL, pairs.MIN_RELS = float("inf"), 0
     yield
-    pairs.PAIRS_PER_REL = old
+    pairs.PAIRS_PER_REL, pairs.MIN_RELS = old
 
 
 def _answer(eng, q):

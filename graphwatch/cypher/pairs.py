@@ -12,8 +12,8 @@ row per relationship between its pair (``exr``: the ids and ``_rid``, ``type``, 
 Only when the engine has the index (a read-only workspace: ``Options.has_rel`` registers
 both functions), for a hop whose ends are both ids of ``ex``, without inline properties and
 whose variable is not bound already, and when the pairs are few against the relationships
-of the hop's types (:data:`PAIRS_PER_REL`, measured at 5 M persons). The relationship's
-properties, when the clause reads them, come from a ``rel`` row joined on its id and type.
+of the hop's types, and these are many (:data:`PAIRS_PER_REL`, :data:`MIN_RELS`, measured at
+5 M persons). The relationship's properties, when the clause reads them, come from a ``rel`` row joined on its id and type.
 Rows, bindings and the variable's value (the relationship id) are those of the ``rel`` join.
 """
 
@@ -27,9 +27,19 @@ from .scope import NodeRef, Scope, Var, sql_string
 if TYPE_CHECKING:
     from .compiler import Compilation
 
-#: the index answers when the expected pairs (an undirected hop: counted twice) are fewer
-#: than this share of the relationships of the hop's types
-PAIRS_PER_REL = 0.1
+#: the index answers when the expected pairs are fewer than this share of the relationships
+#: of the hop's types. Measured at 5 M persons (the engine's own statement, warm): 230 k pairs
+#: against 9.1 M APPROVED took 0.15-0.20 s from the index, 0.21 s as the rel join (even at
+#: 0.025); 32 k pairs against 5.6 M kinship relationships, undirected, 0.12 s against 0.5 s
+#: (the join reads both orientations, the index two lists a pair); cadre_subsidy's 440 k pairs
+#: (expected: 92 k) still gained ~0.1 s. Estimates of the pairs are rough (own_village_project's
+#: 247 were expected as 1): the share is kept low.
+PAIRS_PER_REL = 0.02
+
+#: … and the types have at least this many relationships: below, the join takes milliseconds
+#: and a wrong estimate makes the index the slow side (related_bidders' SHAREHOLDER_OF|BRANCH_OF
+#: hop between two bidders, 95 k relationships: 409 k pairs expected as 100 took 0.49 s there)
+MIN_RELS = 1_000_000
 
 #: False: never (the ``rel`` join always; for comparisons)
 PAIR_HOPS = True
@@ -67,8 +77,7 @@ def _pays(cx: Compilation, rp: ir.RelPattern, est: int) -> bool:
         return False
     types = rp.types or list(stats.types)
     size = sum(stats.types.get(t, (0, 0, 0))[0] for t in types)
-    pairs = est * (2 if rp.direction == "both" else 1)
-    return pairs < PAIRS_PER_REL * size
+    return size >= MIN_RELS and est < PAIRS_PER_REL * size
 
 
 def expand(cx: Compilation, start: str, hop: tuple) -> str:

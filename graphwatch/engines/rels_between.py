@@ -40,14 +40,15 @@ def rels_between(adj, a, b, direction: str, mask) -> tuple[np.ndarray, np.ndarra
         if not len(sel):
             continue
         xs, ys = x[sel], y[sel]
-        from_x = (adj.out_off[xs + 1] - adj.out_off[xs]) <= (adj.in_off[ys + 1] - adj.in_off[ys])
-        for side, near, far, pick in (("out", xs, ys, from_x), ("in", ys, xs, ~from_x)):
+        lo_x, lo_y = adj.out_off[xs].astype(np.int64), adj.in_off[ys].astype(np.int64)
+        n_x, n_y = adj.out_off[xs + 1] - lo_x, adj.in_off[ys + 1] - lo_y
+        from_x = n_x <= n_y
+        for side, far, pick, los, ns in (("out", ys, from_x, lo_x, n_x), ("in", xs, ~from_x, lo_y, n_y)):
             w = np.flatnonzero(pick)
             if not len(w):
                 continue
-            off, nbr, rid, typ = (getattr(adj, f"{side}_{c}") for c in ("off", "nbr", "rid", "type"))
-            lo = off[near[w]].astype(np.int64)
-            cnt = off[near[w] + 1] - lo
+            nbr, rid, typ = (getattr(adj, f"{side}_{c}") for c in ("nbr", "rid", "type"))
+            lo, cnt = los[w], ns[w]
             total = int(cnt.sum())
             if not total:
                 continue
@@ -73,46 +74,47 @@ def rels_between(adj, a, b, direction: str, mask) -> tuple[np.ndarray, np.ndarra
 
 
 class _Buckets:
-    """Node ids (hashes, spread evenly) to index positions: the sorted ids cut into buckets of
-    about :data:`PER_BUCKET` by value, a search only within a bucket. ``index_of``'s binary
-    search over 17 M ids took 0.9 us an id at 5 M persons (cache misses at every level): 0.2 s
-    of a hop between 230 k pairs."""
+    """Node ids to index positions: the sorted ids cut by value into buckets of about
+    :data:`PER_BUCKET` (the ids are hashes, spread evenly), a binary search only within the
+    needle's bucket. ``index_of``'s search over 17 M ids took 0.9 us an id at 5 M persons (a
+    cache miss at every level): 0.2 s of a hop between 230 k pairs, 0.03 s here. Made from a
+    search of the bucket bounds (tens of ms), not a pass over every id."""
 
     def __init__(self, nodes: np.ndarray):
         self.nodes = nodes
-        n = max(len(nodes), 1)
-        self.count = 1 << max(int(np.ceil(np.log2(n / PER_BUCKET))), 0)
-        key = self._key(nodes)
-        self.lo, self.hi = (int(key[0]), int(key[-1])) if len(nodes) else (0, 0)
-        self.scale = self.count / float(self.hi - self.lo + 1)
-        counts = np.bincount(self._bucket(key), minlength=self.count)
-        self.start = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        self.depth = int(np.ceil(np.log2(max(int(counts.max(initial=0)), 1) + 1)))
+        keys = self._key(nodes[[0, -1]])
+        self.lo, self.hi = int(keys[0]), int(keys[1])
+        bits = max(int(np.ceil(np.log2(max(len(nodes) / PER_BUCKET, 1)))), 0)
+        self.shift = max((self.hi - self.lo).bit_length() - bits, 0)
+        count = ((self.hi - self.lo) >> self.shift) + 1
+        bounds = (np.uint64(self.lo) + (np.arange(count + 1, dtype=np.uint64) << np.uint64(self.shift)))
+        bounds = (bounds ^ np.uint64(1 << 63)).view(np.int64)
+        bounds[-1] = np.iinfo(np.int64).max        # (the last bound may wrap past the largest id)
+        self.start = np.searchsorted(nodes, bounds).astype(np.int64)
+        self.start[-1] = len(nodes)
+        self.depth = int(np.diff(self.start).max(initial=0)).bit_length() + 1
 
     @staticmethod
     def _key(ids: np.ndarray) -> np.ndarray:
         return np.asarray(ids, dtype=np.int64).view(np.uint64) ^ np.uint64(1 << 63)      # order kept
 
-    def _bucket(self, key: np.ndarray) -> np.ndarray:
-        lo, hi = np.uint64(self.lo), np.uint64(self.hi)
-        inside = np.minimum(np.maximum(key, lo), hi) - lo
-        return np.minimum((inside.astype(np.float64) * self.scale).astype(np.int64), self.count - 1)
-
     def find(self, ids: np.ndarray) -> np.ndarray:
         ids = np.asarray(ids, dtype=np.int64)
-        b = self._bucket(self._key(ids))
+        key = np.minimum(np.maximum(self._key(ids), np.uint64(self.lo)), np.uint64(self.hi))
+        b = ((key - np.uint64(self.lo)) >> np.uint64(self.shift)).astype(np.int64)
         lo, hi = self.start[b], self.start[b + 1]          # the first id >= the needle, in [lo, hi]
+        last = len(self.nodes) - 1
         for _ in range(self.depth):
             mid = (lo + hi) >> 1
-            go = (mid < hi) & (self.nodes[np.minimum(mid, len(self.nodes) - 1)] < ids)
+            go = (mid < hi) & (self.nodes[np.minimum(mid, last)] < ids)
             lo = np.where(go, mid + 1, lo)
             hi = np.where(go, hi, mid)
-        pos = np.minimum(lo, len(self.nodes) - 1)
+        pos = np.minimum(lo, last)
         return np.where((lo < self.start[b + 1]) & (self.nodes[pos] == ids), pos, -1)
 
 
 #: ids a bucket of :class:`_Buckets` holds on average
-PER_BUCKET = 4
+PER_BUCKET = 64
 
 
 def positions(adj, ids) -> np.ndarray:
