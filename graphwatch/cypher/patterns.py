@@ -97,10 +97,12 @@ def keyed_optional_match(cx: Compilation, m: ir.Match, prev: Scope) -> bool:
     cols = [f"{base}.k{i} AS k{i}" for i in range(len(keys))]
     cols += [f"{v.sql} AS {_column(v)}" for v in new_vars]
     cols += [f"{b[0]} AS _b{i}" for i, b in enumerate(inner.binds)]
-    # the hop's relationship keeps its type and ends beside it (type(k), startNode(k) later),
-    # unless a later clause reads a property (that joins the rel row on the id)
-    row = [v.name for v in new_vars if hop and v.type == "rel" and v.rel_alias == base and not cx.props_read.get(v.name)]
-    cols += [f"{base}.{c} AS {c}" for c in ("type", "src", "dst")] if row else []
+    # a relationship keeps its type and ends beside it (type(k), startNode(k) after the clause
+    # read them there, not from a rel row joined again on the id), unless a later clause reads
+    # a property of it (the keyed rows do not have those: it joins the row); one relationship
+    row = [v for v in new_vars if v.type == "rel" and v.rel_alias and not cx.props_read.get(v.name)][:1]
+    cols += [f"{row[0].rel_alias}.{c} AS {c}" for c in ("type", "src", "dst")] if row else []
+    row = [v.name for v in row]
     found = cx.fresh("opt")
     cx.add_cte(found, cx.render(inner, cols), materialized=True)
     a = cx.fresh("o")
