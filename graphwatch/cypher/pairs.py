@@ -28,13 +28,14 @@ if TYPE_CHECKING:
     from .compiler import Compilation
 
 #: the index answers when the expected pairs are fewer than this share of the relationships
-#: of the hop's types. Measured at 5 M persons (the engine's own statement, warm): 230 k pairs
-#: against 9.1 M APPROVED took 0.15-0.20 s from the index, 0.21 s as the rel join (even at
-#: 0.025); 32 k pairs against 5.6 M kinship relationships, undirected, 0.12 s against 0.5 s
-#: (the join reads both orientations, the index two lists a pair); cadre_subsidy's 440 k pairs
-#: (expected: 92 k) still gained ~0.1 s. Estimates of the pairs are rough (own_village_project's
-#: 247 were expected as 1): the share is kept low.
-PAIRS_PER_REL = 0.02
+#: of the hop's types. Measured at 5 M persons (the engine's statement, warm, medians): from
+#: the index ~0.5 us a pair one way, ~0.8 us undirected; the join ~0.1 s for 9.1 M APPROVED,
+#: ~0.15 s for both orientations of 7 M kinship relationships, plus a little a pair. Even at
+#: about 2.5 % (230 k pairs against APPROVED: 0.2 s either way; 558 k against kinship: 0.43 s
+#: from the index, 0.25 s joined). The pairs' estimate can be 5x low (cadre_subsidy's 440 k
+#: kinship pairs were expected as 92 k, and took 0.3 s more from the index): a fifth of that.
+#: own_village_project's 247 pairs (expected as 1) against kinship: ~0.2 s less.
+PAIRS_PER_REL = 0.005
 
 #: … and the types have at least this many relationships: below, the join takes milliseconds
 #: and a wrong estimate makes the index the slow side (related_bidders' SHAREHOLDER_OF|BRANCH_OF
