@@ -100,7 +100,7 @@ def keyed_optional_match(cx: Compilation, m: ir.Match, prev: Scope) -> bool:
     # a relationship keeps its type and ends beside it (type(k), startNode(k) after the clause
     # read them there, not from a rel row joined again on the id), unless a later clause reads
     # a property of it (the keyed rows do not have those: it joins the row); one relationship
-    row = [v for v in new_vars if v.type == "rel" and v.rel_alias and not cx.props_read.get(v.name)][:1]
+    row = [v for v in new_vars if v.type == "rel" and v.rel_alias and not cx.props_read.get(v.name)][:KEYED_REL_ROW]
     cols += [f"{row[0].rel_alias}.{c} AS {c}" for c in ("type", "src", "dst")] if row else []
     row = [v.name for v in row]
     found = cx.fresh("opt")
@@ -117,6 +117,9 @@ def keyed_optional_match(cx: Compilation, m: ir.Match, prev: Scope) -> bool:
 #: OPTIONAL MATCH as a keyed left join (:func:`keyed_optional_match`); False: always the
 #: lateral subquery (for comparisons)
 KEYED_OPTIONAL = True
+#: how many relationships of a keyed OPTIONAL MATCH keep their type and ends (1; 0: none, for
+#: comparisons)
+KEYED_REL_ROW = 1
 
 
 def exists_sql(cx: Compilation, e: ir.PatternPred, sc: Scope) -> str:
