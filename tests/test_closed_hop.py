@@ -92,3 +92,20 @@ def test_a_closed_hop_answers_as_neo4j(graph, neo4j_engine, q):
     assert ours == theirs
     if q in BY_HAND:
         assert ours == BY_HAND[q]
+
+
+def test_a_closed_hops_end_that_is_a_bound_node_reads_no_row(graph):
+    """``p`` was matched as a Person: ``p2:Person`` equal to it is ``p`` itself (no node row,
+    no label test); ``p2:Company`` is not (its row is read and the label tested: no rows)."""
+    head = "MATCH (p:Person)-[:LEGAL_REP_OF]->(c:Company) WITH p, c MATCH (p)-[:SAME_AS*0..1]-(p2:{}) WHERE p2 = p "
+    with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        def node_reads(q):
+            sql = eng.compile(q).sql
+            return sql.count("FROM node") + sql.count("JOIN node")
+        # as many node rows as without the hop
+        assert node_reads(head.format("Person") + "RETURN c.name") == node_reads(
+            "MATCH (p:Person)-[:LEGAL_REP_OF]->(c:Company) WITH p, c RETURN c.name")
+        assert eng.run(head.format("Person") + "RETURN p2.name, c.name").rows == [("a", "x")]
+        other = head.format("Company") + "RETURN p2.name"
+        assert "'Company'" in eng.compile(other).sql
+        assert eng.run(other).rows == []

@@ -50,7 +50,7 @@ from .options import DEFAULT_MAX_SHORTEST, DEFAULT_MAX_VAR_LENGTH, Options
 from .parser import parse
 from .statement import render as render_statement
 from .implied import drop_implied_nodes
-from .planner import index_lookups, plan_join_chain
+from .planner import index_lookups, plan_join_chain, single_item_rows
 from .scope import NodeRef, Scope, Var
 from .shortest import ShortestStep
 from .valuetypes import NODE_CORE, PROP_TYPES, REL_CORE
@@ -185,7 +185,7 @@ class Compilation:
         for v in sc.vars.values():
             out.vars[v.name] = Var(v.name, v.type, f"{name}.{quote_identifier('v_' + v.name)}", nullable=v.nullable,
                                    props={key: f"{name}.{quote_identifier(f'p_{v.name}.{key}')}"
-                                          for key, _s in carried[v.name]})
+                                          for key, _s in carried[v.name]}, labels=v.labels)
         out.binds = [(f"{name}._b{i}", b[1], b[2]) for i, b in enumerate(sc.binds)]
         out.order_col = f"{name}._ord" if sc.order_col else None
         return out
@@ -205,6 +205,13 @@ class Compilation:
         planned = None if sc.sub else plan_join_chain(sc.froms, sc.conds, items, stats, self.fresh,
                                                       min_items=2 if trav else 3, estimates=self.estimates)
         self.last_estimate = None if planned is None else planned[4]
+        if planned is None and not sc.sub:
+            # the rows so far and a closed hop's self-loops only (its end is the start node):
+            # as many rows as before, which the next clause's plan needs
+            cross = [f for f in sc.froms if f[0] == "cross"]
+            left = [m.get("kind") for k, _s, _on, m in sc.froms if k == "left"]
+            if len(cross) == 1 and left and set(left) == {"loops"}:
+                self.last_estimate = single_item_rows(cross, sc.conds, stats, self.estimates)
         if planned is None:
             froms, conds, lookups = index_lookups(sc.froms, sc.conds, stats, self.fresh, uses=" ".join(items))
             for name, body in lookups:

@@ -258,8 +258,9 @@ def add_paths(cx: Compilation, paths: list[ir.PathPattern], sc: Scope, *, where:
     rels_seen: list[tuple[Types, str, bool]] = []     # for relationship uniqueness
     deferred = []      # variable-length and shortest-path elements, after the fixed joins
     path_parts = []    # (path pattern, node refs, rel sqls)
+    same_as = varlength.closed_ends(cx, paths, where, sc)
     for path in paths:
-        refs = [node_ref(cx, np, sc, local) for np in path.nodes]
+        refs = [node_ref(cx, np, sc, local, same_as.get(id(np))) for np in path.nodes]
         rel_sql: list = [None] * len(path.rels)
         for i, rp in enumerate(path.rels):
             if path.kind != "plain" or rp.var_length:
@@ -275,7 +276,8 @@ def add_paths(cx: Compilation, paths: list[ir.PathPattern], sc: Scope, *, where:
             cx.node_row(ref, sc)
     for ref in local.values():
         if ref.new and not ref.hidden:
-            sc.vars[ref.name] = Var(ref.name, "node", ref.sql, node_alias=ref.alias)
+            sc.vars[ref.name] = Var(ref.name, "node", ref.sql, node_alias=ref.alias,
+                                    labels=tuple(ref.pattern.labels) or ref.labels)
     # WHERE conjuncts that do not need the deferred elements filter before they expand
     late_names = {rp.var for _, _, rp, _, _, _ in deferred if rp.var} | {p.var for p in paths if p.var}
     early, late = [], []
@@ -326,10 +328,16 @@ def path_value(refs: list[NodeRef], rel_sql: list) -> str:
     return f"{{'nodes': {' || '.join(nodes)}, 'rels': {rel_list}}}"
 
 
-def node_ref(cx: Compilation, np: ir.NodePattern, sc: Scope, local: dict[str, NodeRef]) -> NodeRef:
-    """A node of the pattern: a variable bound before, one this pattern named already, or new."""
+def node_ref(cx: Compilation, np: ir.NodePattern, sc: Scope, local: dict[str, NodeRef],
+             same_as: Var | None = None) -> NodeRef:
+    """A node of the pattern: a variable bound before, one this pattern named already, or new
+    (``same_as``: a new one that is that bound node, whose labels it has: no row, no test)."""
     if np.var and np.var in local:
         ref = local[np.var]
+    elif same_as is not None:
+        ref = NodeRef(np.var, np, same_as.sql, same_as.node_alias, labels=same_as.labels)
+        local[np.var] = ref
+        return ref
     elif np.var and np.var in sc.vars:
         v = sc.vars[np.var]
         ref = NodeRef(np.var, np, v.sql, v.node_alias, new=False)

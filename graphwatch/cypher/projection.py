@@ -190,8 +190,10 @@ def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[
     out = Scope()
     out.add(name, kind="cte")
     for i, (col_name, _s, t, _agg) in enumerate(compiled):
+        same = _passed_on(items[i], sc)
         out.vars[col_name] = Var(col_name, t, f"{name}.c{i}", nullable=nullable[i],
-                                 props={key: f"{name}.{c}" for key, c in carried.get(col_name, [])})
+                                 props={key: f"{name}.{c}" for key, c in carried.get(col_name, [])},
+                                 labels=same.labels if same is not None else ())
     out.binds = [(c.format(col=f"{name}.") if "{col}" in c else f"{name}.{c}", k, lst) for c, k, lst in bind_out]
     order_keys = [(f"{name}.{c}", _direction(desc)) for c, desc in sort_cols]
     order_keys += [(cx.sql(si.expr, out), _direction(si.descending)) for si in after]

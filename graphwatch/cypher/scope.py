@@ -28,6 +28,9 @@ class Var:
     # properties an earlier SELECT read from the row and passed on (key -> SQL): a later clause
     # reads them there instead of joining the row again (Compilation.carried)
     props: dict[str, str] = field(default_factory=dict)
+    # labels the node was matched with (it keeps them wherever it is passed on unchanged):
+    # a closed hop's end is then the start itself (varlength.closed_ends)
+    labels: tuple[str, ...] = ()
 
 
 @dataclass
@@ -40,6 +43,7 @@ class NodeRef:
     new: bool = True                 # False: a variable bound by an earlier clause
     # fixed relationships of the pattern at this node: (types, 'src' | 'dst' | 'either')
     touch: list = field(default_factory=list)
+    labels: tuple[str, ...] = ()     # a new node that is a bound one: that node's labels
 
     @property
     def hidden(self) -> bool:
@@ -83,7 +87,7 @@ class Scope:
     def subquery(self) -> "Scope":
         """A correlated subquery's scope: the same variables (copies: what it joins for
         them stays inside it), nothing joined yet."""
-        return Scope(vars={k: Var(v.name, v.type, v.sql, v.node_alias, v.rel_alias, v.nullable, dict(v.props))
+        return Scope(vars={k: Var(v.name, v.type, v.sql, v.node_alias, v.rel_alias, v.nullable, dict(v.props), v.labels)
                            for k, v in self.vars.items()}, sub=True)
 
 
