@@ -100,7 +100,8 @@ def keyed_optional_match(cx: Compilation, m: ir.Match, prev: Scope) -> bool:
     # a relationship keeps its type and ends beside it (type(k), startNode(k) after the clause
     # read them there, not from a rel row joined again on the id), unless a later clause reads
     # a property of it (the keyed rows do not have those: it joins the row); one relationship
-    row = [v for v in new_vars if v.type == "rel" and v.rel_alias and not cx.props_read.get(v.name)][:KEYED_REL_ROW]
+    row = [v for v in new_vars if v.type == "rel" and v.rel_alias and not cx.props_read.get(v.name)
+           and _row_function_of(cx, v.name)][:KEYED_REL_ROW]
     cols += [f"{row[0].rel_alias}.{c} AS {c}" for c in ("type", "src", "dst")] if row else []
     row = [v.name for v in row]
     found = cx.fresh("opt")
@@ -221,6 +222,25 @@ def _one_hop_by_index(cx: Compilation, e: ir.PatternPred, sc: Scope, keys: list[
         return None
     wanted = sql_string("|".join(sorted(types))) if types else "''"
     return f"{name}({start}.k0, {wanted}, {sql_string(direction)})"
+
+
+def _row_function_of(cx: Compilation, name: str) -> bool:
+    """Whether the query calls type(), startNode() or endNode() of a variable ``name``."""
+    import dataclasses
+
+    def visit(x) -> bool:
+        if isinstance(x, ir.Func) and x.name in ("type", "startnode", "endnode") and x.args \
+                and isinstance(x.args[0], ir.Var) and x.args[0].name == name:
+            return True
+        if isinstance(x, ir.Node):
+            return any(visit(getattr(x, f.name)) for f in dataclasses.fields(x) if f.compare)
+        if isinstance(x, (list, tuple)):
+            return any(visit(y) for y in x)
+        if isinstance(x, dict):
+            return any(visit(y) for y in x.values())
+        return False
+
+    return visit(cx.checked.query)
 
 
 def _pattern_names(e: ir.PatternPred) -> set[str]:
