@@ -312,7 +312,7 @@ def add_paths(cx: Compilation, paths: list[ir.PathPattern], sc: Scope, *, where:
         names = {e.name for e in ir.walk(conj) if isinstance(e, ir.Var)}
         (late if names & late_names or has_pattern(conj) else early).append(conj)
     for conj in early:
-        if not _same_node(conj, sc):
+        if not varlength.same_node(conj, sc):
             sc.conds.append(cx.sql(conj, sc))
     for path, i, rp, left, right, rel_sql in deferred:
         if path.kind == "plain" and varlength.closes(rp, left, right, kept):
@@ -330,17 +330,6 @@ def add_paths(cx: Compilation, paths: list[ir.PathPattern], sc: Scope, *, where:
             sc.vars[path.var] = Var(path.var, "path", path_value(refs, rel_sql))
     for conj in late:
         sc.conds.append(cx.sql(conj, sc))
-
-
-def _same_node(conj: ir.Expr, sc: Scope) -> bool:
-    """``p2 = p`` where both are one node's id (a closed hop's end, varlength.closed_ends): true,
-    and left out — DuckDB took ``x = x`` for a filter it could not push (at 5 M persons
-    relative_beneficiary's kinship join 0.05 -> 0.37 s)."""
-    if not (isinstance(conj, ir.Binary) and conj.op == "=" and isinstance(conj.left, ir.Var)
-            and isinstance(conj.right, ir.Var)):
-        return False
-    a, b = sc.vars.get(conj.left.name), sc.vars.get(conj.right.name)
-    return a is not None and b is not None and a.type == b.type == "node" and a.sql == b.sql and not a.nullable
 
 
 def path_value(refs: list[NodeRef], rel_sql: list) -> str:
