@@ -50,9 +50,9 @@ def official_near_winner(ws, *, max_hops: int = 3, kinship: list | None = None,
     One row per (official, contract) with the shortest such path; its bindings are the path's
     nodes and relationships plus the contract, its ISSUED_BY and AWARDED_TO relationships and
     the official's HOLDS_POST. The search is one breadth-first search from every winning
-    company at once over the workspace's adjacency index (:func:`_reach`, the search of
-    :func:`graphwatch.adjacency.reach` whose last level keeps only steps to officials holding a
-    post): where two shortest paths tie the one through the lower relationship ids is kept,
+    company at once over the workspace's adjacency index (:func:`graphwatch.adjacency.reach`,
+    its last level keeping only steps to holders of a post and each level before it only nodes
+    near one): where two shortest paths tie the one through the lower relationship ids is kept,
     and where one official and contract are joined by several posts or lettings, the one with
     the lowest AWARDED_TO, ISSUED_BY and HOLDS_POST ids.
 
@@ -63,6 +63,8 @@ def official_near_winner(ws, *, max_hops: int = 3, kinship: list | None = None,
     (:func:`_index`).
     """
     import numpy as np
+
+    from .. import adjacency
 
     con = ws.con
     columns = list(ALGORITHMS["official_near_winner"].columns)
@@ -76,8 +78,8 @@ def official_near_winner(ws, *, max_hops: int = 3, kinship: list | None = None,
     if not len(sources) or not len(targets) or max_hops < 1:
         return empty
     is_target, ties = _mask_of(index, "out", "HOLDS_POST"), index.type_mask(types)
-    found = _reach(index, sources, ties, max_hops, is_target,
-                   lambda radius: _near(index, ties, "out", "HOLDS_POST", radius))
+    found = adjacency.reach(index, sources, "both", ties, max_hops, last=is_target,
+                  near=lambda radius: _near(index, ties, "out", "HOLDS_POST", radius))
     # an official at one step or more from a winner (at none the official is the winner: excluded)
     cand = np.flatnonzero((found.depth >= 1) & is_target[found.node])
     if not len(cand):
@@ -187,76 +189,3 @@ def _near(index, mask, side: str, rtype: str, radius: int = 1):
         near[index.steps(np.flatnonzero(inner), "both", mask, loops=False)[1]] = True
         got[key] = near
     return got[key]
-
-
-class _Found:
-    """What :func:`_reach` found, as :class:`graphwatch.adjacency.Reach` holds it."""
-
-    def __init__(self, source, node, depth, parent, rid):
-        self.source, self.node, self.depth, self.parent, self.rid = source, node, depth, parent, rid
-
-    def path(self, entry: int) -> tuple[list[int], list[int]]:
-        """(node positions from the source to the entry's node, relationship ids between them)."""
-        nodes, rids = [], []
-        while entry >= 0:
-            nodes.append(int(self.node[entry]))
-            if self.rid[entry] >= 0:
-                rids.append(int(self.rid[entry]))
-            entry = int(self.parent[entry])
-        return nodes[::-1], rids[::-1]
-
-
-def _reach(index, sources, mask, hops: int, targets, near=None) -> _Found:
-    """:func:`graphwatch.adjacency.reach` in both directions, except that the last level keeps
-    only the steps to ``targets`` (a boolean mask over node positions) and each level ``d``
-    before it only the nodes ``near(hops - d)`` holds (a boolean mask of the nodes within that
-    many steps of a target; None: every node). The entries found for the targets are the same:
-    each (source, node) pair is kept the first way it is reached, in the order of the level's
-    entries and then of relationship ids; every node on a shortest path to a target is near
-    enough to it to be kept, and a node left out is too far at any later level as well, so it
-    is never kept later instead. At 5 M persons, from 22 k winners: of 56 k entries at one step
-    1 k are within two of an official, of 130 k at two steps 2 k within one, and 4 of 46 k at
-    three steps are officials."""
-    import numpy as np
-
-    sources = np.asarray(sources, dtype=np.int64)
-    n = max(len(index.nodes), 1)
-    src = [np.arange(len(sources), dtype=np.int64)]
-    node, depth = [sources], [np.zeros(len(sources), dtype=np.int64)]
-    parent, rid = [np.full(len(sources), -1, dtype=np.int64)], [np.full(len(sources), -1, dtype=np.int64)]
-    seen = [np.unique(src[0] * n + sources)]                    # each level's (source, node) keys, sorted
-    base = 0                                                    # the entry the last level starts at
-    for d in range(1, hops + 1):
-        at_nodes, at_src = node[-1], src[-1]
-        if not len(at_nodes):
-            break
-        distinct, which = np.unique(at_nodes, return_inverse=True)
-        step_at, step_to, step_rid = index.steps(distinct, "both", mask, loops=False)
-        if d == hops:
-            keep = targets[step_to]
-            step_at, step_to, step_rid = step_at[keep], step_to[keep], step_rid[keep]
-        order = np.lexsort((step_rid, step_at))                 # by node, then relationship id
-        step_at, step_to, step_rid = step_at[order], step_to[order], step_rid[order]
-        counts = np.bincount(step_at, minlength=len(distinct))
-        first = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        per = counts[which]                                     # steps from each entry of the level
-        from_entry = np.repeat(np.arange(len(at_nodes)), per)
-        step = np.repeat(first[which] - np.concatenate(([0], np.cumsum(per)[:-1])), per) + np.arange(int(per.sum()))
-        s, v = at_src[from_entry], step_to[step]
-        keys = s * n + v
-        uniq, keep = np.unique(keys, return_index=True)         # the first way to each pair
-        new = np.ones(len(uniq), dtype=bool)
-        for old in seen:
-            at = np.minimum(np.searchsorted(old, uniq), len(old) - 1)
-            new &= old[at] != uniq
-        if d < hops and near is not None:
-            new &= near(hops - d)[v[keep]]
-        seen.append(uniq[new])
-        keep = np.sort(keep[new])
-        src.append(s[keep])
-        node.append(v[keep])
-        depth.append(np.full(len(keep), d, dtype=np.int64))
-        parent.append(base + from_entry[keep])
-        rid.append(np.asarray(step_rid[step[keep]], dtype=np.int64))
-        base += len(at_nodes)
-    return _Found(*(np.concatenate(x) for x in (src, node, depth, parent, rid)))
