@@ -278,7 +278,15 @@ def add_paths(cx: Compilation, paths: list[ir.PathPattern], sc: Scope, *, where:
     rels_seen: list[tuple[Types, str, bool]] = []     # for relationship uniqueness
     deferred = []      # variable-length and shortest-path elements, after the fixed joins
     path_parts = []    # (path pattern, node refs, rel sqls)
-    same_as = varlength.closed_ends(cx, paths, where, sc)
+    # the WHERE with its flags decided (a conjunct that cannot hold: no rows)
+    kept, never = [], False
+    for conj in conjuncts(where):
+        folded = fold_flags(conj, cx.user_params)
+        if folded is False:
+            never = True
+        elif folded is not True:
+            kept += conjuncts(folded)
+    same_as = varlength.closed_ends(paths, kept, sc)
     for path in paths:
         refs = [node_ref(cx, np, sc, local, same_as.get(id(np))) for np in path.nodes]
         rel_sql: list = [None] * len(path.rels)
@@ -301,13 +309,8 @@ def add_paths(cx: Compilation, paths: list[ir.PathPattern], sc: Scope, *, where:
     # WHERE conjuncts that do not need the deferred elements filter before they expand
     late_names = {rp.var for _, _, rp, _, _, _ in deferred if rp.var} | {p.var for p in paths if p.var}
     early, late = [], []
-    kept = []
-    for conj in conjuncts(where):
-        folded = fold_flags(conj, cx.user_params)
-        if folded is False:
-            sc.conds.append("false")
-        elif folded is not True:
-            kept += conjuncts(folded)
+    if never:
+        sc.conds.append("false")
     for conj in kept:
         names = {e.name for e in ir.walk(conj) if isinstance(e, ir.Var)}
         (late if names & late_names or has_pattern(conj) else early).append(conj)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import ir, patterns
-from .checker import conjuncts, fold_flags
 from .implied import walked_from
 from .scope import NodeRef, Scope, Var
 from .walks import TableStep, WalkStep
@@ -64,41 +63,43 @@ def var_length_rel(cx: Compilation, rp: ir.RelPattern, left: NodeRef, right: Nod
 CLOSED_HOPS = True
 
 
+def _short(rp: ir.RelPattern) -> bool:
+    """A variable-length hop of at most one relationship (``*0..1``, ``*1..1``)."""
+    return CLOSED_HOPS and rp.var_length and rp.max_hops == 1 and rp.min_hops <= 1
+
+
+def _names_equated(c: ir.Expr) -> frozenset | None:
+    """The two variable names of a conjunct ``a = b``, else None."""
+    if isinstance(c, ir.Binary) and c.op == "=" and isinstance(c.left, ir.Var) and isinstance(c.right, ir.Var):
+        return frozenset((c.left.name, c.right.name))
+    return None
+
+
 def closes(rp: ir.RelPattern, left: NodeRef, right: NodeRef, where: list[ir.Expr]) -> bool:
     """Whether the hop is at most one relationship long and its two ends are one node (the
-    same variable, or a WHERE conjunct ``a = b`` between them): ``(p)-[:SAME_AS*0..1]-(p2)
-    WHERE p2 = p OR EXISTS {…}`` once the EXISTS folded away (its parameter left null)."""
-    if not CLOSED_HOPS or not rp.var_length or rp.max_hops != 1 or rp.min_hops > 1:
+    same variable, or a WHERE conjunct ``a = b`` between them; ``where``: the conjuncts with
+    the flags decided): ``(p)-[:SAME_AS*0..1]-(p2) WHERE p2 = p OR EXISTS {…}`` once the
+    EXISTS folded away (its parameter left null)."""
+    if not _short(rp):
         return False
-    if left is right:
-        return True
-    ends = {left.name, right.name}
-    return any(isinstance(c, ir.Binary) and c.op == "=" and isinstance(c.left, ir.Var)
-               and isinstance(c.right, ir.Var) and {c.left.name, c.right.name} == ends for c in where)
+    return left is right or frozenset((left.name, right.name)) in {_names_equated(c) for c in where}
 
 
-def closed_ends(cx: Compilation, paths: list[ir.PathPattern], where: ir.Expr | None, sc: Scope) -> dict:
+def closed_ends(paths: list[ir.PathPattern], where: list[ir.Expr], sc: Scope) -> dict:
     """The new end nodes of this MATCH's closed hops (:func:`closes`) that are a node bound
     before, by id of their node pattern: ``MATCH (p)-[:SAME_AS*0..1]-(p2:Person) WHERE p2 = p``
     with ``p`` matched as a Person. Such an end needs no row of its own (its labels are the bound
     node's, its id the bound node's): at 5 M persons the row was a scan of every Person to join
     the 1.85 M payments of duplicate_benefits. The end must be named once in the MATCH, with
-    labels only, and the WHERE must equate the two."""
-    if not CLOSED_HOPS:
-        return {}
-    eqs = set()
-    for conj in conjuncts(where):
-        folded = fold_flags(conj, cx.user_params)
-        for c in conjuncts(folded) if isinstance(folded, ir.Expr) else []:
-            if isinstance(c, ir.Binary) and c.op == "=" and isinstance(c.left, ir.Var) and isinstance(c.right, ir.Var):
-                eqs.add(frozenset((c.left.name, c.right.name)))
+    labels only, and the WHERE (its conjuncts, flags decided) must equate the two."""
+    eqs = {_names_equated(c) for c in where}
     named = [np.var for p in paths for np in p.nodes if np.var]
     out = {}
     for path in paths:
         if path.kind != "plain":
             continue
         for i, rp in enumerate(path.rels):
-            if not rp.var_length or rp.max_hops != 1 or rp.min_hops > 1:
+            if not _short(rp):
                 continue
             for bound, new in ((path.nodes[i], path.nodes[i + 1]), (path.nodes[i + 1], path.nodes[i])):
                 v = sc.vars.get(bound.var) if bound.var else None
@@ -113,8 +114,7 @@ def same_node(conj: ir.Expr, sc: Scope) -> bool:
     """``p2 = p`` where both are one node's id (a closed hop's end, :func:`closed_ends`): true,
     and left out — DuckDB took ``x = x`` for a filter it could not push (at 5 M persons
     relative_beneficiary's kinship join 0.05 -> 0.37 s)."""
-    if not (isinstance(conj, ir.Binary) and conj.op == "=" and isinstance(conj.left, ir.Var)
-            and isinstance(conj.right, ir.Var)):
+    if _names_equated(conj) is None:
         return False
     a, b = sc.vars.get(conj.left.name), sc.vars.get(conj.right.name)
     return a is not None and b is not None and a.type == b.type == "node" and a.sql == b.sql and not a.nullable
