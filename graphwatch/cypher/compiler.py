@@ -102,6 +102,7 @@ class Compilation:
         self.decimal_node_props = {p for p, t in schema.node_properties.items() if t == "decimal"}
         self.decimal_rel_props = {p for p, t in schema.rel_properties.items() if t == "decimal"}
         self.props_read: dict[str, set[str]] = {}    # of the clause being compiled and those after it
+        self._literals: dict[tuple, str] = {}         # (type, value) -> its parameter (bind_value)
 
     def fresh(self, prefix: str) -> str:
         return f"{prefix}{next(self._n)}"
@@ -111,8 +112,20 @@ class Compilation:
 
     # ------------------------------------------------------------------ values
     def bind_value(self, value) -> str:
+        """A literal as a bound parameter; an equal one (same type and value) as the same
+        parameter, so two clauses that test alike read alike (:mod:`.statement` merges
+        their CTEs)."""
+        try:
+            key = (type(value), value)
+            hash(key)
+        except TypeError:
+            key = None
+        if key is not None and key in self._literals:
+            return f"${self._literals[key]}"
         name = self.fresh("l")
         self.params[name] = value
+        if key is not None:
+            self._literals[key] = name
         return f"${name}"
 
     def bind_param(self, p: ir.Param) -> str:

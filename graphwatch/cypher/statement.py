@@ -16,6 +16,15 @@ definition — unless it calls a function that returns something new on each cal
 first)``, which DuckDB reads from the first one's materialised rows: no reference in the SQL
 is rewritten, so none can come to mean another relation (a correlated subquery reading the
 copy while its outer query reads the first keeps both apart).
+
+Two clauses that match the same chain under other variable names (duplicate_benefits reads
+every payment of an exclusive programme as ``b1`` and again as ``b2``) give CTEs that differ
+only in the compiler's fresh names: the tables' aliases (``node AS n14`` for ``n1``) and the
+columns named after them (``"n14__nid"``). Such a CTE is the first one's relation with its
+columns renamed — ``name("n14__nid", …) AS (SELECT * FROM first)`` — when its text, with
+its own aliases numbered by first appearance and the columns it reads of such a renamed CTE
+written as the first one's, is the first one's text numbered alike (at 5 M persons three of
+duplicate_benefits' four 9 M-relationship joins were read twice).
 """
 
 from __future__ import annotations
@@ -44,17 +53,34 @@ def render(ctes: list[tuple[str, str]], tail: str, *, materialized: set[str], re
     bodies: dict[str, str] = {}
     filtered: dict[str, str] = {}        # a CTE name -> its body as a filter of an earlier CTE
     canon: list[tuple[str, str]] = []    # (canonical body, name) of the materialised CTEs so far
+    # a CTE name -> (the earlier CTE whose relation it is, its column names in order, and each
+    # of its column names -> the earlier one's)
+    renamed: dict[str, tuple[str, list[str], dict[str, str]]] = {}
+    first_named: dict[tuple[str, bool], str] = {}    # (body with aliases numbered, materialised) -> name
     for name, body in ctes:
         toks = _tokens(body)
         # equal once the CTEs it reads are named alike
-        canonical = "".join(same.get(t, t) for t in toks) if same else body
+        canonical = _read_through(toks, same, renamed) if same or renamed else body
+        # (one that reads a renamed CTE names its columns after that one's own: its relation
+        # may be an earlier one's, but under other names — never ``SELECT * FROM`` that one)
+        plain = canonical is not None and not any(t in renamed for t in toks)
+        mergeable = not recursive and not bool(VOLATILE & {t.lower() for t in toks})
+        numbered = _numbered(canonical) if mergeable and canonical is not None else None
+        canonical = body if canonical is None else canonical
         key = (canonical, name in materialized)
-        volatile = bool(VOLATILE & {t.lower() for t in toks})
-        if key in first and not recursive and not volatile:
+        if key in first and mergeable and plain:
             same[name] = first[key]
+        elif numbered is not None and (numbered, key[1]) in first_named and \
+                (cols := _renaming(bodies[first_named[(numbered, key[1])]], body)) is not None:
+            renamed[name] = (first_named[(numbered, key[1])], *cols)
         else:
+            if numbered is not None:
+                first_named.setdefault((numbered, key[1]), name)
+            if not plain:
+                bodies[name] = body
+                continue
             first.setdefault(key, name)
-            if name in materialized and not recursive and not volatile:
+            if name in materialized and mergeable:
                 for earlier_body, earlier in canon:
                     f = _as_filter(earlier, earlier_body, canonical, set(bodies))
                     if f is not None:
@@ -69,7 +95,7 @@ def render(ctes: list[tuple[str, str]], tail: str, *, materialized: set[str], re
     todo = list(need)
     while todo:
         name = todo.pop()
-        for t in (same[name],) if name in same else _tokens(bodies[name]):
+        for t in (same[name],) if name in same else (renamed[name][0],) if name in renamed else _tokens(bodies[name]):
             if t in bodies and t not in need:
                 need.add(t)
                 todo.append(t)
@@ -82,9 +108,116 @@ def render(ctes: list[tuple[str, str]], tail: str, *, materialized: set[str], re
             return f"{name} AS ({bodies[name]})"
         if name in same:      # its own name, no rename inside the SQL: no reference can change meaning
             return f"{name} AS (SELECT * FROM {same[name]})"
+        if name in renamed:   # … and its own column names
+            earlier, names, _map = renamed[name]
+            return f"{name}({', '.join(names)}) AS (SELECT * FROM {earlier})"
         return f"{name} AS {'MATERIALIZED ' if name in materialized else ''}({bodies[name]})"
 
     return "WITH " + ("RECURSIVE " if recursive else "") + ",\n".join(one(n) for n in kept) + "\n" + tail
+
+
+def _read_through(toks: tuple[str, ...], same: dict[str, str],
+                  renamed: dict[str, tuple[str, list[str], dict[str, str]]]) -> str | None:
+    """The body with every CTE it reads named as the earlier CTE it equals, and every column
+    it reads of a renamed CTE (``x."col"``) named as that CTE's; None when it reads one that
+    CTE does not have (``x.*``). A column read unqualified keeps its own name, so the body
+    then equals no other (the compiler qualifies every column it reads)."""
+    out = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if t in renamed and (i == 0 or toks[i - 1] != "."):
+            earlier, _names, cols = renamed[t]
+            if i + 2 < len(toks) and toks[i + 1] == ".":
+                mapped = cols.get(_unquote(toks[i + 2]))
+                if mapped is None:
+                    return None
+                out += [earlier, ".", _quote(mapped)]
+                i += 3
+                continue
+            out.append(earlier)       # the relation (its columns are read qualified, as above)
+            i += 1
+            continue
+        out.append(same.get(t, t))
+        i += 1
+    return "".join(out)
+
+
+#: a name the compiler made (``fresh``): letters then digits, as a table alias or a column's prefix
+_FRESH = re.compile(r"[a-z]+\d+")
+
+
+def _numbered(body: str) -> str:
+    """``body`` with its own table aliases (an unquoted fresh name after ``AS``) numbered by
+    first appearance, alone and as the prefix of a quoted column name (``"n14__nid"``)."""
+    toks = _tokens(body)
+    words = [t for t in toks if not t.isspace()]
+    local = {words[k + 1] for k, w in enumerate(words[:-1]) if w.upper() == "AS" and _FRESH.fullmatch(words[k + 1])}
+    order: dict[str, str] = {}
+
+    def num(alias: str) -> str:
+        return order.setdefault(alias, f"#{len(order)}")
+
+    out = []
+    before = ""
+    for t in toks:
+        if before == ".":          # a column of some relation: its own name
+            out.append(t)
+        elif t in local:
+            out.append(num(t))
+        elif t.startswith('"') and "__" in t and t[1:].split("__", 1)[0] in local:
+            head, rest = t[1:].split("__", 1)
+            out.append(f'"{num(head)}__{rest}')
+        else:
+            out.append(t)
+        if not t.isspace():
+            before = t
+    return "".join(out)
+
+
+def _renaming(a: str, b: str) -> tuple[list[str], dict[str, str]] | None:
+    """(``b``'s column names, each -> ``a``'s in the same place) for two bodies equal once
+    numbered (:func:`_numbered`); None when either select list cannot be read."""
+    na, nb = _output_names(a), _output_names(b)
+    if na is None or nb is None or len(na) != len(nb) or len(set(nb)) != len(nb):
+        return None
+    return [_quote(n) for n in nb], dict(zip(nb, na))
+
+
+def _output_names(body: str) -> list[str] | None:
+    """The column names of ``SELECT items FROM …`` (unquoted), or None."""
+    top = top_level(body)
+    if not top or top[0] != "SELECT" or "FROM" not in top:
+        return None
+    head = body[len("SELECT "):]
+    depth, cut = 0, None
+    pos = 0
+    for t in _tokens(head):
+        depth += (t == "(") - (t == ")")
+        if depth == 0 and t == "FROM":
+            cut = pos
+            break
+        pos += len(t)
+    if cut is None:
+        return None
+    names = []
+    for item in _split_commas(head[:cut]):
+        words = [t for t in _tokens(item) if not t.isspace()]
+        if len(words) >= 3 and words[-2].upper() == "AS":
+            names.append(_unquote(words[-1]))
+        elif len(words) == 3 and words[1] == "." and words[2] != "*":
+            names.append(_unquote(words[2]))
+        else:
+            return None
+    return names
+
+
+def _unquote(name: str) -> str:
+    return name[1:-1].replace('""', '"') if name.startswith('"') else name
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 _FROM_ITEM = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_]\w*)(?:\s+AS\s+([A-Za-z_]\w*))?")
