@@ -52,7 +52,7 @@ SAME_AS_OPTION = ("MATCH (p:Person)-[:SAME_AS*0..1]-(p2:Person) "
                   "WHERE p2 = p OR EXISTS { MATCH (p)-[x:SAME_AS]-(p2) WHERE x.score >= $min } "
                   "RETURN p.name, count(*)")
 
-WALK_AFTER_WITH = ("MATCH (p:Person)-[:RECEIVES]->(b:Benefit) WHERE b.amount > 5 WITH p, b ORDER BY b.amount "
+WALK_AFTER_WITH = ("MATCH (p:Person)-[:RECEIVES]->(b:Benefit) WHERE b.amount > 5 WITH p, b ORDER BY b.amount, p.name "
                    "MATCH (p)-[:SAME_AS*0..1]-(x:Person) RETURN p.name, x.name, b.amount")
 
 KEYED_JOIN = ("MATCH (p:Person {id_number: $id})-[:SPOUSE_OF*1..2]-(q:Person) WHERE q <> p "
@@ -227,6 +227,21 @@ def test_properties_read_after_a_with_come_from_the_row_already_joined(graph):
         # again after the WITH for b.amount and p.name
         q = "MATCH (p:Person)-[:RECEIVES]->(b:Benefit) WITH p, b ORDER BY b.record_no RETURN p.name, b.amount"
         assert eng.compile(q).sql.count("node AS") == 2
+
+
+def test_properties_only_the_last_clause_reads_are_not_passed_through_a_later_match(graph, engine):
+    """What only the RETURN reads is joined there, for its rows, when a MATCH lies between:
+    not passed on through that MATCH's joins (poor_with_assets carried four strings of each
+    asset through six joins of 1.3 M rows at 5 M persons). Through WITH clauses alone it is
+    passed on as before. The rows are the same either way, on both engines."""
+    q = ("MATCH (p:Person)-[:RECEIVES]->(b:Benefit) WITH p, b "
+         "MATCH (p)-[:SAME_AS*0..1]-(x:Person) WHERE x = p OR x.name = '丁' RETURN p.name, x.name, b.record_no")
+    assert sorted(engine.run(q).rows) == [("丙", "丁", "2"), ("丙", "丙", "2"), ("乙", "乙", "1")]
+    if engine.name == "duckdb":
+        sql = engine.compile(q).sql
+        assert '"p_b.record_no"' not in sql and '"p_p.name"' not in sql
+        through_with = "MATCH (p:Person)-[:RECEIVES]->(b:Benefit) WITH p, b ORDER BY b.amount RETURN p.name, b.record_no"
+        assert '"p_b.record_no"' in engine.compile(through_with).sql
 
 
 def test_a_pattern_predicate_a_null_option_decides_is_not_compiled(graph):
