@@ -50,7 +50,8 @@ from .options import DEFAULT_MAX_SHORTEST, DEFAULT_MAX_VAR_LENGTH, Options
 from .parser import parse
 from .statement import render as render_statement
 from .implied import drop_implied_nodes
-from .planner import index_lookups, plan_join_chain, single_item_rows
+from .planner import plan_join_chain, single_item_rows
+from .rowreads import index_lookups
 from .scope import NodeRef, Scope, Var
 from .shortest import ShortestStep
 from .valuetypes import NODE_CORE, PROP_TYPES, REL_CORE
