@@ -429,3 +429,25 @@ def test_a_label_count_is_read_from_the_statistics_once_they_are_counted(graph):
     with Workspace(graph) as ws, DuckDBEngine(ws) as eng:
         eng.run(KEYED_JOIN, {"id": "x"})
         assert "FROM node" in eng.compile(shapes[0]).sql
+
+
+def test_a_relationship_step_from_few_rows_hints_duckdb_to_build_on_them():
+    """DuckDB estimates ``rel`` filtered by any one type alike, so the planner adds an
+    always-true ``IS NOT NULL`` on the joining id of the rows so far when their type has ten
+    times as many relationships: its hash table is then built on those rows."""
+    from graphwatch.cypher.planner import Stats, plan_join_chain
+
+    stats = Stats(total_nodes=20_000_000, labels={"Person": 6_000_000, "Benefit": 9_000_000},
+                  types={"RECEIVES": (9_000_000, 5_000_000, 9_000_000), "ON_PAYROLL": (80_000, 80_000, 900)})
+    froms = [("cross", "s0", None, {"kind": "cte", "alias": "s0"}),
+             ("cross", "rel AS r1", None, {"kind": "rel", "alias": "r1", "types": ["RECEIVES"]}),
+             ("cross", "node AS n2", None, {"kind": "node", "alias": "n2"})]
+    conds = ["r1.type = 'RECEIVES'", "r1.src = s0.v_p", "list_contains(n2.labels, 'Benefit')", "n2.nid = r1.dst"]
+    names = iter(f"st{i}" for i in range(10))
+    planned = plan_join_chain(froms, conds, ["n2.nid AS b"], stats, lambda _p: next(names), estimates={"s0": 80_000})
+    step = [body for _name, body in planned[0] if "rel AS r1" in body][0]
+    assert step.endswith('AND st0."s0__v_p" IS NOT NULL')
+    # as many rows so far as relationships of the type: no hint
+    names = iter(f"st{i}" for i in range(10))
+    planned = plan_join_chain(froms, conds, ["n2.nid AS b"], stats, lambda _p: next(names), estimates={"s0": 5_000_000})
+    assert not any("IS NOT NULL" in body for _name, body in planned[0])
