@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .rowreads import _IDENT, _NID_JOIN, KEYED_ROWS, _index_lookup, _keyed_by_index, keyed_row
+from .rowreads import IDENT, KEYED_ROWS, index_lookup, join_keys, keyed_by_index, keyed_row
 
 
 @dataclass
@@ -60,7 +60,7 @@ def connected_part_items(froms, conds: list[str], sql: str):
     aliases = [(meta or {}).get("alias") or _alias_of(f_sql) for _k, f_sql, _on, meta in froms]
     if not aliases:
         return froms, conds
-    alias_re = re.compile(r"\b(" + "|".join(re.escape(a) for a in aliases) + r")\.(" + _IDENT + r")")
+    alias_re = re.compile(r"\b(" + "|".join(re.escape(a) for a in aliases) + r")\.(" + IDENT + r")")
     refs = [{m.group(1) for m in alias_re.finditer(c)} for c in conds]
     item_refs = [{m.group(1) for m in alias_re.finditer(f[1] + " " + (f[2] or ""))} for f in froms]
     keep = {m.group(1) for m in alias_re.finditer(sql)} or set(aliases[:1])
@@ -104,7 +104,7 @@ def plan_join_chain(froms, conds: list[str], select_items: list[str], stats: Sta
     left_aliases = [_alias_of(sql) for _k, sql, _on, _m in left]
     if len(set(aliases + left_aliases)) != len(aliases) + len(left_aliases):
         return None
-    alias_re = re.compile(r"\b(" + "|".join(re.escape(a) for a in aliases) + r")\.(" + _IDENT + r")")
+    alias_re = re.compile(r"\b(" + "|".join(re.escape(a) for a in aliases) + r")\.(" + IDENT + r")")
     left_re = re.compile(r"\b(" + "|".join(re.escape(a) for a in left_aliases) + r")\.") if left else None
 
     def refs(text: str) -> set[str]:
@@ -179,9 +179,9 @@ def plan_join_chain(froms, conds: list[str], select_items: list[str], stats: Sta
         src = rewrite(it["sql"]) if prev else it["sql"]
         where = [rewrite(conds[i]) for i in applied_at[k]]
         if it["meta"].get("kind") == "node":
-            read, (src, where) = src, _index_lookup(a, src, where, stats, fresh, ctes, uses=" ".join(sel))
+            read, (src, where) = src, index_lookup(a, src, where, stats, fresh, ctes, uses=" ".join(sel))
             if src == read and prev is not None and rows_before[k] <= KEYED_ROWS and est[a] > 10 * rows_before[k]:
-                where = _keyed_by_index(a, prev, where)       # (a lookup CTE is one row already)
+                where = keyed_by_index(a, prev, where)       # (a lookup CTE is one row already)
         if prev is None:
             body = f"SELECT {', '.join(sel)} FROM {src}" + (f" WHERE {' AND '.join(where)}" if where else "")
         else:
@@ -229,16 +229,7 @@ def _build_hint(a: str, prev: str, where: list[str]) -> list[str]:
     relative_beneficiary kept building on 9 M RECEIVES, 0.62 s against 0.45 s with this.)"""
     if not BUILD_HINTS:
         return []
-    keys = []
-    for c in where:
-        m = _NID_JOIN.fullmatch(c.strip())
-        if m is None:
-            continue
-        (x, xc), (y, yc) = m.group(1, 2), m.group(3, 4)
-        if x == a and y == prev:
-            keys.append(f"{prev}.{yc}")
-        elif y == a and x == prev:
-            keys.append(f"{prev}.{xc}")
+    keys = [f"{prev}.{pc}" for _ac, pc in join_keys(a, prev, where)]
     # (a step joined by both ends closes a cycle: at most one row each, no hint)
     return [f"{keys[0]} = {keys[0]}"] if len(keys) == 1 else []
 

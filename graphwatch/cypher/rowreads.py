@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .planner import Stats
 
-_IDENT = r'"(?:[^"]|"")+"|[A-Za-z_]\w*'
+IDENT = r'"(?:[^"]|"")+"|[A-Za-z_]\w*'
 
 
 def keyed_row(sql: str, on: str, base: str, uses: str) -> str:
@@ -42,7 +42,7 @@ _KEYED_ROW = re.compile(r"(node|rel) AS ([A-Za-z_]\w*)")
 _KEYED_ON = re.compile(r'([A-Za-z_]\w*)\.(nid|rid) = ([A-Za-z_]\w*)\.("(?:[^"]|"")+"|[A-Za-z_]\w*)')
 
 
-def _index_lookup(a: str, src: str, where: list[str], stats: Stats, fresh, ctes: list, uses: str | None = None):
+def index_lookup(a: str, src: str, where: list[str], stats: Stats, fresh, ctes: list, uses: str | None = None):
     """A step that reads ``node`` with an equality on an indexed property reads it from a CTE
     of that one filter: DuckDB answers a scan from an ART index only when the equality is the
     scan's sole filter (:mod:`graphwatch.lookups`). ``uses``: the text of everything that
@@ -66,37 +66,26 @@ def _columns_read(a: str, text: str) -> str:
     it reads the row as a whole)."""
     if re.search(r"\b" + re.escape(a) + r"\b(?!\.(?:\"|\w))", text):
         return "*"
-    cols = sorted({m.group(1) for m in re.finditer(r"\b" + re.escape(a) + r"\.(" + _IDENT + r")", text)})
+    cols = sorted({m.group(1) for m in re.finditer(r"\b" + re.escape(a) + r"\.(" + IDENT + r")", text)})
     return ", ".join(cols) if cols else "nid"
 
 
 #: estimated rows before a node step joined by id, at most which the step leaves the node's
-#: own filters to the join (:func:`_keyed_by_index`) — when the node's own filters leave
+#: own filters to the join (:func:`keyed_by_index`) — when the node's own filters leave
 #: many more rows than that (six Programme nodes are better read whole, by their label, and
 #: joined: missing_coverage took 2.5× as long through the index); DuckDB's
 #: ``dynamic_or_filter_threshold``
 KEYED_ROWS = 2000
 
 
-def _keyed_by_index(a: str, prev: str, where: list[str]) -> list[str]:
+def keyed_by_index(a: str, prev: str, where: list[str]) -> list[str]:
     """A node joined by ``nid`` to a few earlier rows is read through the ART index on ``nid``
     (DuckDB turns the join's few keys into an IN filter on the scan), but only when that is
     the scan's sole filter: a label test pushed into the scan makes it read every row group
     (6 ms a join at 1 M persons, where the index takes 0.1). So the node's own filters are
     kept in the join: ``(f OR key IS NULL)`` reads the earlier step, is not pushed down, and
     is ``f`` for every joined row (the key equals a node's id, so is not null)."""
-    key = None
-    for c in where:
-        m = _NID_JOIN.fullmatch(c.strip())
-        if m is None:
-            continue
-        (x, xc), (y, yc) = m.group(1, 2), m.group(3, 4)
-        if (x, xc) == (a, "nid") and y == prev:
-            key = f"{prev}.{yc}"
-        elif (y, yc) == (a, "nid") and x == prev:
-            key = f"{prev}.{xc}"
-        if key:
-            break
+    key = next((f"{prev}.{pc}" for ac, pc in join_keys(a, prev, where) if ac == "nid"), None)
     if key is None:
         return where
     own = re.compile(r"\b([A-Za-z_]\w*)\.")
@@ -106,9 +95,24 @@ def _keyed_by_index(a: str, prev: str, where: list[str]) -> list[str]:
 _NID_JOIN = re.compile(r"\(?([A-Za-z_]\w*)\.(\"[^\"]+\"|\w+) = ([A-Za-z_]\w*)\.(\"[^\"]+\"|\w+)\)?")
 
 
+def join_keys(a: str, prev: str, where: list[str]) -> list[tuple[str, str]]:
+    """(column of ``a``, column of ``prev``) of each equality in ``where`` joining the two."""
+    out = []
+    for c in where:
+        m = _NID_JOIN.fullmatch(c.strip())
+        if m is None:
+            continue
+        (x, xc), (y, yc) = m.group(1, 2), m.group(3, 4)
+        if x == a and y == prev:
+            out.append((xc, yc))
+        elif y == a and x == prev:
+            out.append((yc, xc))
+    return out
+
+
 def index_lookups(froms, conds: list[str], stats: Stats | None, fresh, uses: str | None = None):
     """An unplanned join's ``node`` items with an indexed equality, each read from its own
-    lookup CTE (see :func:`_index_lookup`): (froms, conds, new CTEs). ``uses``: the text of
+    lookup CTE (see :func:`index_lookup`): (froms, conds, new CTEs). ``uses``: the text of
     the rest of the statement (its select list …), for the columns each lookup reads."""
     ctes: list = []
     nodes = {(m or {}).get("alias") for kind, _s, _on, m in froms if kind == "cross" and (m or {}).get("kind") == "node"}
@@ -122,7 +126,7 @@ def index_lookups(froms, conds: list[str], stats: Stats | None, fresh, uses: str
             continue
         a = meta["alias"]
         others = " ".join(f"{f_sql} {f_on or ''}" for j, (_k, f_sql, f_on, _m) in enumerate(froms) if j != k)
-        src, rest = _index_lookup(a, sql, conds, stats, fresh, ctes,
+        src, rest = index_lookup(a, sql, conds, stats, fresh, ctes,
                                   uses=None if uses is None else f"{uses} {others}")
         if src != sql:
             froms[k] = (kind, src, on, meta)

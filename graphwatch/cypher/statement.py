@@ -32,6 +32,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from ..store import q as quote_identifier
+
 #: SQL functions whose result differs between two evaluations of the same text
 VOLATILE = frozenset({"random", "uuid", "gen_random_uuid", "nextval", "setseed"})
 
@@ -132,7 +134,7 @@ def _read_through(toks: tuple[str, ...], same: dict[str, str],
                 mapped = cols.get(_unquote(toks[i + 2]))
                 if mapped is None:
                     return None
-                out += [earlier, ".", _quote(mapped)]
+                out += [earlier, ".", quote_identifier(mapped)]
                 i += 3
                 continue
             out.append(earlier)       # the relation (its columns are read qualified, as above)
@@ -181,13 +183,12 @@ def _renaming(a: str, b: str) -> tuple[list[str], dict[str, str]] | None:
     na, nb = _output_names(a), _output_names(b)
     if na is None or nb is None or len(na) != len(nb) or len(set(nb)) != len(nb):
         return None
-    return [_quote(n) for n in nb], dict(zip(nb, na))
+    return [quote_identifier(n) for n in nb], dict(zip(nb, na))
 
 
 def _output_names(body: str) -> list[str] | None:
     """The column names of ``SELECT items FROM …`` (unquoted), or None."""
-    top = top_level(body)
-    if not top or top[0] != "SELECT" or "FROM" not in top:
+    if not body.startswith("SELECT "):
         return None
     head = body[len("SELECT "):]
     depth, cut = 0, None
@@ -214,10 +215,6 @@ def _output_names(body: str) -> list[str] | None:
 
 def _unquote(name: str) -> str:
     return name[1:-1].replace('""', '"') if name.startswith('"') else name
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 _FROM_ITEM = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_]\w*)(?:\s+AS\s+([A-Za-z_]\w*))?")
