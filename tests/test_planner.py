@@ -239,7 +239,9 @@ def test_properties_only_the_last_clause_reads_are_not_passed_through_a_later_ma
     assert sorted(engine.run(q).rows) == [("丙", "丁", "2"), ("丙", "丙", "2"), ("乙", "乙", "1")]
     if engine.name == "duckdb":
         sql = engine.compile(q).sql
-        assert '"p_b.record_no"' not in sql and '"p_p.name"' not in sql
+        # the WITH's projection (the first one) selects the two ids only, no property
+        with_cte = re.search(r"^(?:WITH )?proj\d+ AS \((.*)$", sql, re.M).group(1)
+        assert "record_no" not in with_cte and "name" not in with_cte and "c1 FROM" in with_cte
         through_with = "MATCH (p:Person)-[:RECEIVES]->(b:Benefit) WITH p, b ORDER BY b.amount RETURN p.name, b.record_no"
         assert '"p_b.record_no"' in engine.compile(through_with).sql
 
