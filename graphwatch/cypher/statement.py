@@ -72,7 +72,7 @@ def render(ctes: list[tuple[str, str]], tail: str, *, materialized: set[str], re
         key = (canonical, name in materialized)
         if key in first and mergeable and plain:
             same[name] = first[key]
-        elif numbered is not None and (numbered, key[1]) in first_named and \
+        elif RENAMED_CTES and numbered is not None and (numbered, key[1]) in first_named and \
                 (cols := _renaming(bodies[first_named[(numbered, key[1])]], body)) is not None:
             renamed[name] = (first_named[(numbered, key[1])], *cols)
         else:
@@ -144,6 +144,9 @@ def _read_through(toks: tuple[str, ...], same: dict[str, str],
         i += 1
     return "".join(out)
 
+
+#: False: a CTE equal to an earlier one only up to aliases is computed again (for comparisons)
+RENAMED_CTES = True
 
 #: a name the compiler made (``fresh``): letters then digits, as a table alias or a column's prefix
 _FRESH = re.compile(r"[a-z]+\d+")
