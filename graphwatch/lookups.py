@@ -15,7 +15,7 @@ index instead of scanning in two cases (measured at 1 M persons, DuckDB 2.0):
   the node by id to a few rows (0.1 against 6 ms at 1 M persons).
 
 So every write transaction (:meth:`graphwatch.store.Workspace.transaction`) ends by making
-sure these exist (the ids, the keys, and the properties the schema's ``lookups`` list names:
+sure these exist (the ids, and the properties the schema's ``lookups`` list names:
 ``id_number`` and ``uscc`` in the packaged schema, the named ``:ID`` columns of a neo4j-admin
 import in its inferred one); DuckDB keeps them up to date from then on. Measured cost and gain:
 ``benchmarks/RESULTS.md``.
@@ -78,14 +78,25 @@ def node_rows(con, ids, sparse: list[str] | None = None) -> list[dict]:
 
 
 #: (table, column) pairs always kept indexed; besides them, the schema's ``lookups``
-INDEXED = (("node", "nid"), ("node", "key"), ("rel", "rid"))
+INDEXED = (("node", "nid"), ("rel", "rid"))
+
+#: lookup indexes earlier versions made and a write transaction now drops. ``node.key``: a
+#: node's id is a function of its key (:func:`graphwatch.store.key_id`), so a key is found
+#: through the id's index (:func:`graphwatch.store.node_by_key`); its own index cost 0.71 GiB
+#: and 7.4 s of a load at 5 M persons (``benchmarks/RESULTS.md``)
+OBSOLETE = (("node", "key"),)
 
 
 def ensure(con, schema=None) -> None:
-    """Create the missing lookup indexes (inside the caller's transaction): the ids, the keys
-    and the node properties the schema lists under ``lookups`` (where the column exists).
+    """Create the missing lookup indexes (inside the caller's transaction): the ids and the
+    node properties the schema lists under ``lookups`` (where the column exists); drop the
+    :data:`OBSOLETE` ones.
     :func:`make_room` may raise the memory limit for them; the caller sets it back after its
     COMMIT (:func:`restore_limit`)."""
+    have = indexed(con)
+    for table, col in OBSOLETE:
+        if (table, col) in have:
+            con.execute(f"DROP INDEX IF EXISTS gw_{table}_{col}")
     todo = missing(con, schema)
     if not todo:
         return

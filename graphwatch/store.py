@@ -307,6 +307,14 @@ def key_id(expr: str) -> str:
     return f"CAST(md5_number({expr}) >> 65 AS BIGINT)"
 
 
+def node_by_key(con, key: str) -> int | None:
+    """The id of the node with this key, or None. Read through the index of the ids (a node's
+    id is :func:`key_id` of its key; the key has no index of its own), the key compared after."""
+    (nid,) = con.execute(f"SELECT {key_id('$k')}", {"k": key}).fetchone()
+    hit = con.execute("SELECT key FROM node WHERE nid = ?", [nid]).fetchone()
+    return nid if hit is not None and hit[0] == key else None
+
+
 def _materialise_nodes(con, props: list[str], full: bool) -> None:
     """Rebuild ``node`` rows from their records: all of them (``full``) or the keys in ``_aff``.
 
@@ -319,7 +327,7 @@ def _materialise_nodes(con, props: list[str], full: bool) -> None:
         con.execute("DELETE FROM node")
         src = "node_record"
     else:
-        con.execute("DELETE FROM node WHERE key IN (SELECT key FROM _aff)")
+        con.execute(f"DELETE FROM node WHERE nid IN (SELECT {key_id('key')} FROM _aff)")   # (ids, indexed)
         con.execute("CREATE OR REPLACE TEMP TABLE _nr AS SELECT * FROM node_record WHERE key IN (SELECT key FROM _aff)")
         src = "_nr"
     insert_nodes(con, props, src)

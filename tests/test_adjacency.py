@@ -70,7 +70,10 @@ def test_arrays_are_the_sorted_ends_and_each_nodes_relationships_in_id_order(tmp
     for side, a, b in (("out", src, dst), ("in", dst, src)):
         ai, bi = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
         order = np.lexsort((rid, ai))
-        assert np.load(got / f"{side}_rid.npy").tolist() == rid[order].tolist()
+        ids = np.load(got / "out_rid.npy")
+        if side == "in":                 # (an incoming entry's id: that of its outgoing entry)
+            ids = ids[np.load(got / "in_edge.npy")]
+        assert ids.tolist() == rid[order].tolist()
         assert np.load(got / f"{side}_nbr.npy").tolist() == bi[order].tolist()
         assert np.load(got / f"{side}_type.npy").tolist() == [code[t] for t in types[order]]
         assert np.load(got / f"{side}_off.npy").tolist() == [0] + np.cumsum(np.bincount(ai, minlength=len(nodes))).tolist()

@@ -80,11 +80,19 @@ def test_the_index_layout_is_the_graph_of_the_tables(tmp_path, mini_county, monk
         rows = dict((r[0], r[1:]) for r in w.con.execute(
             "SELECT rid, CAST(valid_from - DATE '1970-01-01' AS INTEGER), "
             "CAST(valid_to - DATE '1970-01-01' AS INTEGER) FROM rel").fetchall())
+        ends = dict((r[0], r[1:]) for r in w.con.execute("SELECT rid, src, dst FROM rel").fetchall())
     assert sum(v != (None, None) for v in rows.values()) >= 3       # the county has dated relationships
     dates = [(None if f == adjacency.NO_DATE_FROM else f, None if t == adjacency.NO_DATE_TO else t)
              for f, t in zip(index.out_vf.tolist(), index.out_vt.tolist())]
     assert dates == [rows[r] for r in index.out_rid.tolist()]
-    assert np.array_equal(np.asarray(index.out_rid)[np.asarray(index.in_edge)], np.asarray(index.in_rid))
+    # an incoming entry's id (read through in_edge): a relationship from its neighbour to the
+    # node it is listed under, each relationship once
+    in_rids = index.rids("in", np.arange(len(index.in_nbr)))
+    owner = np.repeat(np.arange(len(index.in_off) - 1), np.diff(np.asarray(index.in_off)))
+    assert sorted(in_rids.tolist()) == sorted(ends)
+    assert [ends[r] for r in in_rids.tolist()] == list(zip(index.nodes[index.in_nbr].tolist(),
+                                                            index.nodes[owner].tolist()))
+    assert not hasattr(index, "in_rid") and not (ws / adjacency.FOLDER / "in_rid.npy").exists()
 
 
 def test_the_cache_shares_the_index_arrays_and_never_outlives_them(tmp_path, mini_county):

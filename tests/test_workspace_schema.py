@@ -138,7 +138,7 @@ def test_infer_schema_loads_an_export_with_its_own_labels_types_and_arrays(tmp_p
         assert "id_number" not in ws.schema.node_properties
         assert ws.schema.lookups == ("crimeId", "officerId", "personId")
         from graphwatch.lookups import indexed
-        assert {("node", p) for p in ("nid", "key", "crimeId", "personId", "officerId")} <= indexed(ws.con)
+        assert {("node", p) for p in ("nid", "crimeId", "personId", "officerId")} <= indexed(ws.con)
         # a second load of the same folder infers nothing new
         again = load(ws, [folder], infer_schema=True)
         assert again[0].notes == ["nothing new: the workspace schema has it all"]

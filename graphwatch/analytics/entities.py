@@ -63,7 +63,7 @@ def _find_in_memory(g: Graph, text: str) -> int:
 
 def _find_in_workspace(g: Graph, text: str, *, unmask: bool) -> int:
     from ..resolve.ids import clean_resident_id, clean_uscc
-    from ..store import Workspace
+    from ..store import Workspace, node_by_key
 
     with Workspace(g.workspace, read_only=True) as ws:
         con, props = ws.con, ws.schema.node_properties
@@ -72,9 +72,9 @@ def _find_in_workspace(g: Graph, text: str, *, unmask: bool) -> int:
             if hit:
                 return hit[0]
         if ":" in text:
-            hit = con.execute("SELECT nid FROM node WHERE key = ?", [text]).fetchone()
-            if hit:
-                return hit[0]
+            nid = node_by_key(con, text)
+            if nid is not None:
+                return nid
         tries = []
         rid, status = clean_resident_id(text)
         if rid and status in ("valid", "legacy15") and "id_number" in props:

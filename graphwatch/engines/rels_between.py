@@ -47,7 +47,7 @@ def rels_between(adj, a, b, direction: str, mask) -> tuple[np.ndarray, np.ndarra
             w = np.flatnonzero(pick)
             if not len(w):
                 continue
-            nbr, rid, typ = (getattr(adj, f"{side}_{c}") for c in ("nbr", "rid", "type"))
+            nbr, typ = (getattr(adj, f"{side}_{c}") for c in ("nbr", "type"))
             lo, cnt = los[w], ns[w]
             total = int(cnt.sum())
             if not total:
@@ -59,7 +59,7 @@ def rels_between(adj, a, b, direction: str, mask) -> tuple[np.ndarray, np.ndarra
                 keep &= mask[typ[idx]]
             idx = idx[keep]
             pairs.append(sel[which[keep]])
-            rids.append(np.asarray(rid[idx], dtype=np.int64))
+            rids.append(np.asarray(adj.rids(side, idx), dtype=np.int64))
             codes.append(np.asarray(typ[idx], dtype=np.int64))
             fwd.append(np.full(len(idx), forward))
     if not pairs:
