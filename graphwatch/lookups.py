@@ -124,16 +124,47 @@ def make_room(con, tables: list[str]) -> None:
     raise_limit(con, rows * INDEX_BYTES_PER_ROW + INDEX_MARGIN)
 
 
-def raise_limit(con, need: int) -> None:
+def raise_limit(con, need: int) -> str | None:
     """Raise the connection's memory limit to ``need`` bytes, at most 80 % of the memory the
-    machine has free (left alone when it is already enough; :func:`restore_limit` sets it back)."""
+    machine has free (left alone when it is already enough; :func:`restore_limit` sets it back).
+    Returns the new limit as set, or None when it was left alone."""
     import psutil
 
     (current,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
     have = _bytes(current)
-    raised = int(min(need, 0.8 * psutil.virtual_memory().available))
-    if have is not None and raised > have:
-        con.execute("SET memory_limit = ?", [f"{raised // 2**20}MB"])
+    mib = -(-int(min(need, 0.8 * psutil.virtual_memory().available)) // 2**20)      # (rounded up)
+    if have is not None and mib * 2**20 > have:
+        con.execute("SET memory_limit = ?", [f"{mib}MiB"])
+        return f"{mib}MiB"
+    return None
+
+
+#: what the lookup indexes hold in memory once read, per relationship and per node (an ART
+#: index is not evicted by DuckDB: at 5 M persons, after ``graphwatch run`` had read the
+#: evidence of ten models, 2.4 GiB of the 3 GB limit were index — 52 M relationship ids, 17 M
+#: node ids — and the next model ran out of memory; on disk: 37 and 47 bytes a row)
+RESIDENT_BYTES_PER_REL = 40
+RESIDENT_BYTES_PER_NODE = 50
+
+
+def resident_bytes(con) -> int:
+    """What the lookup indexes of the workspace's tables may come to hold in memory."""
+    rows = dict(con.execute("SELECT table_name, estimated_size FROM duckdb_tables() "
+                            "WHERE schema_name = 'main' AND table_name IN ('node', 'rel')").fetchall())
+    return int(rows.get("rel", 0) * RESIDENT_BYTES_PER_REL + rows.get("node", 0) * RESIDENT_BYTES_PER_NODE)
+
+
+def limit_beside_indexes(con, limit: str) -> str:
+    """The memory limit for work of ``limit`` beside the indexes (:func:`resident_bytes`),
+    set on ``con``: raised by what they may hold, within 80 % of the free memory."""
+    base, extra = _bytes(limit), resident_bytes(con)
+    if base is None or extra < SMALL_INDEXES:
+        return limit
+    return raise_limit(con, base + extra) or limit
+
+
+#: indexes this small fit the limit's margin (and a small workspace opens without psutil)
+SMALL_INDEXES = 64 * 2**20
 
 
 def restore_limit(con, limit: str) -> bool:
@@ -150,14 +181,16 @@ def restore_limit(con, limit: str) -> bool:
 
 
 def _bytes(setting: str) -> int | None:
-    """DuckDB's ``memory_limit`` as shown (``2.7 GiB``, ``953.6 MiB``) in bytes."""
-    units = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
-             "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
-    parts = str(setting).split()
-    try:
-        return int(float(parts[0]) * units[parts[1]]) if len(parts) == 2 else int(parts[0])
-    except (KeyError, ValueError, IndexError):
+    """A memory size as DuckDB shows it (``2.7 GiB``, ``953.6 MiB``) or as it is set
+    (``3GB``, ``24MB``, a number of bytes) in bytes; None when it is neither."""
+    import re
+
+    units = {"": 1, "b": 1, "bytes": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+             "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([A-Za-z]*)\s*", str(setting))
+    if m is None or m.group(2).lower() not in units:
         return None
+    return int(float(m.group(1)) * units[m.group(2).lower()])
 
 
 def missing(con, schema=None) -> list[tuple[str, str]]:

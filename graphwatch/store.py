@@ -126,9 +126,21 @@ class Workspace:
     def _configure(self) -> None:
         # DuckDB takes 80 % of RAM by default; a load must fit beside other work, so cap it
         # and let large operators spill to the workspace's own temp folder
+        from . import lookups
+
         limit = os.environ.get("GRAPHWATCH_MEMORY_LIMIT", "3GB")
         self.con.execute("SET memory_limit = ?", [limit])
-        self.memory_limit = limit
+        # the limit is for the work: the lookup indexes, which DuckDB keeps in memory once
+        # read, come on top (at 5 M persons they filled 2.4 of 3 GiB and a model ran out)
+        self.memory_limit = lookups.limit_beside_indexes(self.con, limit)
+        self._session_settings()
+        if not self.read_only:
+            tmp = self.path / ".tmp"
+            tmp.mkdir(exist_ok=True)
+            self.con.execute("SET temp_directory = ?", [str(tmp)])
+
+    def _session_settings(self) -> None:
+        """What each connection to the database sets for itself (:meth:`reader`'s too)."""
         self.con.execute("SET preserve_insertion_order = false")
         # a hash join whose build side holds up to 2,000 distinct keys pushes them into the
         # probe side's scan as an IN filter (DuckDB's default: 50), which an ART index
@@ -137,10 +149,19 @@ class Workspace:
         # library at 1 M persons: 1.18x faster in total, none slower (benchmarks/RESULTS.md)
         self.con.execute("SET dynamic_or_filter_threshold = 2000")
         self.con.execute("SET index_scan_max_count = 20000")
+
+    def reader(self) -> "Workspace":
+        """This read-only workspace on a connection of its own to the same open database, for
+        another thread (a DuckDB connection runs one statement at a time); closing it closes
+        that connection only."""
         if not self.read_only:
-            tmp = self.path / ".tmp"
-            tmp.mkdir(exist_ok=True)
-            self.con.execute("SET temp_directory = ?", [str(tmp)])
+            raise WorkspaceError(f"{self.path}: a reader is for a workspace opened read-only")
+        import copy
+
+        other = copy.copy(self)
+        other.con = self.con.cursor()
+        other._session_settings()
+        return other
 
     def use_schema(self, file: str | os.PathLike) -> Schema:
         """Make ``file`` this workspace's own schema (checked against the packaged one, with

@@ -209,3 +209,94 @@ def test_evidence_read_together_is_each_alerts_own(ws):
         kept = {a["id"]: s.get(a["id"]) for a in s.list()}
     for m, ev in zip(found, together):
         assert kept[m.id]["evidence"] == json.loads(json.dumps(ev, ensure_ascii=False))
+
+
+def test_models_run_at_once_store_what_they_store_one_after_another(ws, tmp_path):
+    """``jobs=2`` runs two models at a time, each on its own connection (which must carry the
+    workspace's session settings: a cursor starts from DuckDB's defaults), and stores the
+    alerts in the models' order: the whole library gives the same runs and the same alerts,
+    evidence and explanations as one model after another."""
+    import json
+
+    from graphwatch.alerts.library import load_library
+
+    with Workspace(ws, read_only=True) as w, w.reader() as r:
+        setting = "SELECT current_setting('dynamic_or_filter_threshold')"
+        assert r.con is not w.con and r.con.execute(setting).fetchone() == w.con.execute(setting).fetchone() == (2000,)
+        assert w.con.cursor().execute(setting).fetchone() == (50,)      # (what a bare cursor has)
+    with Workspace(ws) as w, pytest.raises(Exception, match="read-only"):
+        w.reader()
+
+    other = Path(shutil.copytree(ws, tmp_path / "other"))
+    one = run_models(ws, jobs=1)
+    two = run_models(other, jobs=2)
+    assert [(r.model, r.status, r.found, r.new) for r in one] == [(r.model, r.status, r.found, r.new) for r in two]
+    assert len(one) == len(load_library()) and sum(r.found for r in one) >= 20
+
+    def kept(path):
+        with AlertStore(path) as s:
+            return sorted((a["id"], a["explain_zh"], json.dumps(s.get(a["id"])["evidence"], sort_keys=True))
+                          for a in s.list())
+    assert kept(ws) == kept(other)
+    # a second parallel run orders the work by the stored times and keeps every alert
+    again = run_models(other, jobs=2)
+    assert [(r.model, r.still, r.new) for r in again] == [(r.model, r.found, 0) for r in one]
+    with pytest.raises(GraphwatchError, match="--jobs must be at least 1"):
+        run_models(other, jobs=0)
+    # the CLI passes --jobs on
+    res = CliRunner().invoke(main, ["run", "split_contracts", "own_village_project", "--jobs", "2",
+                                    "--workspace", str(other)])
+    assert res.exit_code == 0, res.output
+    assert "split_contracts" in res.output and "own_village_project" in res.output
+
+
+def test_a_model_failing_among_models_run_at_once_stops_the_run_after_those_before_it(ws, monkeypatch):
+    """Run at once, the models' alerts are still stored in order: when one fails, those
+    before it are stored, the error reaches the caller, and no later model is stored."""
+    from graphwatch.alerts import runner
+    from graphwatch.alerts.library import load_library
+
+    order = sorted(load_library())
+    bad = order[3]
+    real = runner._find
+
+    def find(p, *a, **k):
+        if p.id == bad:
+            raise GraphwatchError(f"{bad} failed on purpose")
+        return real(p, *a, **k)
+
+    monkeypatch.setattr(runner, "_find", find)
+    with pytest.raises(GraphwatchError, match="failed on purpose"):
+        run_models(ws, jobs=2)
+    with AlertStore(ws) as s:
+        stored = [r[0] for r in s.con.execute("SELECT model FROM run ORDER BY id")]
+    assert stored == order[:3]
+
+
+def test_each_alert_is_filed_under_the_village_and_township_its_evidence_lies_in(ws):
+    """The queue's township / village filters: an alert's own Village and Township nodes,
+    else the village its evidence's first village_code names and that village's township
+    (looked up for all of a model's alerts at once; checked here alert by alert)."""
+    run_models(ws, jobs=2)
+    with AlertStore(ws) as s:
+        alerts = [s.get(a["id"]) for a in s.list()]
+    with Workspace(ws, read_only=True) as w:
+        con = w.con
+        checked = 0
+        for a in alerts:
+            nodes = a["evidence"]["nodes"]
+            village = next((n for n in nodes if "Village" in n["labels"]), None)
+            township = next((n["properties"].get("name") for n in nodes if "Township" in n["labels"]), None)
+            vid, vname = (village["id"], village["properties"].get("name")) if village else (None, None)
+            if village is None:
+                code = next((n["properties"]["village_code"] for n in nodes if n["properties"].get("village_code")), None)
+                row = con.execute("SELECT nid, name FROM node WHERE list_contains(labels, 'Village') "
+                                  "AND division_code = ? ORDER BY nid LIMIT 1", [code]).fetchone() if code else None
+                vid, vname = row if row else (None, None)
+            if township is None and vid is not None:
+                row = con.execute("SELECT min(t.name) FROM rel r JOIN node t ON t.nid = r.dst WHERE r.src = ? "
+                                  "AND r.type = 'PART_OF' AND list_contains(t.labels, 'Township')", [vid]).fetchone()
+                township = row[0]
+            assert (a["village"], a["township"]) == (vname, township), a["id"]
+            checked += vname is not None and township is not None
+    assert len(alerts) >= 20 and checked >= len(alerts) // 2

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from ..exc import GraphwatchError, InvalidPattern, WorkspaceError
 from ..schema import did_you_mean, workspace_schema
@@ -100,42 +101,129 @@ def bind_models(workspace: Path, models: Iterable[str] | None, params: dict[str,
 def run_models(workspace: str | Path, models: Iterable[str] | None = None, *, engine: str = "duckdb",
                params: dict[str, dict] | None = None, pattern_dirs: Iterable[str | Path] = (),
                shipped: bool = True, connection: dict | None = None,
-               progress: Progress | None = None) -> list[ModelRun]:
-    """Run the models (all of the library by default) and store their alerts."""
-    from ..engines import open_engine
+               progress: Progress | None = None, jobs: int = 1) -> list[ModelRun]:
+    """Run the models (all of the library by default) and store their alerts. ``jobs``: how
+    many models the embedded engine runs at once, each on a connection of its own (their
+    alerts are stored one model after another, in the models' order, as with one)."""
     from ..store import Workspace
 
     workspace = Path(workspace)
+    if jobs < 1:
+        raise GraphwatchError(f"--jobs must be at least 1, not {jobs}")
     chosen, bound = bind_models(workspace, models, params, pattern_dirs=pattern_dirs, shipped=shipped)
-    out = []
     with Workspace(workspace, read_only=True) as ws, AlertStore(workspace) as store:
         counts = ws.counts()
         same_as = dict(ws.con.execute("SELECT rid, score FROM rel WHERE type = 'SAME_AS'").fetchall()
                        if "score" in ws.schema.rel_properties else [])   # (an export's own schema may lack it)
-        eng = open_engine(engine, ws if engine == "duckdb" else workspace, connection=connection)
-        try:
-            for k, p in enumerate(chosen):
-                if progress:
-                    progress(p.id, k, len(chosen))
-                out.append(_run_one(p, bound[p.id], eng, ws, store, counts, same_as, engine))
-        finally:
-            eng.close()
+        done = 0
+
+        def finding(p: Pattern) -> None:
+            nonlocal done
+            if progress:
+                progress(p.id, done, len(chosen))
+            done += 1
+
+        if engine == "duckdb" and jobs > 1 and len(chosen) > 1:
+            last = dict(store.con.execute("""SELECT model, seconds FROM run WHERE id IN
+                (SELECT max(id) FROM run WHERE seconds IS NOT NULL GROUP BY model)""").fetchall())
+            found = _found_at_once(chosen, bound, ws, counts, same_as, jobs, finding, last)
+        else:
+            found = _found_in_turn(chosen, bound, ws, counts, same_as, finding, engine, workspace, connection)
+        # each model's alerts stored as soon as it and those before it are found (closing the
+        # generator ends its threads or engine)
+        with closing(found):
+            out = [_store(p, bound[p.id], *got, ws, store, engine) for p, got in zip(chosen, found)]
         if progress:
             progress("done", len(chosen), len(chosen))
     return out
 
 
-def _run_one(p: Pattern, values: dict, eng, ws, store: AlertStore, counts: dict, same_as: dict,
-             engine: str) -> ModelRun:
+def _found_in_turn(chosen, bound, ws, counts, same_as, finding, engine, workspace, connection) -> Iterator[tuple]:
+    """:func:`_find` of each model, one after another, on one engine."""
+    from ..engines import open_engine
+
+    eng = open_engine(engine, ws if engine == "duckdb" else workspace, connection=connection)
+    try:
+        for p in chosen:
+            finding(p)
+            yield _find(p, bound[p.id], eng, ws, counts, same_as)
+    finally:
+        eng.close()
+
+
+def _found_at_once(chosen: list[Pattern], bound: dict, ws, counts: dict, same_as: dict, jobs: int,
+                   finding, last: dict[str, float]) -> Iterator[tuple]:
+    """:func:`_find` of each model, ``jobs`` at a time, each thread on its own reader of ``ws``
+    and its own engine, yielded in the models' order as they become ready. The longest start
+    first, by the seconds of their last stored runs (``last``), so that no long one starts
+    last. A model that fails raises in the caller once those before it are yielded; the
+    threads then take no further model. On 2 cores at 5 M persons the library took 5.1–5.3 s
+    with two at once against 5.9–6.2 s one after another (``benchmarks/RESULTS.md``): while one
+    model's statement runs on DuckDB's threads, the other's Python reads its rows."""
+    import queue
+    import threading
+
+    from ..engines.duckdb import DuckDBEngine
+
+    todo: queue.Queue = queue.Queue()
+    for k in sorted(range(len(chosen)), key=lambda k: -(last.get(chosen[k].id) or 0.0)):
+        todo.put(k)
+    ready: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    lock = threading.Lock()
+
+    def worker() -> None:
+        with ws.reader() as mine:
+            eng = DuckDBEngine(mine)
+            while not stop.is_set():
+                try:
+                    k = todo.get_nowait()
+                except queue.Empty:
+                    return
+                with lock:
+                    finding(chosen[k])
+                try:
+                    ready.put((k, _find(chosen[k], bound[chosen[k].id], eng, mine, counts, same_as)))
+                except BaseException as exc:       # raised in the caller's thread, in order
+                    ready.put((k, exc))
+
+    threads = [threading.Thread(target=worker, name=f"graphwatch-run-{i}", daemon=True)
+               for i in range(min(jobs, len(chosen)))]
+    for t in threads:
+        t.start()
+    try:
+        held: dict = {}
+        for k in range(len(chosen)):
+            while k not in held:
+                j, got = ready.get()
+                held[j] = got
+            got = held.pop(k)
+            if isinstance(got, BaseException):
+                raise got
+            yield got
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+
+
+def _find(p: Pattern, values: dict, eng, ws, counts: dict, same_as: dict) -> tuple:
+    """(run, matches, their evidence, seconds) of one model: everything but storing."""
     started, t0 = now(), time.perf_counter()
     run = ModelRun(p.id, p.title, "ok")
     gone_data = missing_data(p, counts)
     if gone_data:
         run.status = "insufficient_data"
         run.message = "no " + ", ".join(gone_data) + " in the workspace (load the source that has them)"
-        found = []
-    else:
-        found = matches(p, run_pattern(p, eng, ws, values), same_as, schema=ws.schema)
+        return run, started, [], [], time.perf_counter() - t0
+    found = matches(p, run_pattern(p, eng, ws, values), same_as, schema=ws.schema)
+    evidence = subgraphs(ws.con, [(m.nodes, m.rels, m.focus or None, m.focus_rels) for m in found])
+    return run, started, found, evidence, time.perf_counter() - t0
+
+
+def _store(p: Pattern, values: dict, run: ModelRun, started, found: list[Match], evidence: list[dict],
+           seconds: float, ws, store: AlertStore, engine: str) -> ModelRun:
+    t0 = time.perf_counter()
     with store.transaction() as con:
         rid = con.execute("""INSERT INTO run (model, engine, started, status, message, params)
             VALUES (?, ?, ?, ?, ?, ?)""", [p.id, engine, started, run.status, run.message,
@@ -145,9 +233,8 @@ def _run_one(p: Pattern, values: dict, eng, ws, store: AlertStore, counts: dict,
             existing = {r[0]: bool(r[1]) for r in con.execute("SELECT id, matching FROM alert WHERE model = ?",
                                                               [p.id])}
             stamp = now()
-            evidence = subgraphs(ws.con, [(m.nodes, m.rels, m.focus or None, m.focus_rels) for m in found])
-            for m, ev in zip(found, evidence):
-                row = _row(p, m, ev, ws.con)
+            for m, ev, place in zip(found, evidence, _places(ws.con, evidence)):
+                row = _row(p, m, ev, place)
                 if m.id in existing:
                     run.still += 1
                     con.execute("""UPDATE alert SET severity = ?, subject_name = ?, subject_ident = ?, object_name = ?,
@@ -169,7 +256,7 @@ def _run_one(p: Pattern, values: dict, eng, ws, store: AlertStore, counts: dict,
             run.gone = len(gone)
             con.executemany("UPDATE alert SET matching = 0 WHERE id = ?", [[a] for a in gone])
         run.found = len(found)
-        run.seconds = time.perf_counter() - t0
+        run.seconds = seconds + time.perf_counter() - t0
         con.execute("UPDATE run SET seconds = ?, found = ?, new = ?, still = ?, gone = ? WHERE id = ?",
                     [run.seconds, run.found, run.new, run.still, run.gone, rid])
     return run
@@ -189,8 +276,8 @@ def _name(node) -> str | None:
     return None if value is None else str(value)
 
 
-def _row(p: Pattern, m: Match, ev: dict, con) -> dict:
-    township, village = _place(con, ev)
+def _row(p: Pattern, m: Match, ev: dict, place: tuple[str | None, str | None]) -> dict:
+    township, village = place
     sub, obj = m.subject, m.object
     return {"id": m.id, "model": p.id, "severity": p.severity,
             "subject_key": sub.key, "subject_label": _label(sub), "subject_name": _name(sub), "subject_ident": _ident(sub),
@@ -208,21 +295,35 @@ def _label(node) -> str:
     return next((lab for lab in order if lab in node.labels), node.labels[0] if node.labels else "")
 
 
-def _place(con, ev: dict) -> tuple[str | None, str | None]:
-    """The township and village the evidence lies in (for the queue's filters)."""
-    villages = [n for n in ev["nodes"] if "Village" in n["labels"]]
-    townships = [n for n in ev["nodes"] if "Township" in n["labels"]]
-    village = villages[0] if villages else None
-    if village is None:
-        codes = [n["properties"].get("village_code") for n in ev["nodes"] if n["properties"].get("village_code")]
-        if codes:
-            row = con.execute("""SELECT nid, key, name FROM node WHERE list_contains(labels, 'Village')
-                AND division_code = ? LIMIT 1""", [codes[0]]).fetchone()
-            village = {"id": row[0], "key": row[1], "properties": {"name": row[2]}} if row else None
-    township = townships[0]["properties"].get("name") if townships else None
-    if township is None and village is not None:
-        row = con.execute("""SELECT t.name FROM rel r JOIN node t ON t.nid = r.dst
-            WHERE r.src = ? AND r.type = 'PART_OF' AND list_contains(t.labels, 'Township') LIMIT 1""",
-                          [village["id"]]).fetchone()
-        township = row[0] if row else None
-    return township, village["properties"].get("name") if village else None
+def _places(con, evidence: list[dict]) -> list[tuple[str | None, str | None]]:
+    """The township and village each evidence subgraph lies in (for the queue's filters): its
+    own Village and Township nodes, else the village its first ``village_code`` names and that
+    village's township. The villages and townships of all of a model's alerts are looked up
+    in one statement each (one per alert took 2 of a model's 4 s at 5 M persons: each scans
+    every node)."""
+    firsts = []
+    for ev in evidence:
+        villages = [n for n in ev["nodes"] if "Village" in n["labels"]]
+        townships = [n for n in ev["nodes"] if "Township" in n["labels"]]
+        village = villages[0] if villages else None
+        code = None
+        if village is None:
+            code = next((n["properties"]["village_code"] for n in ev["nodes"] if n["properties"].get("village_code")),
+                        None)
+        firsts.append((village, townships[0]["properties"].get("name") if townships else None, code))
+    codes = sorted({c for _v, _t, c in firsts if c is not None})
+    by_code = {}
+    if codes:
+        for code, nid, key, name in con.execute("""SELECT division_code, nid, key, name FROM node
+                WHERE list_contains(labels, 'Village') AND division_code IN (SELECT unnest($codes)) ORDER BY nid""",
+                                                {"codes": codes}).fetchall():
+            by_code.setdefault(code, {"id": nid, "key": key, "properties": {"name": name}})
+    villages = [v if v is not None else by_code.get(c) for v, _t, c in firsts]
+    need = sorted({v["id"] for v, (_v, t, _c) in zip(villages, firsts) if v is not None and t is None})
+    township_of = {}
+    if need:
+        township_of = dict(con.execute("""SELECT r.src, arg_min(t.name, t.nid) FROM rel r JOIN node t ON t.nid = r.dst
+            WHERE r.src IN (SELECT unnest($ids)) AND r.type = 'PART_OF' AND list_contains(t.labels, 'Township')
+            GROUP BY r.src""", {"ids": need}).fetchall())
+    return [(t if t is not None else (township_of.get(v["id"]) if v is not None else None),
+             v["properties"].get("name") if v is not None else None) for v, (_v, t, _c) in zip(villages, firsts)]

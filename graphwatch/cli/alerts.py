@@ -32,9 +32,11 @@ def _patterns_options(f):
 @click.option("--engine", type=click.Choice(["duckdb", "neo4j"]), default="duckdb", show_default=True)
 @click.option("--param", "-p", "params", multiple=True, metavar="MODEL.NAME=VALUE",
               help="a model's parameter (VALUE as JSON when it parses, else text); repeatable")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=2, show_default=True,
+              help="models the embedded engine runs at once (each on its own connection)")
 @_patterns_options
 @neo4j_options
-def run(models, workspace: Path, engine: str, params, pattern_dirs, no_shipped_patterns: bool,
+def run(models, workspace: Path, engine: str, params, jobs: int, pattern_dirs, no_shipped_patterns: bool,
         uri, user, ask_password, database):
     """Run supervision models (all by default) and keep their alerts in the workspace.
 
@@ -52,7 +54,7 @@ def run(models, workspace: Path, engine: str, params, pattern_dirs, no_shipped_p
     with progress_bar("run") as update:
         runs = run_models(workspace, models or None, engine=engine, params=parse_params(params),
                           pattern_dirs=pattern_dirs, shipped=not no_shipped_patterns, connection=connection,
-                          progress=update)
+                          progress=update, jobs=jobs)
     t = Table(title=f"模型运行 · models run on {engine}")
     for col in ("model", "title", "status", "alerts", "new", "still", "no longer", "s"):
         t.add_column(col, justify="right" if col in ("alerts", "new", "still", "no longer", "s") else "left")
