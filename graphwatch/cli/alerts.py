@@ -33,7 +33,8 @@ def _patterns_options(f):
 @click.option("--param", "-p", "params", multiple=True, metavar="MODEL.NAME=VALUE",
               help="a model's parameter (VALUE as JSON when it parses, else text); repeatable")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=2, show_default=True,
-              help="models the embedded engine runs at once (each on its own connection)")
+              help="models the embedded engine runs at once, each on its own connection (with "
+                   "--engine neo4j they run one after another)")
 @_patterns_options
 @neo4j_options
 def run(models, workspace: Path, engine: str, params, jobs: int, pattern_dirs, no_shipped_patterns: bool,
