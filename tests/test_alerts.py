@@ -300,3 +300,14 @@ def test_each_alert_is_filed_under_the_village_and_township_its_evidence_lies_in
             assert (a["village"], a["township"]) == (vname, township), a["id"]
             checked += vname is not None and township is not None
     assert len(alerts) >= 20 and checked >= len(alerts) // 2
+
+
+def test_a_reader_that_cannot_open_fails_the_run_at_once(ws, monkeypatch):
+    """A thread whose connection cannot be made has no model to answer for: the run raises
+    its error instead of waiting for models no thread will take."""
+    def broken(self):
+        raise GraphwatchError("no connection today")
+
+    monkeypatch.setattr(Workspace, "reader", broken)
+    with pytest.raises(GraphwatchError, match="no connection today"):
+        run_models(ws, jobs=2)

@@ -156,10 +156,11 @@ def _found_at_once(chosen: list[Pattern], bound: dict, ws, counts: dict, same_as
     """:func:`_find` of each model, ``jobs`` at a time, each thread on its own reader of ``ws``
     and its own engine, yielded in the models' order as they become ready. The longest start
     first, by the seconds of their last stored runs (``last``), so that no long one starts
-    last. A model that fails raises in the caller once those before it are yielded; the
-    threads then take no further model. On 2 cores at 5 M persons the library took 5.1–5.3 s
-    with two at once against 5.9–6.2 s one after another (``benchmarks/RESULTS.md``): while one
-    model's statement runs on DuckDB's threads, the other's Python reads its rows."""
+    last. A model that fails raises in the caller once those before it are yielded (a thread
+    that cannot start raises at once); the threads then take no further model. On 2 cores at
+    5 M persons the whole run took 26.4 s with two at once against 34.1 s one after another
+    (``benchmarks/bench_run_jobs.py``): while one model's statement runs on DuckDB's threads,
+    the other's Python reads its rows and evidence."""
     import queue
     import threading
 
@@ -173,7 +174,12 @@ def _found_at_once(chosen: list[Pattern], bound: dict, ws, counts: dict, same_as
     lock = threading.Lock()
 
     def worker() -> None:
-        with ws.reader() as mine:
+        try:
+            mine = ws.reader()
+        except BaseException as exc:               # (no model of its own to wait for)
+            ready.put((None, exc))
+            return
+        with mine:
             eng = DuckDBEngine(mine)
             while not stop.is_set():
                 try:
@@ -196,6 +202,8 @@ def _found_at_once(chosen: list[Pattern], bound: dict, ws, counts: dict, same_as
         for k in range(len(chosen)):
             while k not in held:
                 j, got = ready.get()
+                if j is None:
+                    raise got
                 held[j] = got
             got = held.pop(k)
             if isinstance(got, BaseException):
