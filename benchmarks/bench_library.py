@@ -9,7 +9,8 @@ For each workspace (made by ``bench_load.py`` or ``graphwatch generate`` + ``loa
   a ``kind: algorithm`` model through :mod:`graphwatch.alerts.algorithms` (a search of the adjacency index of the
   workspace). The first run (cold: compile, caches) is shown, then the median of ``--runs``.
   The alert grouping and storing of ``graphwatch run`` is not included (it is the same for both
-  engines).
+  engines). With ``--jobs N`` (default 2) the whole library is also timed with N models at once,
+  as ``graphwatch run`` runs them (its own scheduler; an engine per thread, kept across passes).
 * **Neo4j** (``--neo4j``) — graphwatch's own server for the workspace
   (``graphwatch neo4j start -w WS --heap … --pagecache …``; ``graphwatch neo4j push -w WS`` unless
   the database already holds the current graph), then the **same Cypher text, unchanged**, sent
@@ -114,6 +115,47 @@ def bench_duckdb(ws_path: Path, library, runs: int, timeout: float, log) -> tupl
                          "median": statistics.median(times), "runs": len(times)}
             log(f"  duckdb {p.id}: {len(res.rows)} rows, first {first:.3f} s, median {out[p.id]['median']:.3f} s")
     return out, info
+
+
+def bench_at_once(ws_path: Path, library, jobs: int, runs: int, last: dict, log) -> list[float]:
+    """The whole library's queries (as :func:`bench_duckdb` runs each, records not kept), ``jobs``
+    models at a time, as ``graphwatch run --jobs`` runs them (:func:`graphwatch.alerts.runner.
+    _found_at_once`: each thread on its own connection, the longest first by ``last``, seconds
+    per model): the wall seconds of ``runs`` passes after a warm-up."""
+    from graphwatch.alerts.algorithms import ALGORITHMS
+    from graphwatch.alerts.runner import _found_at_once, missing_data
+    from graphwatch.store import Workspace
+
+    from graphwatch.engines.duckdb import DuckDBEngine
+
+    engines: dict = {}      # one per thread slot, kept across passes (as bench_duckdb keeps its engine)
+
+    def find(p, values, eng, ws, counts, same_as):
+        name = threading.current_thread().name
+        if name not in engines:
+            engines[name] = DuckDBEngine(main.reader())
+        eng = engines[name]
+        if p.kind == "algorithm":
+            return len(ALGORITHMS[p.function].run(eng.ws, **values).rows)
+        eng.forget_records()
+        return len(eng.run(p.cypher, values).rows)
+
+    import threading
+
+    with Workspace(ws_path, read_only=True) as main:
+        ws = main
+        counts = ws.counts()
+        chosen = [p for p in library.values() if not missing_data(p, counts)]
+        bound = {p.id: p.bind() for p in chosen}
+        walls = []
+        for rep in range(runs + 1):
+            t = time.perf_counter()
+            rows = list(_found_at_once(chosen, bound, ws, counts, {}, jobs, lambda p: None, last, find=find))
+            walls.append(time.perf_counter() - t)
+            log(f"  duckdb, {jobs} models at once: {walls[-1]:.2f} s ({sum(rows)} rows)")
+        for eng in engines.values():
+            eng.ws.close()
+    return walls[1:]
 
 
 def neo4j_up(ws_path: Path, heap: str, pagecache: int, log) -> dict:
@@ -267,6 +309,9 @@ def main(argv=None) -> int:
     ap.add_argument("--record", action="store_true", help="replace this benchmark's block of benchmarks/RESULTS.md")
     ap.add_argument("--block", default="", help="with --record: the block library-BLOCK instead of library "
                                                 "(e.g. 5m, so a 5 M run does not replace the 1 M one)")
+    ap.add_argument("--jobs", type=int, default=2,
+                    help="also time the whole library with this many models at once, as `graphwatch run` "
+                         "runs them (1: not)")
     ap.add_argument("--skip-duckdb", action="store_true",
                     help="time Neo4j only (the DuckDB column is left 'not timed')")
     a = ap.parse_args(argv)
@@ -288,6 +333,11 @@ def main(argv=None) -> int:
                 cli("neo4j", "stop", "-w", str(ws), check=False)
                 log("  neo4j stopped")
         text = table(ws.name, info, duck, neo, a.timeout)
+        if not a.skip_duckdb and a.jobs > 1:
+            walls = bench_at_once(ws, library, a.jobs, a.runs,
+                                  {m: d["median"] for m, d in duck.items() if d.get("status") == "ok"}, log)
+            text += (f"\n| **whole library, {a.jobs} models at once** (wall; as `graphwatch run` runs them) | | | | "
+                     f"**{statistics.median(walls):.2f}** ({min(walls):.2f}–{max(walls):.2f}) | | | |")
         if neo is not None:
             text += (f"\n\nNeo4j: push {push}; the user's indexes ({', '.join(f'{l}.{p}' for l, p in INDEXES)} and "
                      f"`key` on every label) built in {neo['_indexes_s']:.0f} s before timing.")

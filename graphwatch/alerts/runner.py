@@ -152,8 +152,9 @@ def _found_in_turn(chosen, bound, ws, counts, same_as, finding, engine, workspac
 
 
 def _found_at_once(chosen: list[Pattern], bound: dict, ws, counts: dict, same_as: dict, jobs: int,
-                   finding, last: dict[str, float]) -> Iterator[tuple]:
-    """:func:`_find` of each model, ``jobs`` at a time, each thread on its own reader of ``ws``
+                   finding, last: dict[str, float], find=None) -> Iterator[tuple]:
+    """:func:`_find` (or ``find``, called alike: ``benchmarks/bench_library.py`` times the
+    models' queries alone this way) of each model, ``jobs`` at a time, each thread on its own reader of ``ws``
     and its own engine, yielded in the models' order as they become ready. The longest start
     first, by the seconds of their last stored runs (``last``), so that no long one starts
     last. A model that fails raises in the caller once those before it are yielded (a thread
@@ -189,7 +190,7 @@ def _found_at_once(chosen: list[Pattern], bound: dict, ws, counts: dict, same_as
                 with lock:
                     finding(chosen[k])
                 try:
-                    ready.put((k, _find(chosen[k], bound[chosen[k].id], eng, mine, counts, same_as)))
+                    ready.put((k, (find or _find)(chosen[k], bound[chosen[k].id], eng, mine, counts, same_as)))
                 except BaseException as exc:       # raised in the caller's thread, in order
                     ready.put((k, exc))
 
