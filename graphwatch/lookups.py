@@ -97,7 +97,7 @@ def ensure(con, schema=None) -> None:
     for table, col in OBSOLETE:
         if (table, col) in have:
             con.execute(f"DROP INDEX IF EXISTS gw_{table}_{col}")
-    todo = missing(con, schema)
+    todo = missing(con, schema, have)
     if not todo:
         return
     make_room(con, [t for t, _c in todo])
@@ -193,9 +193,10 @@ def _bytes(setting: str) -> int | None:
     return int(float(m.group(1)) * units[m.group(2).lower()])
 
 
-def missing(con, schema=None) -> list[tuple[str, str]]:
-    """The (table, column) pairs :func:`ensure` would index, in order."""
-    have = indexed(con)
+def missing(con, schema=None, have: set | None = None) -> list[tuple[str, str]]:
+    """The (table, column) pairs :func:`ensure` would index, in order (``have``: what
+    :func:`indexed` says, when the caller asked already)."""
+    have = indexed(con) if have is None else have
     cols = _columns(con)
     wanted = list(INDEXED) + [("node", p) for p in (schema.lookups if schema is not None else ())]
     return [(t, c) for t, c in wanted if (t, c) not in have and c in cols.get(t, ())]

@@ -60,17 +60,20 @@ def load_located(path: str | Path, error: type[GraphwatchError]) -> Located:
         raise error("file not found", file=str(path)) from None
     except UnicodeDecodeError as exc:
         raise error(f"not UTF-8 ({exc.reason} at byte {exc.start})", file=str(path)) from None
+    # libyaml's loader where PyYAML has it (the pure-Python one took 1 s for the 14 files of
+    # the library, at every `graphwatch run`); the text parsed once: its node tree gives the
+    # lines, then the data (walked first: constructing flattens merge keys in place)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    lines: dict[tuple, int] = {}
     try:
-        # libyaml's loader where PyYAML has it: the pure-Python one took 1 s for the 14 files
-        # of the library, at every `graphwatch run`
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        node = yaml.compose(text, Loader=loader)
-        data = yaml.load(text, Loader=loader)
+        node = loader.get_single_node()
+        if node is not None:
+            _walk(node, (), lines)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise error(f"invalid YAML: {getattr(exc, 'problem', exc)}", file=str(path),
                     line=mark.line + 1 if mark else None) from None
-    lines: dict[tuple, int] = {}
-    if node is not None:
-        _walk(node, (), lines)
+    finally:
+        loader.dispose()
     return Located(data, str(path), lines)
