@@ -8,7 +8,7 @@ each run replace the last ones'; verdicts are kept, as always).
 
 Usage::
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_run_jobs.py benchmarks/work/ws_5m_new [--jobs 1 2] [--runs 3] [--record]
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_run_jobs.py benchmarks/work/ws_5m_new [--jobs 1 2] [--runs 3] [--record [--block NAME]]
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--record", action="store_true")
+    ap.add_argument("--block", default=None,
+                    help="name of the RESULTS.md block to write (default run-jobs-WORKSPACE; an earlier "
+                         "block of that name is replaced, so give a new name to keep it)")
     a = ap.parse_args(argv)
     load = os.getloadavg()
     wall: dict[int, list[float]] = {j: [] for j in a.jobs}
@@ -62,7 +65,7 @@ def main(argv=None) -> int:
             + "\n".join(rows) + "\n")
     print(text)
     if a.record:
-        record_block(f"run-jobs-{a.workspace.name}", "bench_run_jobs.py", text)
+        record_block(a.block or f"run-jobs-{a.workspace.name}", "bench_run_jobs.py", text)
     return 0 if same else 1
 
 

@@ -47,12 +47,52 @@ def rows_by_ids(con, table: str, column: str, ids, columns: str = "t.*", where: 
     return names, rows
 
 
+#: from this many relationships on, :func:`rel_rows` reads their list columns apart
+CLUSTERED_FROM = 200
+#: the rows DuckDB scans a column by (a vector)
+VECTOR_ROWS = 2048
+
+
+def rel_rows(con, ids) -> tuple[list, list]:
+    """(column names, rows) of the relationships with these ids, as :func:`rows_by_ids` reads
+    them, but for many of them the list columns (``records``, ``datasets``) are read apart:
+    DuckDB fetches a list through the index at up to 0.7 ms a row (2,000 relationships of
+    direct_award_ratio's evidence at 5 M persons: 1.33 s of 1.39 s, lists of one entry). When
+    the rows lie close together (at least two to a vector, as the relationships of one type
+    do: ``rel`` is ordered by type) the lists are read by a scan of just their vectors
+    (0.08 s there); scattered rows read them through the index still (a scan of a vector a
+    row is slower: 0.27 against 0.15 s for 2,000 random relationships)."""
+    ids = list(ids)
+    lists = _list_columns(con, "rel") if len(ids) >= CLUSTERED_FROM else []
+    if not lists:
+        return rows_by_ids(con, "rel", "rid", ids)
+    from .store import q
+
+    listed = ", ".join(q(c) for c in lists)
+    cols, rows = rows_by_ids(con, "rel", "rid", ids, f"t.rowid AS _gw_row, t.* EXCLUDE ({listed})")
+    at = cols.index("_gw_row")
+    rowids = [r[at] for r in rows]
+    if 2 * len({r // VECTOR_ROWS for r in rowids}) <= len(rowids):
+        got = con.execute(f"SELECT rowid, {listed} FROM rel WHERE rowid IN (SELECT unnest($r))",
+                          {"r": rowids}).fetchall()
+    else:
+        got = rows_by_ids(con, "rel", "rid", ids, f"t.rowid, {', '.join('t.' + q(c) for c in lists)}")[1]
+    by_row = {g[0]: g[1:] for g in got}
+    names = [c for k, c in enumerate(cols) if k != at] + lists
+    return names, [tuple(v for k, v in enumerate(r) if k != at) + tuple(by_row[r[at]]) for r in rows]
+
+
+def _list_columns(con, table: str) -> list[str]:
+    """The list-typed columns of ``table``."""
+    return [c for (c,) in con.execute(
+        """SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'
+           AND data_type LIKE '%[]' ORDER BY column_index""", [table]).fetchall()]
+
+
 def sparse_list_columns(con) -> list[str]:
     """The list-typed property columns of ``node`` (not its labels and datasets): a catalog
     query (~1 ms), so a caller reading nodes often keeps the answer (columns are only added)."""
-    return [c for (c,) in con.execute(
-        """SELECT column_name FROM duckdb_columns() WHERE table_name = 'node' AND schema_name = 'main'
-           AND data_type LIKE '%[]' AND column_name NOT IN ('labels', 'datasets') ORDER BY column_index""").fetchall()]
+    return [c for c in _list_columns(con, "node") if c not in ("labels", "datasets")]
 
 
 def node_rows(con, ids, sparse: list[str] | None = None) -> list[dict]:

@@ -211,6 +211,26 @@ def test_evidence_read_together_is_each_alerts_own(ws):
         assert kept[m.id]["evidence"] == json.loads(json.dumps(ev, ensure_ascii=False))
 
 
+@pytest.mark.parametrize("vector_rows", [1, 10**9], ids=["scattered: lists through the index",
+                                                          "close together: lists by a scan of their rows"])
+def test_relationships_read_with_their_lists_apart_are_the_rows_read_whole(ws, monkeypatch, vector_rows):
+    """rel_rows reads the list columns of many relationships apart (by row id when the rows lie
+    close together, else through the index again); either way each relationship is the row
+    rows_by_ids reads whole, lists included."""
+    from graphwatch import lookups
+
+    monkeypatch.setattr(lookups, "VECTOR_ROWS", vector_rows)
+    with Workspace(ws, read_only=True) as w:
+        ids = [r for (r,) in w.con.execute("SELECT rid FROM rel ORDER BY hash(rid) LIMIT 600").fetchall()]
+        cols, rows = lookups.rows_by_ids(w.con, "rel", "rid", ids)
+        whole = {r[cols.index("rid")]: dict(zip(cols, r)) for r in rows}
+        cols2, rows2 = lookups.rel_rows(w.con, ids)
+        apart = {r[cols2.index("rid")]: dict(zip(cols2, r)) for r in rows2}
+    assert len(ids) >= lookups.CLUSTERED_FROM and sorted(cols2) == sorted(cols)
+    assert apart == whole and len(whole) == len(ids)
+    assert any(r["records"] for r in whole.values()) and any(r["datasets"] for r in whole.values())
+
+
 def test_models_run_at_once_store_what_they_store_one_after_another(ws, tmp_path):
     """``jobs=2`` runs two models at a time, each on its own connection (which must carry the
     workspace's session settings: a cursor starts from DuckDB's defaults), and stores the

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator
 
 from ..exc import GraphwatchError, InvalidPattern, WorkspaceError
 from ..schema import did_you_mean, workspace_schema
-from .evidence import subgraphs
+from .evidence import add_records, subgraphs
 from .library import Pattern, load_library
 from .match import SEVERITY_WEIGHT, Match, matches, run_pattern
 from .store import AlertStore, now
@@ -129,10 +129,20 @@ def run_models(workspace: str | Path, models: Iterable[str] | None = None, *, en
             found = _found_at_once(chosen, bound, ws, counts, same_as, jobs, finding, last)
         else:
             found = _found_in_turn(chosen, bound, ws, counts, same_as, finding, engine, workspace, connection)
-        # each model's alerts stored as soon as it and those before it are found (closing the
-        # generator ends its threads or engine)
+        # every model found first, then the source records of all their evidence read in one
+        # pass (add_records), then each model's alerts stored; when a model fails, those before
+        # it are stored and then its error raised (closing the generator ends its threads or engine)
+        got, failed = [], None
         with closing(found):
-            out = [_store(p, bound[p.id], *got, ws, store, engine) for p, got in zip(chosen, found)]
+            try:
+                for one in found:
+                    got.append(one)
+            except Exception as exc:                 # (stored below, then raised)
+                failed = exc
+        add_records(ws.con, [ev for one in got for ev in one[3]])
+        out = [_store(p, bound[p.id], *one, ws, store, engine) for p, one in zip(chosen, got)]
+        if failed is not None:
+            raise failed
         if progress:
             progress("done", len(chosen), len(chosen))
     return out
@@ -159,7 +169,7 @@ def _found_at_once(chosen: list[Pattern], bound: dict, ws, counts: dict, same_as
     first, by the seconds of their last stored runs (``last``), so that no long one starts
     last. A model that fails raises in the caller once those before it are yielded (a thread
     that cannot start raises at once); the threads then take no further model. On 2 cores at
-    5 M persons the whole run took 26.4 s with two at once against 34.1 s one after another
+    5 M persons the whole run took 18.6 s with two at once against 22.3 s one after another
     (``benchmarks/bench_run_jobs.py``): while one model's statement runs on DuckDB's threads,
     the other's Python reads its rows and evidence."""
     import queue
@@ -217,7 +227,8 @@ def _found_at_once(chosen: list[Pattern], bound: dict, ws, counts: dict, same_as
 
 
 def _find(p: Pattern, values: dict, eng, ws, counts: dict, same_as: dict) -> tuple:
-    """(run, matches, their evidence, seconds) of one model: everything but storing."""
+    """(run, matches, their evidence without source records — :func:`run_models` reads those for
+    all models at once, :func:`~.evidence.add_records` — and seconds) of one model: all but storing."""
     started, t0 = now(), time.perf_counter()
     run = ModelRun(p.id, p.title, "ok")
     gone_data = missing_data(p, counts)
@@ -226,7 +237,7 @@ def _find(p: Pattern, values: dict, eng, ws, counts: dict, same_as: dict) -> tup
         run.message = "no " + ", ".join(gone_data) + " in the workspace (load the source that has them)"
         return run, started, [], [], time.perf_counter() - t0
     found = matches(p, run_pattern(p, eng, ws, values), same_as, schema=ws.schema)
-    evidence = subgraphs(ws.con, [(m.nodes, m.rels, m.focus or None, m.focus_rels) for m in found])
+    evidence = subgraphs(ws.con, [(m.nodes, m.rels, m.focus or None, m.focus_rels) for m in found], records=False)
     return run, started, found, evidence, time.perf_counter() - t0
 
 

@@ -17,7 +17,7 @@ from ..cypher.planner import Stats
 from ..cypher.shortest import used_params
 from ..exc import EngineError, EvaluationError, PatternError
 from .counts import Counted, counted_label
-from ..lookups import node_rows, rows_by_ids, sparse_list_columns
+from ..lookups import node_rows, rel_rows, sparse_list_columns
 from ..store import Workspace
 from ..neo4j.values import to_neo4j
 from .base import Binding, Engine, GNode, GPath, GRel, Result, bindings_per_group
@@ -319,7 +319,7 @@ def read_rels(con, ids) -> dict[int, GRel]:
     """The relationships with these ids, as queries return them."""
     if not ids:
         return {}
-    cols, rows = rows_by_ids(con, "rel", "rid", ids)
+    cols, rows = rel_rows(con, ids)
     out = {}
     for r in rows:
         rec = dict(zip(cols, r))
