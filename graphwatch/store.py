@@ -117,6 +117,11 @@ class Workspace:
             raise WorkspaceError(f"{self.path}: cannot open the workspace database ({exc}); "
                                  "is another graphwatch process writing to it?") from None
         self.read_only = read_only
+        import threading
+
+        # what is computed once for a read-only workspace, shared with its readers (:meth:`memo`)
+        self._memo: dict = {}
+        self._memo_lock = threading.RLock()        # (a memo may read another)
         self._configure()
         if not read_only:
             self._ensure_tables()
@@ -162,6 +167,18 @@ class Workspace:
         other.con = self.con.cursor()
         other._session_settings()
         return other
+
+    def memo(self, name: str, compute):
+        """``compute()``, computed once for a read-only workspace (its data cannot change while
+        it is open) and shared by its :meth:`reader` s — a second thread waits for the first's
+        answer instead of scanning again; a writable workspace computes it each time. The
+        answer is shared: callers must not change it."""
+        if not self.read_only:
+            return compute()
+        with self._memo_lock:
+            if name not in self._memo:
+                self._memo[name] = compute()
+            return self._memo[name]
 
     def use_schema(self, file: str | os.PathLike) -> Schema:
         """Make ``file`` this workspace's own schema (checked against the packaged one, with
@@ -240,7 +257,11 @@ class Workspace:
 
     # -- reading -------------------------------------------------------------------------
     def counts(self) -> dict[str, dict[str, int]]:
-        """Nodes per label, relationships (facts) per type, and the source records behind them."""
+        """Nodes per label, relationships (facts) per type, and the source records behind them
+        (0.7 s at 5 M persons: once for a read-only workspace, :meth:`memo`)."""
+        return self.memo("counts", self._counts)
+
+    def _counts(self) -> dict[str, dict[str, int]]:
         labels = dict(self.con.execute(
             "SELECT l, count(*) FROM (SELECT unnest(labels) AS l FROM node) GROUP BY l ORDER BY l").fetchall())
         has_records = bool(self.con.execute("""SELECT count(*) FROM information_schema.columns

@@ -142,3 +142,31 @@ def test_forget_records_drops_the_records_not_the_compiled_queries(engine, plain
     again = engine.run(query)                       # read again, kept again
     assert engine._node_cache and engine._rel_cache
     assert _rows(first) == _rows(again) == _rows(plain.run(query))
+
+
+def test_counts_and_planner_statistics_are_counted_once_for_a_read_only_workspace_and_its_readers(
+        golden_ws, tmp_path):
+    """A read-only workspace's counts, planner statistics and relationship fingerprint are
+    computed once and shared by its readers (graphwatch run --jobs' threads); they are what
+    a writable copy counts, and a writable workspace counts again after a change."""
+    import shutil
+
+    from graphwatch.cypher.planner import Stats
+
+    with Workspace(golden_ws, read_only=True) as ws, ws.reader() as r:
+        eng, other = DuckDBEngine(ws), DuckDBEngine(r)
+        for e in (eng, other):
+            e.run("MATCH (a:Person)-[:SPOUSE_OF]-(b) RETURN count(*)")
+            assert e.options.stats.labels         # (what the join planner reads)
+        assert {"counts", "planner_stats"} <= set(ws._memo)
+        assert r.counts() is ws.counts() and other.options.stats.labels is eng.options.stats.labels
+        shared = ws._memo["planner_stats"]
+        path = tmp_path / "ws"
+        shutil.copytree(golden_ws, path)
+        with Workspace(path) as w:
+            fresh = Stats.of(w.con)
+            assert (shared.labels, shared.types, shared.total_nodes) == (fresh.labels, fresh.types, fresh.total_nodes)
+            assert ws.counts() == w.counts()
+            before = w.counts()["labels"].get("Company", 0)
+            w.con.execute("UPDATE node SET labels = list_append(labels, 'Company') WHERE key = 'Person:bob'")
+            assert w.counts()["labels"]["Company"] == before + 1 and not w._memo

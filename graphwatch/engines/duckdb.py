@@ -29,15 +29,22 @@ _REL_META = {"rid", "type", "src", "dst"}
 class _WorkspaceStats(Stats):
     """The planner's :class:`Stats` of a workspace, counted on first use: they scan ``node``
     and ``rel`` (about half a second at a million persons), which ``RETURN 1`` or a query
-    whose joins need no planning should not pay."""
+    whose joins need no planning should not pay. A read-only workspace counts them once for
+    all its engines (those of ``graphwatch run --jobs``' threads too), its labels taken from
+    its counts (:meth:`graphwatch.store.Workspace.counts`, which the run reads anyway)."""
 
-    def __init__(self, con):           # no dataclass fields yet: __getattr__ fills them
-        self.__dict__["_con"] = con
+    def __init__(self, ws):           # no dataclass fields yet: __getattr__ fills them
+        self.__dict__["_ws"] = ws
 
     def __getattr__(self, name):
         if name not in Stats.__dataclass_fields__:
             raise AttributeError(name)
-        self.__dict__.update(vars(Stats.of(self.__dict__["_con"])))
+        ws = self.__dict__["_ws"]
+        if ws.read_only:
+            stats = ws.memo("planner_stats", lambda: Stats.of(ws.con, labels=ws.counts()["labels"]))
+        else:
+            stats = Stats.of(ws.con)
+        self.__dict__.update(vars(stats))
         return self.__dict__[name]
 
 
@@ -71,7 +78,8 @@ class DuckDBEngine(Engine):
             return self._adjacency
         from ..adjacency import fingerprint, open_index
 
-        fp = fingerprint(self.ws.con)
+        # (one scan of rel: 0.23 s at 5 M persons, once for a read-only workspace's engines)
+        fp = self.ws.memo("rel_fingerprint", lambda: fingerprint(self.ws.con))
         if self._adjacency is None or self._adjacency.fingerprint != fp:
             self._adjacency = open_index(self.ws.con, self.ws.path, fp=fp)
         return self._adjacency
@@ -112,7 +120,7 @@ class DuckDBEngine(Engine):
         if self.options.plan_joins and self.options.stats is None:
             # label and relationship-type counts for the join planner, once per engine, counted
             # when the planner first reads them (a query without a pattern never does)
-            self.options = dataclasses.replace(self.options, stats=_WorkspaceStats(self.ws.con))
+            self.options = dataclasses.replace(self.options, stats=_WorkspaceStats(self.ws))
         key = self._cache_key(cypher, params, bindings)
         if key is not None:
             hit = self._compiled.get(key)
