@@ -211,12 +211,11 @@ def test_evidence_read_together_is_each_alerts_own(ws):
         assert kept[m.id]["evidence"] == json.loads(json.dumps(ev, ensure_ascii=False))
 
 
-@pytest.mark.parametrize("vector_rows", [1, 10**9], ids=["scattered: lists through the index",
-                                                          "close together: lists by a scan of their rows"])
-def test_relationships_read_with_their_lists_apart_are_the_rows_read_whole(ws, monkeypatch, vector_rows):
-    """rel_rows reads the list columns of many relationships apart (by row id when the rows lie
-    close together, else through the index again); either way each relationship is the row
-    rows_by_ids reads whole, lists included."""
+@pytest.mark.parametrize("vector_rows", [1, 10**9], ids=["scattered: through the index",
+                                                          "close together: by a scan of their rows"])
+def test_relationships_read_by_row_id_are_the_rows_read_through_the_index(ws, monkeypatch, vector_rows):
+    """rel_rows reads many relationships that lie close together by row id (else through the
+    index, as rows_by_ids does): each is the same row, lists included."""
     from graphwatch import lookups
 
     monkeypatch.setattr(lookups, "VECTOR_ROWS", vector_rows)
