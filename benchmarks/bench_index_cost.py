@@ -13,7 +13,7 @@ Usage::
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_index_cost.py benchmarks/work/county_1000000 [--runs 2] [--record]
 
-``--record`` replaces the block ``index-cost-<county folder>`` of ``benchmarks/RESULTS.md``.
+``--record`` replaces the block ``index-cost-<county folder>`` (or ``--block NAME``) of ``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -67,6 +67,9 @@ def main(argv=None) -> int:
     ap.add_argument("county", type=Path)
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--record", action="store_true")
+    ap.add_argument("--block", default=None,
+                    help="name of the RESULTS.md block to write (default index-cost-COUNTY; an earlier "
+                         "block of that name is replaced, so give a new name to keep it)")
     a = ap.parse_args(argv)
     load = os.getloadavg()
     got = {True: [], False: []}
@@ -104,7 +107,7 @@ def main(argv=None) -> int:
             f"load time, ≤ 50 % more workspace size.\n\n{table}\n")
     print(text)
     if a.record:
-        record_block(f"index-cost-{a.county.name}", "bench_index_cost.py", text)
+        record_block(a.block or f"index-cost-{a.county.name}", "bench_index_cost.py", text)
     return 0
 
 

@@ -323,9 +323,19 @@ def build(con, folder: Path, fp: list[int] | None = None) -> None:
         _build(con, folder, fp)
 
 
+#: what building the index holds in DuckDB's memory per relationship (its numbered ends and
+#: the rows read into numpy), besides :data:`graphwatch.lookups.INDEX_MARGIN`
+BUILD_BYTES_PER_REL = 64
+
+
 def _build(con, folder: Path, fp: list[int] | None) -> None:
+    from .lookups import INDEX_MARGIN, raise_limit
+
     fp = fp or fingerprint(con)
     folder.mkdir(parents=True, exist_ok=True)
+    # (the caller sets the limit back: a write transaction when it ends, an engine that builds a
+    # missing index on a read-only workspace keeps the raised one, as for the indexes it reads)
+    raise_limit(con, fp[0] * BUILD_BYTES_PER_REL + INDEX_MARGIN)
     types = [t for (t,) in con.execute("SELECT DISTINCT type FROM rel ORDER BY type").fetchall()]
     # DuckDB numbers the nodes that end a relationship in id order and joins every end to its
     # number (in parallel; numpy's unique + searchsorted over 10⁸ ends took minutes at 5 M persons)

@@ -229,3 +229,35 @@ def test_a_load_raises_the_memory_limit_for_grouping_facts_and_sets_it_back(tmp_
         assert lookups.resident_bytes(w.con) < lookups.SMALL_INDEXES and shown == "244.1 MiB"   # (the configured)
 
         assert w.con.execute("SELECT count(*) FROM rel").fetchone()[0] > 1000
+
+
+def test_lookup_indexes_are_made_over_the_committed_rows_and_a_failure_there_keeps_the_data(tmp_path, monkeypatch):
+    """The lookup indexes are made after the transaction that wrote the rows commits (DuckDB
+    builds an index made inside it entry by entry at COMMIT: three times slower for a first
+    load). If making them fails, the written data stays, the error says so, and the next write
+    makes them."""
+    import duckdb
+
+    from graphwatch import lookups
+    from graphwatch.exc import WorkspaceError
+
+    made_in = []
+    real = lookups.ensure
+
+    def ensure(con, schema=None):
+        made_in.append(con.execute("SELECT count(*) FROM rel").fetchone()[0])
+        raise duckdb.OutOfMemoryException("no room for the index (a test)")
+
+    with Workspace(tmp_path / "ws", create=True) as w:
+        monkeypatch.setattr(lookups, "ensure", ensure)
+        with pytest.raises(WorkspaceError, match="the data is written, but its lookup indexes could not be made"):
+            with w.transaction() as con:
+                con.execute("INSERT INTO rel (rid, type, src, dst, dataset, record) "
+                            "SELECT i, 'KNOWS', i, i + 1, 'x', 'x' FROM range(1000) t(i)")
+        assert made_in == [1000]                      # after the rows were written
+        assert w.con.execute("SELECT count(*) FROM rel").fetchone()[0] == 1000
+        assert ("rel", "rid") in lookups.missing(w.con)
+        monkeypatch.setattr(lookups, "ensure", real)
+        with w.transaction():
+            pass
+        assert lookups.missing(w.con) == []
