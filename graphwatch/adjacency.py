@@ -62,7 +62,12 @@ class Adjacency:
             setattr(self, name, np.load(folder / f"{name}.npy", mmap_mode="r").view(np.ndarray))
         self.type_code = {t: i for i, t in enumerate(self.types)}
         self._scratch: list = []        # per-node work arrays searches borrow (see :meth:`borrow`)
-        self._type_counts: dict = {}    # side -> entries per type code
+        # side -> entries per type code: each relationship is one entry on either side, so both
+        # sides have the counts the build wrote down (an index built before they were: counted
+        # on first use, 1 s at 5 M persons for a cold process)
+        counts = stamp.get("type_counts")
+        self._type_counts: dict = ({side: np.asarray(counts, dtype=np.int64) for side in ("out", "in")}
+                                   if counts is not None else {})
         self._typed: dict = {}          # (side, type code) -> its entries by node (:meth:`_entries_of`)
 
     def borrow(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -380,7 +385,8 @@ def _build(con, folder: Path, fp: list[int] | None) -> None:
     arrays["in_edge"] = entry[orders["in"]]
     for name, arr in arrays.items():
         np.save(folder / f"{name}.npy", arr)
-    (folder / "stamp.json").write_text(json.dumps({"fingerprint": fp, "types": types, "format": FORMAT}))
+    (folder / "stamp.json").write_text(json.dumps({"fingerprint": fp, "types": types, "format": FORMAT,
+                                                   "type_counts": np.bincount(code, minlength=len(types)).tolist()}))
 
 
 def _position_order(pos: np.ndarray) -> np.ndarray:

@@ -79,6 +79,10 @@ def test_arrays_are_the_sorted_ends_and_each_nodes_relationships_in_id_order(tmp
         assert np.load(got / f"{side}_nbr.npy").tolist() == bi[order].tolist()
         assert np.load(got / f"{side}_type.npy").tolist() == [code[t] for t in types[order]]
         assert np.load(got / f"{side}_off.npy").tolist() == [0] + np.cumsum(np.bincount(ai, minlength=len(nodes))).tolist()
+        # the entries per type the stamp keeps (read by Adjacency instead of counting them again)
+        assert json.loads((got / "stamp.json").read_text())["type_counts"] == \
+            np.bincount(np.load(got / f"{side}_type.npy"), minlength=len(code)).tolist() == \
+            [int((types == t).sum()) for t in sorted(code)]
 
 
 def test_a_rare_type_is_read_from_its_own_list_with_the_same_answer(tmp_path):
