@@ -230,6 +230,28 @@ def test_relationships_read_by_row_id_are_the_rows_read_through_the_index(ws, mo
     assert any(r["records"] for r in whole.values()) and any(r["datasets"] for r in whole.values())
 
 
+@pytest.mark.parametrize("vector_rows", [1, 10**9], ids=["scattered: through the index", "by row id"])
+def test_node_rows_with_their_sparse_lists_read_apart_are_the_rows(ws, monkeypatch, vector_rows):
+    """node_rows reads the sparse list columns (aliases) apart — by the rows' row ids, or for
+    many scattered rows through the index: every node is its row as a plain SELECT gives it,
+    those with aliases and those without."""
+    from graphwatch import lookups
+
+    monkeypatch.setattr(lookups, "VECTOR_ROWS", vector_rows)
+    monkeypatch.setattr(lookups, "CLUSTERED_FROM", 1)
+
+    with Workspace(ws, read_only=True) as w:
+        assert lookups.sparse_list_columns(w.con)
+        ids = [r for (r,) in w.con.execute("""SELECT nid FROM (SELECT nid FROM node WHERE aliases IS NOT NULL LIMIT 40)
+            UNION ALL SELECT nid FROM (SELECT nid FROM node WHERE aliases IS NULL ORDER BY hash(nid) LIMIT 300)""").fetchall()]
+        cur = w.con.execute("SELECT * FROM node WHERE nid IN (SELECT unnest($i))", {"i": ids})
+        cols = [d[0] for d in cur.description]
+        plain = {r[0]: dict(zip(cols, r)) for r in cur.fetchall()}
+        got = {r["nid"]: r for r in lookups.node_rows(w.con, ids)}
+    assert len(plain) == 340 and any(r["aliases"] for r in plain.values())
+    assert got == plain
+
+
 def test_models_run_at_once_store_what_they_store_one_after_another(ws, tmp_path):
     """``jobs=2`` runs two models at a time, each on its own connection (which must carry the
     workspace's session settings: a cursor starts from DuckDB's defaults), and stores the
