@@ -308,7 +308,17 @@ class Workspace:
                 shutil.rmtree(new, ignore_errors=True)
             lookups.restore_limit(self.con, self.memory_limit)
             raise
-        self.con.execute("COMMIT")
+        try:
+            self.con.execute("COMMIT")
+        except BaseException:
+            try:
+                self.con.execute("ROLLBACK")      # (DuckDB may have ended it already)
+            except duckdb.Error:
+                pass
+            if new is not None:
+                shutil.rmtree(new, ignore_errors=True)
+            lookups.restore_limit(self.con, self.memory_limit)
+            raise
         if new is not None:
             adjacency.install(new, self.path)
         try:
