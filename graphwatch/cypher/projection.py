@@ -89,13 +89,17 @@ def union(cx: Compilation, finals: list[tuple[str, list[str], list]], all_: bool
     return f"SELECT {', '.join(cols)}{merged} FROM ({body}) AS _union GROUP BY {group}", cols, bind_cols
 
 
+#: an id list that is always empty (a zero-length hop's nodes between its ends)
+EMPTY_IDS = "CAST([] AS BIGINT[])"
+
+
 def _flat_bindings(binds: list[tuple[str, str, bool]], prefix: str) -> list[str]:
     """A row's binding columns as four: node ids, relationship ids, matches, truncated."""
     def ids(kind: str) -> str:
         parts = [(f"coalesce({prefix}{c}, [])" if is_list_ else f"[{prefix}{c}]")
                  for c, k, is_list_ in binds if k == kind]
         if not parts:
-            return "CAST([] AS BIGINT[])"
+            return EMPTY_IDS
         return f"list_filter({' || '.join(parts)}, lambda _x: _x IS NOT NULL)"
 
     count = next((f"{prefix}{c}" for c, k, _ in binds if k == "count"), "CAST(1 AS BIGINT)")
@@ -159,10 +163,18 @@ def _project(cx: Compilation, p: ir.Projection, sc: Scope) -> tuple[Scope, list[
         if keys:
             group_by = " GROUP BY " + ", ".join(keys)
     else:
+        # a binding that is a column already (a variable's id: RETURN r passes on r's id twice)
+        # is that column, and one that is always empty is left out: every column here is
+        # carried through each later step (poor_with_assets' 1.5 M rows carried three ids twice
+        # and two lists, one always empty)
+        same = {c.rsplit(" AS ", 1)[0]: c.rsplit(" AS ", 1)[1] for c in cols}
         for s, kind, is_list_ in sc.binds:
-            k = len(cols)
-            cols.append(f"{s} AS c{k}")
-            bind_out.append((f"c{k}", kind, is_list_))
+            if s == EMPTY_IDS:
+                continue
+            if s not in same:
+                same[s] = f"c{len(cols)}"
+                cols.append(f"{s} AS {same[s]}")
+            bind_out.append((same[s], kind, is_list_))
         if sc.order_col and not p.order:
             k = len(cols)
             cols.append(f"{sc.order_col} AS c{k}")
@@ -215,7 +227,7 @@ def _group_bindings(cx: Compilation, sc: Scope, cols: list[str]) -> list[tuple[s
         # an OPTIONAL MATCH that matched nothing leaves its lists NULL, and
         # list || NULL is NULL: it would wipe the group's other bindings
         parts = [(f"coalesce({s}, [])" if is_list_ else f"[{s}]") for s, k, is_list_ in sc.binds if k == kind]
-        return " || ".join(parts) if parts else "CAST([] AS BIGINT[])"
+        return " || ".join(parts) if parts else EMPTY_IDS
 
     count = next((s for s, k, _ in sc.binds if k == "count"), None)
     truncated = next((s for s, k, _ in sc.binds if k == "truncated"), None)
