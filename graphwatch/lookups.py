@@ -14,10 +14,12 @@ index instead of scanning in two cases (measured at 1 M persons, DuckDB 2.0):
   no filter of its own, so the planner keeps a node's label test in the join when it joins
   the node by id to a few rows (0.1 against 6 ms at 1 M persons).
 
-So every write transaction (:meth:`graphwatch.store.Workspace.transaction`) ends by making
-sure these exist (the ids, and the properties the schema's ``lookups`` list names:
+So every write transaction (:meth:`graphwatch.store.Workspace.transaction`) is followed by
+making sure these exist (the ids, and the properties the schema's ``lookups`` list names:
 ``id_number`` and ``uscc`` in the packaged schema, the named ``:ID`` columns of a neo4j-admin
-import in its inferred one); DuckDB keeps them up to date from then on. Measured cost and gain:
+import in its inferred one), in a transaction of its own after the COMMIT, over the committed
+tables (made inside the transaction that wrote a first load's rows, DuckDB built them at COMMIT
+entry by entry, three times slower); DuckDB keeps them up to date from then on. Measured cost and gain:
 ``benchmarks/RESULTS.md``.
 """
 
