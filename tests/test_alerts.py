@@ -211,6 +211,31 @@ def test_evidence_read_together_is_each_alerts_own(ws):
         assert kept[m.id]["evidence"] == json.loads(json.dumps(ev, ensure_ascii=False))
 
 
+def test_evidence_reads_only_the_nodes_the_model_did_not_return(ws, monkeypatch):
+    """The rows of the nodes a model returned are kept by the engine; the evidence reads only the
+    others, and is what reading them all gives."""
+    from graphwatch.alerts import evidence as ev
+    from graphwatch.alerts.library import load_library
+    from graphwatch.alerts.match import matches, run_pattern
+    from graphwatch.engines.duckdb import DuckDBEngine
+
+    p = load_library()["own_village_project"]
+    with DuckDBEngine(ws) as eng:
+        found = matches(p, run_pattern(p, eng, eng.ws, p.bind()))
+        known = eng.node_rows_read()
+        wanted = [(m.nodes, m.rels, m.focus or None, m.focus_rels) for m in found]
+        asked = []
+        real = ev.node_rows
+        monkeypatch.setattr(ev, "node_rows", lambda con, ids, *a: asked.extend(ids) or real(con, ids, *a))
+        reused = ev.subgraphs(eng.ws.con, wanted, rows=known)
+        monkeypatch.setattr(ev, "node_rows", real)
+        plain = ev.subgraphs(eng.ws.con, wanted)
+    every = {i for n, _r, _f, _fr in wanted for i in n}
+    assert found and known and set(known) <= every
+    assert reused == plain and not set(asked) & set(known) and set(asked) | set(known) >= {
+        n["id"] for e in plain for n in e["nodes"]}
+
+
 @pytest.mark.parametrize("vector_rows", [1, 10**9], ids=["scattered: through the index",
                                                           "close together: by a scan of their rows"])
 def test_relationships_read_by_row_id_are_the_rows_read_through_the_index(ws, monkeypatch, vector_rows):

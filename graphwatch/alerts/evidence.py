@@ -35,12 +35,14 @@ def subgraph(con, node_ids, rel_ids, *, focus=None, focus_rels=None) -> dict:
     return subgraphs(con, [(node_ids, rel_ids, focus, focus_rels)])[0]
 
 
-def subgraphs(con, wanted: list[tuple], *, records: bool = True) -> list[dict]:
+def subgraphs(con, wanted: list[tuple], *, records: bool = True, rows: dict | None = None) -> list[dict]:
     """:func:`subgraph` of each ``(node_ids, rel_ids, focus, focus_rels)``, read together: the
     relationships, the nodes and their source records of all of them in one pass each (at 5 M
     persons one node-record lookup reads the whole ``node_record`` table, 0.4 s: per alert of a
     model's 250 that was 104 of its 110 s). ``records`` False: the nodes' ``records`` are
-    left empty, for :func:`add_records` to fill for several models' subgraphs at once."""
+    left empty, for :func:`add_records` to fill for several models' subgraphs at once.
+    ``rows``: ``node`` rows already read, by id (:meth:`~graphwatch.engines.duckdb.DuckDBEngine.
+    node_rows_read`), not read again."""
     wanted = [(sorted(set(n)), sorted(set(r)), f, fr) for n, r, f, fr in wanted]
     rels_by_id = {r["id"]: r for r in _rels(con, sorted({i for _n, r, _f, _fr in wanted for i in r}))}
     parts = []
@@ -52,7 +54,7 @@ def subgraphs(con, wanted: list[tuple], *, records: bool = True) -> list[dict]:
             node_ids = sorted(keep | {r["start"] for r in rels} | {r["end"] for r in rels})
         parts.append((node_ids, rels))
     nodes_by_id = {n["id"]: n for n in _nodes(con, sorted({i for node_ids, _r in parts for i in node_ids}),
-                                              records=records)}
+                                              records=records, rows=rows)}
     out = []
     for node_ids, rels in parts:
         nodes = [dict(nodes_by_id[i]) for i in node_ids if i in nodes_by_id]
@@ -73,10 +75,12 @@ def add_records(con, evidence: list[dict]) -> None:
         n["records"] = list(found.get(n["key"], []))
 
 
-def _nodes(con, ids: list[int], *, records: bool = True) -> list[dict]:
+def _nodes(con, ids: list[int], *, records: bool = True, rows: dict | None = None) -> list[dict]:
     if not ids:
         return []
-    rows = sorted(node_rows(con, ids), key=lambda r: r["nid"])
+    known = rows or {}
+    rows = sorted([known[i] for i in ids if i in known] + node_rows(con, [i for i in ids if i not in known]),
+                  key=lambda r: r["nid"])
     records = _records(con, [r["key"] for r in rows]) if records else {}
     return [{"id": r["nid"], "key": r["key"], "labels": sorted(r["labels"]),
              "properties": {k: plain(v) for k, v in r.items() if k not in NODE_META and v is not None},
