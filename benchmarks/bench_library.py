@@ -122,11 +122,12 @@ def bench_at_once(ws_path: Path, library, jobs: int, runs: int, last: dict, log)
     models at a time, as ``graphwatch run --jobs`` runs them (:func:`graphwatch.alerts.runner.
     _found_at_once`: each thread on its own connection, the longest first by ``last``, seconds
     per model): the wall seconds of ``runs`` passes after a warm-up."""
+    import threading
+
     from graphwatch.alerts.algorithms import ALGORITHMS
     from graphwatch.alerts.runner import _found_at_once, missing_data
-    from graphwatch.store import Workspace
-
     from graphwatch.engines.duckdb import DuckDBEngine
+    from graphwatch.store import Workspace
 
     engines: dict = {}      # one per thread slot, kept across passes (as bench_duckdb keeps its engine)
 
@@ -140,17 +141,14 @@ def bench_at_once(ws_path: Path, library, jobs: int, runs: int, last: dict, log)
         eng.forget_records()
         return len(eng.run(p.cypher, values).rows)
 
-    import threading
-
     with Workspace(ws_path, read_only=True) as main:
-        ws = main
-        counts = ws.counts()
+        counts = main.counts()
         chosen = [p for p in library.values() if not missing_data(p, counts)]
         bound = {p.id: p.bind() for p in chosen}
         walls = []
         for rep in range(runs + 1):
             t = time.perf_counter()
-            rows = list(_found_at_once(chosen, bound, ws, counts, {}, jobs, lambda p: None, last, find=find))
+            rows = list(_found_at_once(chosen, bound, main, counts, {}, jobs, lambda p: None, last, find=find))
             walls.append(time.perf_counter() - t)
             log(f"  duckdb, {jobs} models at once: {walls[-1]:.2f} s ({sum(rows)} rows)")
         for eng in engines.values():

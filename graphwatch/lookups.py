@@ -70,23 +70,25 @@ def rel_rows(con, ids) -> tuple[list, list]:
     if len(ids) < CLUSTERED_FROM:
         return rows_by_ids(con, "rel", "rid", ids)
     rowids = [r for (r,) in rows_by_ids(con, "rel", "rid", ids, "t.rowid")[1]]
-    if 2 * len({r // VECTOR_ROWS for r in rowids}) > len(rowids):
+    if not _close_together(rowids):
         return rows_by_ids(con, "rel", "rid", ids)
     cur = con.execute("SELECT * FROM rel WHERE rowid IN (SELECT unnest($r))", {"r": rowids})
     return [d[0] for d in cur.description], cur.fetchall()
 
 
-def _list_columns(con, table: str) -> list[str]:
-    """The list-typed columns of ``table``."""
-    return [c for (c,) in con.execute(
-        """SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'
-           AND data_type LIKE '%[]' ORDER BY column_index""", [table]).fetchall()]
+def _close_together(rowids) -> bool:
+    """Whether rows lie at least two to a vector: then a scan of just their vectors by row id
+    reads them faster than DuckDB's fetch through an index, column by column (see
+    :func:`rel_rows`)."""
+    return 2 * len({r // VECTOR_ROWS for r in rowids}) <= len(rowids)
 
 
 def sparse_list_columns(con) -> list[str]:
     """The list-typed property columns of ``node`` (not its labels and datasets): a catalog
     query (~1 ms), so a caller reading nodes often keeps the answer (columns are only added)."""
-    return [c for c in _list_columns(con, "node") if c not in ("labels", "datasets")]
+    return [c for (c,) in con.execute(
+        """SELECT column_name FROM duckdb_columns() WHERE table_name = 'node' AND schema_name = 'main'
+           AND data_type LIKE '%[]' AND column_name NOT IN ('labels', 'datasets') ORDER BY column_index""").fetchall()]
 
 
 def node_rows(con, ids, sparse: list[str] | None = None) -> list[dict]:
@@ -112,7 +114,7 @@ def node_rows(con, ids, sparse: list[str] | None = None) -> list[dict]:
     at = cols.index("_gw_row")
     recs = {r[at]: {c: v for c, v in zip(cols, r) if c != "_gw_row"} for r in rows}
     set_ = " OR ".join(c + " IS NOT NULL" for c in listed)
-    if len(recs) < CLUSTERED_FROM or 2 * len({r // VECTOR_ROWS for r in recs}) <= len(recs):
+    if len(recs) < CLUSTERED_FROM or _close_together(recs):
         got = con.execute(f"SELECT rowid, {', '.join(listed)} FROM node WHERE rowid = ANY($r) AND ({set_})",
                           {"r": list(recs)}).fetchall()
     else:      # many scattered rows: a vector scanned for each costs more than the index's fetch

@@ -180,6 +180,11 @@ class Workspace:
                 self._memo[name] = compute()
             return self._memo[name]
 
+    def memoized(self, name: str):
+        """What :meth:`memo` keeps under ``name``, or None when nothing computed it yet."""
+        with self._memo_lock:
+            return self._memo.get(name)
+
     def use_schema(self, file: str | os.PathLike) -> Schema:
         """Make ``file`` this workspace's own schema (checked against the packaged one, with
         file:line errors); it is kept as ``<workspace>/schema.yaml``. A workspace that already
@@ -302,17 +307,10 @@ class Workspace:
         try:
             yield self.con
             new = adjacency.refresh(self.con, self.path)
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            if new is not None:
-                shutil.rmtree(new, ignore_errors=True)
-            lookups.restore_limit(self.con, self.memory_limit)
-            raise
-        try:
             self.con.execute("COMMIT")
         except BaseException:
             try:
-                self.con.execute("ROLLBACK")      # (DuckDB may have ended it already)
+                self.con.execute("ROLLBACK")      # (a COMMIT that failed may have ended it already)
             except duckdb.Error:
                 pass
             if new is not None:

@@ -79,12 +79,12 @@ def _nodes(con, ids: list[int], *, records: bool = True, rows: dict | None = Non
     if not ids:
         return []
     known = rows or {}
-    rows = sorted([known[i] for i in ids if i in known] + node_rows(con, [i for i in ids if i not in known]),
+    read = sorted([known[i] for i in ids if i in known] + node_rows(con, [i for i in ids if i not in known]),
                   key=lambda r: r["nid"])
-    records = _records(con, [r["key"] for r in rows]) if records else {}
+    records = _records(con, [r["key"] for r in read]) if records else {}
     return [{"id": r["nid"], "key": r["key"], "labels": sorted(r["labels"]),
              "properties": {k: plain(v) for k, v in r.items() if k not in NODE_META and v is not None},
-             "datasets": list(r["datasets"] or []), "records": records.get(r["key"], [])} for r in rows]
+             "datasets": list(r["datasets"] or []), "records": records.get(r["key"], [])} for r in read]
 
 
 def _records(con, keys: list[str]) -> dict[str, list[str]]:

@@ -237,10 +237,9 @@ def _find(p: Pattern, values: dict, eng, ws, counts: dict, same_as: dict) -> tup
         run.message = "no " + ", ".join(gone_data) + " in the workspace (load the source that has them)"
         return run, started, [], [], time.perf_counter() - t0
     found = matches(p, run_pattern(p, eng, ws, values), same_as, schema=ws.schema)
-    # (the nodes the model returned are read already: an engine that keeps their rows says so)
-    read = eng.node_rows_read() if hasattr(eng, "node_rows_read") else None
+    # (the nodes the model returned are read already where the engine kept their rows)
     evidence = subgraphs(ws.con, [(m.nodes, m.rels, m.focus or None, m.focus_rels) for m in found],
-                         records=False, rows=read)
+                         records=False, rows=eng.node_rows_read())
     return run, started, found, evidence, time.perf_counter() - t0
 
 

@@ -161,6 +161,11 @@ class Engine(ABC):
     def explain(self, cypher: str, params: dict | None = None) -> str:
         """What the engine would run for the query (generated SQL, a plan …)."""
 
+    def node_rows_read(self) -> dict:
+        """The ``node`` rows (by id) of nodes this engine's runs returned and kept, for an
+        alert's evidence not to read them again (:mod:`graphwatch.alerts.evidence`); none here."""
+        return {}
+
     def close(self) -> None:
         pass
 

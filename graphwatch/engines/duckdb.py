@@ -31,7 +31,8 @@ class _WorkspaceStats(Stats):
     and ``rel`` (about half a second at a million persons), which ``RETURN 1`` or a query
     whose joins need no planning should not pay. A read-only workspace counts them once for
     all its engines (those of ``graphwatch run --jobs``' threads too), its labels taken from
-    its counts (:meth:`graphwatch.store.Workspace.counts`, which the run reads anyway)."""
+    its counts when something counted those already (:meth:`graphwatch.store.Workspace.counts`,
+    which ``graphwatch run`` reads; a query alone does not pay for them)."""
 
     def __init__(self, ws):           # no dataclass fields yet: __getattr__ fills them
         self.__dict__["_ws"] = ws
@@ -41,7 +42,8 @@ class _WorkspaceStats(Stats):
             raise AttributeError(name)
         ws = self.__dict__["_ws"]
         if ws.read_only:
-            stats = ws.memo("planner_stats", lambda: Stats.of(ws.con, labels=ws.counts()["labels"]))
+            counted = ws.memoized("counts")
+            stats = ws.memo("planner_stats", lambda: Stats.of(ws.con, labels=counted and counted["labels"]))
         else:
             stats = Stats.of(ws.con)
         self.__dict__.update(vars(stats))
