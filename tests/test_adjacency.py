@@ -85,6 +85,34 @@ def test_arrays_are_the_sorted_ends_and_each_nodes_relationships_in_id_order(tmp
             [int((types == t).sum()) for t in sorted(code)]
 
 
+def test_nodes_are_every_nodes_id_or_the_ends_when_one_ends_at_no_node(tmp_path):
+    """With a ``node`` table the index numbers every node (one without relationships has empty
+    ranges on both sides); a relationship ending at no node makes it number the ends instead.
+    Either way each relationship is in the index once per side, between the right ends."""
+    import duckdb
+
+    from graphwatch.adjacency import build, open_index
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE rel (rid BIGINT, type VARCHAR, src BIGINT, dst BIGINT, valid_from DATE, valid_to DATE)")
+    con.execute("CREATE TABLE node (nid BIGINT)")
+    con.execute("INSERT INTO node VALUES (30), (10), (20), (40)")        # 40 ends no relationship
+    con.execute("INSERT INTO rel VALUES (1, 'KNOWS', 10, 20, NULL, NULL), (2, 'KNOWS', 30, 10, NULL, NULL)")
+    build(con, tmp_path / "adjacency")
+    adj = open_index(con, tmp_path)
+    assert adj.nodes.tolist() == [10, 20, 30, 40]
+    assert adj.index_of([40, 99]).tolist() == [3, -1]
+    assert adj.out_off.tolist() == [0, 1, 1, 2, 2] and adj.in_off.tolist() == [0, 1, 2, 2, 2]
+    assert adj.nodes[adj.out_nbr].tolist() == [20, 10] and adj.out_rid.tolist() == [1, 2]
+
+    con.execute("INSERT INTO rel VALUES (3, 'KNOWS', 20, 50, NULL, NULL)")   # 50 is no node
+    build(con, tmp_path / "dangling" / "adjacency")
+    adj = open_index(con, tmp_path / "dangling")
+    assert adj.nodes.tolist() == [10, 20, 30, 50]
+    assert sorted(adj.out_rid.tolist()) == [1, 2, 3]
+    assert adj.nodes[adj.out_nbr].tolist() == [20, 50, 10]
+
+
 def test_a_rare_type_is_read_from_its_own_list_with_the_same_answer(tmp_path):
     """steps() reads a mask's types from their own entry lists when they have fewer entries
     than the frontier's nodes in all: the same (frontier index, neighbour, rid) in the same
