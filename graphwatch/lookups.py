@@ -25,6 +25,8 @@ entry by entry, three times slower); DuckDB keeps them up to date from then on. 
 
 from __future__ import annotations
 
+from collections import Counter
+
 #: ids read per statement by :func:`rows_by_ids`: DuckDB answers a join whose build side has at
 #: most this many keys by probing the ART index of the other side's join column, where a
 #: ``list_contains`` filter or a semi join reads the whole table (measured at 5 M persons,
@@ -53,33 +55,49 @@ def rows_by_ids(con, table: str, column: str, ids, columns: str = "t.*", where: 
 CLUSTERED_FROM = 200
 #: the rows DuckDB scans a column by (a vector)
 VECTOR_ROWS = 2048
+#: node rows sharing a vector from which :func:`node_rows` reads them by a scan of it (a node row has
+#: ~55 columns: a vector of them costs ~0.2 ms to scan at 5 M persons, a row through the index ~50 µs)
+NODES_TOGETHER_FROM = 4
 
 
 def rel_rows(con, ids) -> tuple[list, list]:
-    """(column names, rows) of the relationships with these ids, as :func:`rows_by_ids` reads
-    them; but many that lie close together are read by a scan of just the vectors holding
-    them. DuckDB fetches a row through the index a column at a time, and a list column at up
-    to 0.7 ms a row (2,000 relationships of direct_award_ratio's evidence at 5 M persons: 1.33
-    of 1.39 s on ``records``, lists of one entry). So their row ids are read through the index
-    first; when they lie at least two to a 2,048-row vector (as the relationships of one type
-    do: ``rel`` is ordered by type), the rows are read by row id — the evidence of the whole
-    library at 5 M persons in 2.9 s against 4.5 s through the index, direct_award_ratio's 0.55
-    against 6.3 s; scattered ones through the index still (for 2,000 random relationships a
-    scan of a vector a row was slower: 0.27 against 0.15 s)."""
+    """(column names, rows) of the relationships with these ids: :func:`rows_near`. DuckDB
+    fetches a row through the index a column at a time, and a list column at up to 0.7 ms a
+    row (2,000 relationships of direct_award_ratio's evidence at 5 M persons: 1.33 of 1.39 s on
+    ``records``, lists of one entry); the relationships of one type lie together (``rel`` is
+    ordered by type): the evidence of the whole library at 5 M persons in 2.9 s against 4.5 s
+    through the index, direct_award_ratio's 0.55 against 6.3 s."""
+    return rows_near(con, "rel", "rid", ids)
+
+
+def rows_near(con, table: str, column: str, ids, columns: str = "t.*", together_from: int = 2) -> tuple[list, list]:
+    """(column names, rows) of ``table`` (aliased ``t``) whose ``column`` is one of ``ids``, as
+    :func:`rows_by_ids` reads them; but from :data:`CLUSTERED_FROM` ids on, their row ids are read
+    through the index first, and the rows that share a 2,048-row vector with another are read
+    by a scan of just those vectors (a vector costs about what one row through the index
+    costs: ~80 µs at 5 M persons); the others through the index. The 2,122 contracts
+    direct_award_ratio returns at 5 M persons (43 vectors): 118 → 25 ms; 2,166 persons in 1,467
+    vectors: the same as through the index."""
     ids = list(ids)
     if len(ids) < CLUSTERED_FROM:
-        return rows_by_ids(con, "rel", "rid", ids)
-    rowids = [r for (r,) in rows_by_ids(con, "rel", "rid", ids, "t.rowid")[1]]
-    if not _close_together(rowids):
-        return rows_by_ids(con, "rel", "rid", ids)
-    cur = con.execute("SELECT * FROM rel WHERE rowid IN (SELECT unnest($r))", {"r": rowids})
-    return [d[0] for d in cur.description], cur.fetchall()
+        return rows_by_ids(con, table, column, ids, columns)
+    found = rows_by_ids(con, table, column, ids, f"t.rowid, t.{column}")[1]
+    per_vector = Counter(r // VECTOR_ROWS for r, _i in found)
+    together = [r for r, _i in found if per_vector[r // VECTOR_ROWS] >= together_from]
+    alone = [i for r, i in found if per_vector[r // VECTOR_ROWS] < together_from]
+    if not together:
+        return rows_by_ids(con, table, column, alone, columns)
+    cur = con.execute(f"SELECT {columns} FROM {table} AS t WHERE t.rowid IN (SELECT unnest($r))", {"r": together})
+    names, rows = [d[0] for d in cur.description], cur.fetchall()
+    if alone:
+        rows += rows_by_ids(con, table, column, alone, columns)[1]
+    return names, rows
 
 
 def _close_together(rowids) -> bool:
     """Whether rows lie at least two to a vector: then a scan of just their vectors by row id
     reads them faster than DuckDB's fetch through an index, column by column (see
-    :func:`rel_rows`)."""
+    :func:`rows_near`)."""
     return 2 * len({r // VECTOR_ROWS for r in rowids}) <= len(rowids)
 
 
@@ -99,7 +117,8 @@ def node_rows(con, ids, sparse: list[str] | None = None) -> list[dict]:
     on it being set, by the rows' row ids (one statement for every sparse column), took
     1.5 ms against 2.9 ms for that column through the index again. Many scattered rows (an
     evidence's thousands of persons at 5 M) read them through the index still: a vector
-    scanned for each row costs more there."""
+    scanned for each row costs more there. The other columns: :func:`rows_near` (by a scan
+    of the vectors holding :data:`NODES_TOGETHER_FROM` rows or more, else through the index)."""
     from .store import q
 
     ids = list(set(ids))
@@ -107,10 +126,11 @@ def node_rows(con, ids, sparse: list[str] | None = None) -> list[dict]:
         return []
     sparse = sparse_list_columns(con) if sparse is None else sparse
     if not sparse:
-        cols, rows = rows_by_ids(con, "node", "nid", ids)
+        cols, rows = rows_near(con, "node", "nid", ids, together_from=NODES_TOGETHER_FROM)
         return [dict(zip(cols, r)) for r in rows]
     listed = [q(c) for c in sparse]
-    cols, rows = rows_by_ids(con, "node", "nid", ids, f"t.rowid AS _gw_row, t.* EXCLUDE ({', '.join(listed)})")
+    cols, rows = rows_near(con, "node", "nid", ids, f"t.rowid AS _gw_row, t.* EXCLUDE ({', '.join(listed)})",
+                           NODES_TOGETHER_FROM)
     at = cols.index("_gw_row")
     recs = {r[at]: {c: v for c, v in zip(cols, r) if c != "_gw_row"} for r in rows}
     set_ = " OR ".join(c + " IS NOT NULL" for c in listed)

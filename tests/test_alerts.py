@@ -236,16 +236,31 @@ def test_evidence_reads_only_the_nodes_the_model_did_not_return(ws, monkeypatch)
         n["id"] for e in plain for n in e["nodes"]}
 
 
-@pytest.mark.parametrize("vector_rows", [1, 10**9], ids=["scattered: through the index",
-                                                          "close together: by a scan of their rows"])
+def _both_ways(con, table: str, column: str, ids, vector_rows: int) -> None:
+    """With ``vector_rows`` between the extremes, the ids must include rows read each way."""
+    from collections import Counter
+
+    rows = [r for (r,) in con.execute(f"SELECT rowid FROM {table} WHERE {column} IN (SELECT unnest($i))",
+                                      {"i": ids}).fetchall()]
+    per = Counter(r // vector_rows for r in rows)
+    assert 1 in per.values() and max(per.values()) > 1
+
+
+MIXED = 64      # vectors of 64 rows: some hold one of the rows asked for, some several
+
+
+@pytest.mark.parametrize("vector_rows", [1, MIXED, 10**9], ids=["scattered: through the index", "mixed",
+                                                                 "close together: by a scan of their rows"])
 def test_relationships_read_by_row_id_are_the_rows_read_through_the_index(ws, monkeypatch, vector_rows):
-    """rel_rows reads many relationships that lie close together by row id (else through the
-    index, as rows_by_ids does): each is the same row, lists included."""
+    """rel_rows reads many relationships that share a vector by row id, the others through the
+    index (as rows_by_ids does): each is the same row, lists included."""
     from graphwatch import lookups
 
     monkeypatch.setattr(lookups, "VECTOR_ROWS", vector_rows)
     with Workspace(ws, read_only=True) as w:
         ids = [r for (r,) in w.con.execute("SELECT rid FROM rel ORDER BY hash(rid) LIMIT 600").fetchall()]
+        if vector_rows == MIXED:
+            _both_ways(w.con, "rel", "rid", ids, vector_rows)
         cols, rows = lookups.rows_by_ids(w.con, "rel", "rid", ids)
         whole = {r[cols.index("rid")]: dict(zip(cols, r)) for r in rows}
         cols2, rows2 = lookups.rel_rows(w.con, ids)
@@ -255,7 +270,8 @@ def test_relationships_read_by_row_id_are_the_rows_read_through_the_index(ws, mo
     assert any(r["records"] for r in whole.values()) and any(r["datasets"] for r in whole.values())
 
 
-@pytest.mark.parametrize("vector_rows", [1, 10**9], ids=["scattered: through the index", "by row id"])
+@pytest.mark.parametrize("vector_rows", [1, MIXED, 10**9], ids=["scattered: through the index", "mixed",
+                                                                 "by row id"])
 def test_node_rows_with_their_sparse_lists_read_apart_are_the_rows(ws, monkeypatch, vector_rows):
     """node_rows reads the sparse list columns (aliases) apart — by the rows' row ids, or for
     many scattered rows through the index: every node is its row as a plain SELECT gives it,
@@ -269,6 +285,8 @@ def test_node_rows_with_their_sparse_lists_read_apart_are_the_rows(ws, monkeypat
         assert lookups.sparse_list_columns(w.con)
         ids = [r for (r,) in w.con.execute("""SELECT nid FROM (SELECT nid FROM node WHERE aliases IS NOT NULL LIMIT 40)
             UNION ALL SELECT nid FROM (SELECT nid FROM node WHERE aliases IS NULL ORDER BY hash(nid) LIMIT 300)""").fetchall()]
+        if vector_rows == MIXED:
+            _both_ways(w.con, "node", "nid", ids, vector_rows)
         cur = w.con.execute("SELECT * FROM node WHERE nid IN (SELECT unnest($i))", {"i": ids})
         cols = [d[0] for d in cur.description]
         plain = {r[0]: dict(zip(cols, r)) for r in cur.fetchall()}
