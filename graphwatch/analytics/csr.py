@@ -70,7 +70,7 @@ def from_index(adj, nid: np.ndarray, alloc=None) -> dict | None:
     pos = np.searchsorted(nid, nodes)
     if len(nodes) and (int(pos[-1]) >= n or not np.array_equal(nid[pos], nodes)):
         return None
-    same = len(nodes) == n                       # every node ends a relationship: positions are vertices
+    same = len(nodes) == n                       # the index numbers every node: its positions are the vertices
     out_off = np.asarray(adj.out_off, dtype=np.int64)
     in_off = np.asarray(adj.in_off, dtype=np.int64)
     out_n, in_n = np.diff(out_off), np.diff(in_off)
