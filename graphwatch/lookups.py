@@ -73,10 +73,11 @@ def rel_rows(con, ids) -> tuple[list, list]:
 def rows_near(con, table: str, column: str, ids, columns: str = "t.*", together_from: int = 2) -> tuple[list, list]:
     """(column names, rows) of ``table`` (aliased ``t``) whose ``column`` is one of ``ids``, as
     :func:`rows_by_ids` reads them; but from :data:`CLUSTERED_FROM` ids on, their row ids are read
-    through the index first, and the rows that share a 2,048-row vector with another are read
-    by a scan of just those vectors (a vector costs about what one row through the index
-    costs: ~80 µs at 5 M persons); the others through the index. The 2,122 contracts
-    direct_award_ratio returns at 5 M persons (43 vectors): 118 → 25 ms; 2,166 persons in 1,467
+    through the index first, and the rows that share a 2,048-row vector with ``together_from - 1``
+    others or more are read by a scan of just those vectors, the others through the index (a
+    vector of relationships costs about what one through the index costs; a vector of node
+    rows, ~55 columns, about four: :data:`NODES_TOGETHER_FROM`). The 2,122 contracts
+    direct_award_ratio returns at 5 M persons (43 vectors): 118 → 40 ms; 2,166 persons in 1,467
     vectors: the same as through the index."""
     ids = list(ids)
     if len(ids) < CLUSTERED_FROM:
