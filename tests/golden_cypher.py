@@ -242,6 +242,24 @@ CASES = [
     # mixing them is refused); written as 0.0 the CASE gives the same rows on both engines
     case("case_float_results", "MATCH (c:Company) RETURN c.name, CASE WHEN c.registered_capital > 500000 "
          "THEN c.registered_capital ELSE 0.0 END AS big", [("Xco", 1000000.0), ("Yco", 0.0)]),
+    # -- a walk or a search from one node looked up by a property (its labels tested on the row)
+    case("walk_from_lookup_of_another_label",
+         "MATCH (a:Company {id_number: '110105197005010028'})-[*1..2]-(x) RETURN count(DISTINCT x)", [(0,)]),
+    case("walk_from_lookup_second_label",
+         "MATCH (a:Official {id_number: '110105197005010028'})-[*1..2]-(x) RETURN count(DISTINCT x)", [(7,)]),
+    # f:Person is what every kinship relationship ends at (no row of f read); Dan is paid
+    case("walk_end_label_from_the_types",
+         "MATCH (a:Person {id_number: '110105197005010028'})-[:SPOUSE_OF|PARENT_OF|SIBLING_OF*1..2]-(f:Person) "
+         "WHERE f <> a AND NOT (f)-[:RECEIVES]->(:Benefit) RETURN count(DISTINCT f)", [(2,)]),
+    # … but not for a walk of no relationship: it ends where it starts, at a Company
+    case("walk_of_none_keeps_the_end_label", "MATCH (c:Company {name: 'Xco'})-[:SIBLING_OF*0..1]-(f:Person) RETURN f.name",
+         []),
+    case("shortest_path_end_of_another_label",
+         "MATCH p = shortestPath((a:Company {id_number: '110105197005010028'})-[*..4]-(d:Person {name: 'Dan'})) "
+         "RETURN length(p)", []),
+    case("shortest_path_ends_looked_up",
+         "MATCH p = shortestPath((a:Official {id_number: '110105197005010028'})-[*..4]-(d:Person {name: 'Dan'})) "
+         "RETURN length(p)", [(2,)]),
     # -- shortest paths
     case("shortest_path", "MATCH p = shortestPath((a:Person {name: 'Ann'})-[*..6]-(d:Person {name: 'Dan'})) "
          "RETURN length(p), p", [(2, ["Person:ann", "Person:cat", "Person:dan"])]),

@@ -342,6 +342,60 @@ def test_a_node_a_step_started_from_is_not_joined_again(graph):
         assert "'Organisation'" in sql or "ON_PAYROLL" in sql
 
 
+def test_a_start_looked_up_by_one_property_is_read_by_a_plain_lookup_and_its_labels_tested(graph):
+    """``(p:Person {id_number: $id})`` as a walk's start or a search's ends: one equality on the
+    node table, its labels tested on the row (``implied.looked_up``); another filter: the start
+    set's own statement. The rows of both ways agree (the golden cases hold them to Neo4j)."""
+    with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        walk = eng.compile("MATCH (p:Person:Official {id_number: $id})-[*1..2]-(q) RETURN count(DISTINCT q)",
+                           {"id": "x"}).steps[0]
+        assert walk.lookup == ('"id_number" = CAST($p0 AS VARCHAR)', ("Official", "Person"))
+        search = eng.compile("MATCH p = shortestPath((a:Person {name: $n})-[*..4]-(b:Official {id_number: $id})) "
+                             "RETURN length(p)", {"id": "x", "n": "y"}).steps[0]
+        sql, labels = search.ends_lookup
+        assert sql.count("SELECT") == 2 and "UNION ALL" in sql and sorted(labels) == [("Official",), ("Person",)]
+        assert eng.compile("MATCH (p:Person {id_number: $id})-[*1..2]-(q) WHERE p.name <> '' RETURN count(q)",
+                           {"id": "x"}).steps[0].lookup is None
+        for q, params in (("MATCH (p:Person {id_number: $id})-[*1..2]-(q) RETURN count(DISTINCT q)",
+                           {"id": "110101199001011234"}),
+                          ("MATCH (p:Company {id_number: $id})-[*1..2]-(q) RETURN count(DISTINCT q)",
+                           {"id": "110101199001011234"}),
+                          ("MATCH p = shortestPath((a:Person {name: '乙'})-[*..4]-(b:Official {id_number: $id})) "
+                           "RETURN length(p)", {"id": "110101199001011234"})):
+            assert _raw_rows(eng, q, params) == _raw_rows(eng, q, params, plain=True), q
+
+
+def _raw_rows(eng, q: str, params: dict, plain: bool = False) -> list:
+    """The statement's rows after its steps ran; ``plain``: each start set by its own statement."""
+    from graphwatch.engines.duckdb import used_params
+
+    c = eng.compile(q, params)
+    if plain:
+        for st in c.steps:
+            st.lookup = st.ends_lookup = None
+    con, adj = eng.ws.con, eng.adjacency()
+    try:
+        for st in c.steps:
+            st.run(con, c.params, adj)
+        return sorted(con.execute(c.sql, used_params(c.sql, c.params)).fetchall())
+    finally:
+        for st in c.steps:
+            st.drop(con)
+
+
+def test_the_end_of_a_walk_of_typed_relationships_carries_their_label(graph):
+    """``-[:SPOUSE_OF|PARENT_OF*1..2]-(q:Person)``: every such relationship ends at a Person, so
+    a walk of one or more ends at one and q's row is not joined; a walk that may have no
+    relationship (``*0..2``) ends where it started, and keeps the test."""
+    with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        one = eng.compile("MATCH (p:Official)-[:SPOUSE_OF|PARENT_OF*1..2]-(q:Person) RETURN count(DISTINCT q)").sql
+        assert "'Person'" not in one, one
+        none = eng.compile("MATCH (p:Official)-[:SPOUSE_OF|PARENT_OF*0..2]-(q:Person) RETURN count(DISTINCT q)").sql
+        assert "'Person'" in none, none
+        untyped = eng.compile("MATCH (p:Official)-[*1..2]-(q:Person) RETURN count(DISTINCT q)").sql
+        assert "'Person'" in untyped, untyped
+
+
 def test_a_node_joined_by_id_after_a_few_rows_keeps_its_filters_in_the_join(graph, tmp_path):
     """Its label test is not pushed into the node scan (which would then not use the index on
     nid): written ``(test OR key IS NULL)`` against the earlier step's key — when the label

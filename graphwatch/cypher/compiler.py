@@ -228,6 +228,10 @@ class Compilation:
             left = [m.get("kind") for k, _s, _on, m in sc.froms if k == "left"]
             if len(cross) == 1 and left and set(left) == {"loops"}:
                 self.last_estimate = single_item_rows(cross, sc.conds, stats, self.estimates)
+            # … and a step's table alone, once the nodes at its ends went (implied): the walks
+            # of friends of friends, whose pattern predicate reads the index for so few rows
+            elif len(cross) == 1 and not left and cross[0][3].get("kind") == "trav":
+                self.last_estimate = single_item_rows(cross, sc.conds, stats, self.estimates)
         if planned is None:
             froms, conds, lookups = index_lookups(sc.froms, sc.conds, stats, self.fresh, uses=" ".join(items))
             for name, body in lookups:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from . import ir, patterns
 from .checker import shortest_max_hops
-from .implied import walked_from
+from .implied import carries, looked_up, walked_from
 from .scope import NodeRef, Scope, Var, used_params
 from .varlength import REVERSED
 from .walks import drop_relation, temp_table
@@ -41,6 +41,8 @@ class ShortestStep:
     indexable: bool = False             # and whether the index can answer (no hop properties)
     ends_sql: str = ""                  # side (0 start, 1 target), x: both ends in one statement, at
                                         # most INDEXED_PAIRS + 1 of each (for the indexed search)
+    ends_lookup: tuple | None = None    # both ends as one node's lookup each: (SELECT side, labels,
+                                        # nid, the labels of each side) (:func:`.implied.looked_up`)
     in_sql: bool = True                 # (set by run) the search ran in SQL: it has work tables
     registered: bool | None = None      # (set by run) the index's paths: registered Arrow (True) or copied
 
@@ -75,9 +77,15 @@ class ShortestStep:
 
         # both ends in one statement (each is a millisecond of DuckDB's start-up at least)
         ends: tuple[list, list] = ([], [])
-        for side, x in con.execute(self.ends_sql, used_params(self.ends_sql, params)).fetchall():
-            if x is not None:
-                ends[side].append(x)
+        if self.ends_lookup is not None:
+            sql, need = self.ends_lookup
+            for side, labels, x in con.execute(sql, used_params(sql, params)).fetchall():
+                if carries(labels, need[side]) and x not in ends[side]:
+                    ends[side].append(x)
+        else:
+            for side, x in con.execute(self.ends_sql, used_params(self.ends_sql, params)).fetchall():
+                if x is not None:
+                    ends[side].append(x)
         starts, targets = ends
         if len(starts) * len(targets) > INDEXED_PAIRS or max(len(starts), len(targets)) > INDEXED_PAIRS:
             return False
@@ -175,6 +183,17 @@ def _write(con, name: str, blocks: list[tuple]) -> bool:
     return temp_table(con, name, table)
 
 
+def _ends_lookup(walked: dict) -> tuple | None:
+    """Both ends of a search as one statement of two index lookups, when each is one node's
+    lookup (:func:`.implied.looked_up`): (SQL of side, labels, nid; the labels of each side)."""
+    found = [looked_up(walked[k]) for k in ("s", "t")]
+    if None in found:
+        return None
+    sql = " UNION ALL ".join(f"SELECT {side} AS side, labels, nid FROM node WHERE {where}"
+                             for side, (where, _need) in enumerate(found))
+    return sql, tuple(need for _where, need in found)
+
+
 def shortest_rel(cx: Compilation, path: ir.PathPattern, rp: ir.RelPattern, left: NodeRef, right: NodeRef,
                  sc: Scope, bind: bool) -> tuple[str, str]:
     """Add a search step and join its result table; returns (relationship ids, inner node ids)."""
@@ -192,7 +211,7 @@ def shortest_rel(cx: Compilation, path: ir.PathPattern, rp: ir.RelPattern, left:
     cx.steps.append(ShortestStep(res, cx.statement(ctes, src_set), cx.statement(ctes, dst_set), edges,
                                  int(shortest_max_hops(rp, cx.opt)), int(rp.min_hops), path.kind == "all_shortest",
                                  types=types, direction=direction, indexable=not rp.props,
-                                 ends_sql=cx.statement(ctes, ends)))
+                                 ends_sql=cx.statement(ctes, ends), ends_lookup=_ends_lookup(walked)))
     a = cx.fresh("sp")
     sc.add(f"{res} AS {a}", kind="trav", alias=a, ends={k: v for k, v in walked.items() if v})
     sc.conds.append(f"{a}.s = {start.sql}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import ir, patterns
-from .implied import walked_from
+from .implied import looked_up, walked_from
 from .scope import NodeRef, Scope, Var
 from .walks import TableStep, WalkStep
 
@@ -40,10 +40,11 @@ def var_length_rel(cx: Compilation, rp: ir.RelPattern, left: NodeRef, right: Nod
     walked = walked_from(sc, start)
     start_sql = patterns.start_set(cx, start, sc)        # may add the CTEs it reads
     cx.steps.append(WalkStep(name, cx.statement(list(cx.ctes), start_sql), edges, int(rp.max_hops), types, direction,
-                             indexable=not rp.props))
+                             indexable=not rp.props, lookup=looked_up(walked)))
     a = cx.fresh("v")
     sc.add(f"{name} AS {a}", kind="trav", alias=a, types=sorted(types) if types else None,
-           hops=int(rp.max_hops), direction=direction, ends={"s": walked} if walked else {})
+           hops=int(rp.max_hops), min_hops=int(rp.min_hops), direction=direction,
+           ends={"s": walked} if walked else {})
     sc.conds.append(f"{a}.s = {start.sql}")
     sc.conds.append(f"{a}.cur = {end.sql}")
     if rp.min_hops > 0:

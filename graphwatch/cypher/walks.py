@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+from .implied import carries
 from .scope import used_params
 
 #: the most start nodes walked over the index (more go to SQL); the walks' own cap below
@@ -37,6 +38,9 @@ class WalkStep:
     direction: str
     indexable: bool           # no inline relationship properties
     target_sql: str = ""      # (a shortest-path step's field; a walk has no target set)
+    # the start set as one node's lookup: (equality on a property, the labels it must carry)
+    # (:func:`.implied.looked_up`), read through the index instead of ``start_sql``
+    lookup: tuple | None = None
     # (set by run) None: the SQL search ran (its starts table too); else whether the index's
     # walks are a registered Arrow table (True) or were copied into a temporary one (False)
     registered: bool | None = field(default=None, repr=False, compare=False)
@@ -55,8 +59,14 @@ class WalkStep:
             # DISTINCT around it (0.1 ms of a 1 ms lookup of one person; the walk sorts the ids)
             import numpy as np
 
-            got = con.execute(self.start_sql, used_params(self.start_sql, params)).fetchnumpy()["x"]
-            ids = np.asarray(got.compressed() if np.ma.isMaskedArray(got) else got, dtype=np.int64)
+            if self.lookup is not None:
+                where, need = self.lookup
+                sql = f"SELECT labels, nid FROM node WHERE {where}"
+                ids = np.array([nid for labels, nid in con.execute(sql, used_params(sql, params)).fetchall()
+                                if carries(labels, need)], dtype=np.int64)
+            else:
+                got = con.execute(self.start_sql, used_params(self.start_sql, params)).fetchnumpy()["x"]
+                ids = np.asarray(got.compressed() if np.ma.isMaskedArray(got) else got, dtype=np.int64)
             if self.run_indexed(con, adjacency, ids):
                 return
             import pyarrow as pa
