@@ -365,6 +365,32 @@ def test_a_start_looked_up_by_one_property_is_read_by_a_plain_lookup_and_its_lab
             assert _raw_rows(eng, q, params) == _raw_rows(eng, q, params, plain=True), q
 
 
+def test_a_lookup_of_many_rows_leaves_the_start_set_to_its_own_statement(tmp_path, monkeypatch):
+    """A looked-up property many nodes share reads more rows than the step takes into Python
+    (``LOOKED_UP_ROWS``; a search side more than ``INDEXED_PAIRS``): the start set's own
+    statement answers then, with the same rows."""
+    from graphwatch.cypher import shortest, walks
+
+    # five companies of that name first: a lookup cut at the limit would hold none of the persons
+    nodes = [{"key": f"Company:{i}", "labels": ["Company"], "name": "张伟"} for i in range(5)] + [
+        {"key": f"Person:{i}", "labels": ["Person"], "name": "张伟"} for i in range(2)] + [
+        {"key": "Person:w", "labels": ["Person"], "name": "王芳"}]
+    rels = [["Person:0", "SPOUSE_OF", "Person:w"], ["Person:1", "SIBLING_OF", "Person:w"],
+            ["Person:w", "LEGAL_REP_OF", "Company:0"]]
+    path = tmp_path / "ws"
+    with Workspace(path, create=True) as ws:
+        write_graph(ws, nodes, rels)
+    queries = ["MATCH (p:Person {name: '张伟'})-[*1..2]-(q) RETURN p.name, q.name",
+               "MATCH p = shortestPath((a:Person {name: '张伟'})-[*..3]-(b:Person {name: '王芳'})) RETURN length(p)"]
+    with Workspace(path, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        want = [_raw_rows(eng, q, {}) for q in queries]
+    assert all(want) and want == [sorted(r) for r in want]
+    monkeypatch.setattr(walks, "LOOKED_UP_ROWS", 3)
+    monkeypatch.setattr(shortest, "INDEXED_PAIRS", 3)       # (two starts, one target: searched over the index)
+    with Workspace(path, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        assert [_raw_rows(eng, q, {}) for q in queries] == want
+
+
 def _raw_rows(eng, q: str, params: dict, plain: bool = False) -> list:
     """The statement's rows after its steps ran; ``plain``: each start set by its own statement."""
     from graphwatch.engines.duckdb import used_params

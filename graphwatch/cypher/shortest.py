@@ -76,13 +76,9 @@ class ShortestStep:
         from .bfs import PairSearch
 
         # both ends in one statement (each is a millisecond of DuckDB's start-up at least)
-        ends: tuple[list, list] = ([], [])
-        if self.ends_lookup is not None:
-            sql, need = self.ends_lookup
-            for side, labels, x in con.execute(sql, used_params(sql, params)).fetchall():
-                if carries(labels, need[side]) and x not in ends[side]:
-                    ends[side].append(x)
-        else:
+        ends = self._looked_up(con, params) if self.ends_lookup is not None else None
+        if ends is None:
+            ends = ([], [])
             for side, x in con.execute(self.ends_sql, used_params(self.ends_sql, params)).fetchall():
                 if x is not None:
                     ends[side].append(x)
@@ -102,6 +98,20 @@ class ShortestStep:
                         blocks.append((s, t, rids, adj.nodes[path]))
         self.registered = _write(con, self.name, blocks)
         return True
+
+    def _looked_up(self, con, params: dict) -> tuple[list, list] | None:
+        """Both ends by :attr:`ends_lookup` (each once, in the order found); None when a side
+        read more than :data:`INDEXED_PAIRS` rows (its labels not yet tested: the ends
+        statement decides then)."""
+        sql, need = self.ends_lookup
+        rows = con.execute(sql, used_params(sql, params)).fetchall()
+        if max(sum(1 for r in rows if r[0] == side) for side in (0, 1)) > INDEXED_PAIRS:
+            return None
+        ends: tuple[dict, dict] = ({}, {})
+        for side, labels, x in rows:
+            if carries(labels, need[side]):
+                ends[side].setdefault(x, None)
+        return list(ends[0]), list(ends[1])
 
     def run_sql(self, con, params: dict) -> None:
         """Breadth-first search, one statement per level, on temporary tables.
@@ -189,7 +199,7 @@ def _ends_lookup(walked: dict) -> tuple | None:
     found = [looked_up(walked[k]) for k in ("s", "t")]
     if None in found:
         return None
-    sql = " UNION ALL ".join(f"SELECT {side} AS side, labels, nid FROM node WHERE {where}"
+    sql = " UNION ALL ".join(f"(SELECT {side} AS side, labels, nid FROM node WHERE {where} LIMIT {INDEXED_PAIRS + 1})"
                              for side, (where, _need) in enumerate(found))
     return sql, tuple(need for _where, need in found)
 
