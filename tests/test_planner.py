@@ -58,6 +58,11 @@ WALK_AFTER_WITH = ("MATCH (p:Person)-[:RECEIVES]->(b:Benefit) WHERE b.amount > 5
 KEYED_JOIN = ("MATCH (p:Person {id_number: $id})-[:SPOUSE_OF*1..2]-(q:Person) WHERE q <> p "
               "AND (q)-[:RECEIVES]->(:Benefit) RETURN q.name")
 
+# from 丙 over SAME_AS and SPOUSE_OF: 丁 (SAME_AS; back to 丙 would take the same one again);
+# from 甲: 乙 (spouse, or its own SAME_AS loop first) and 甲 (the loop), which q <> p leaves out
+WALK_END = ("MATCH (p:Person)-[:SAME_AS|SPOUSE_OF*1..2]-(q:Person) WHERE p.name IN ['丙', '甲'] AND q <> p "
+            "AND {} RETURN DISTINCT q.name")
+
 HAS_REL = [
     ("MATCH (p:Person) WHERE (p)-[:SAME_AS]-() RETURN p.name", [["甲"], ["丙"], ["丁"]]),
     ("MATCH (p:Person) WHERE (p)<-[:SAME_AS]-() RETURN p.name", [["甲"], ["丁"]]),
@@ -94,6 +99,11 @@ CASES = [
     ("MATCH (c:Company) OPTIONAL MATCH (c)<-[:LEGAL_REP_OF|SHAREHOLDER_OF]-(x)-[:SAME_AS*0..1]-(x2)"
      "-[:RECEIVES]->(b) RETURN c.name, x.name, x2.name, b.amount", {},
      [["X公司", "乙", "乙", 10], ["Y公司", "丁", "丙", 20]]),
+    # a predicate on where a walk ends: a column the walk step computes (both ways, directed)
+    (WALK_END.format("NOT (q)-[:RECEIVES]->(:Benefit)"), {}, [["丁"]]),
+    (WALK_END.format("(q)-[:RECEIVES]->(:Benefit)"), {}, [["乙"]]),
+    (WALK_END.format("(q)-[:SHAREHOLDER_OF|LEGAL_REP_OF]->() AND NOT (q)<-[:SPOUSE_OF]-()"), {}, [["丁"]]),
+    (WALK_END.format("(q)<-[:SPOUSE_OF]-()"), {}, [["乙"]]),
     # labels the relationship types guarantee (no node row) and ones they do not
     ("MATCH (p:Person)-[:RECEIVES]->(b:Benefit) RETURN count(*)", {}, [[2]]),
     ("MATCH (p:Person)-[:ON_PAYROLL]->(o:Organisation) RETURN count(p)", {}, [[1]]),
@@ -303,6 +313,23 @@ def test_one_relationship_predicates_read_the_adjacency_index(graph, monkeypatch
         for q, _rows in HAS_REL:
             assert "gw_has_rel" not in eng.compile(q).sql
             assert sorted(eng.run(q).rows) == got[q], q
+
+
+def test_a_predicate_on_where_a_walk_ends_is_a_column_of_the_walk(graph, monkeypatch):
+    """``(q)-[:T]->()`` on a walk's end is computed by the walk step for every walk (the
+    adjacency index, or the SQL search without it), not joined or called per row: the same
+    rows either way (the cases above hold them to Neo4j)."""
+    queries = [q for q, _p, _rows in CASES if q.startswith(WALK_END[:40])]
+    assert len(queries) == 4
+    with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        for q in queries:
+            c = eng.compile(q)
+            assert ".has0" in c.sql and "gw_has_rel" not in c.sql and "FROM rel" not in c.sql, c.sql
+        got = [sorted(eng.run(q).rows) for q in queries]
+    monkeypatch.setenv("GRAPHWATCH_ADJACENCY", "0")
+    with Workspace(graph, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        assert eng.adjacency() is None
+        assert [sorted(eng.run(q).rows) for q in queries] == got
 
 
 def test_has_any_agrees_with_the_relationships(graph):

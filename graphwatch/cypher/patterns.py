@@ -13,6 +13,7 @@ filtered their start set.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from ..store import q as quote_identifier
@@ -151,6 +152,9 @@ def _semi_join(cx: Compilation, e: ir.PatternPred, sc: Scope) -> str | None:
     keys = [sc.vars[n] for n in sorted(names) if n in sc.vars]
     if not keys or any(v.type not in ("node", "rel") or v.nullable for v in keys):
         return None
+    flag = _walk_end_flag(cx, e, sc, keys)
+    if flag is not None:
+        return flag
     part = connected_part(sc, " ".join(v.sql for v in keys))
     start = cx.fresh("ex")
     # one node item's ids are distinct already (a DISTINCT over every person took 1.2 s at 5 M)
@@ -192,12 +196,27 @@ def _one_hop_by_index(cx: Compilation, e: ir.PatternPred, sc: Scope, keys: list[
     ``k`` to an anonymous node whose labels the types guarantee, nothing else asked — as a
     call of the engine's ``gw_has_rel`` (:mod:`graphwatch.engines.has_rel`) on the few keys
     of ``start``; None when the predicate has another shape or the engine has no index."""
+    est = cx.estimates.get(start)
+    if cx.opt.has_rel is None or est is None or est > HAS_REL_KEYS:
+        return None
+    hop = _one_hop(cx, e, sc, keys)
+    if hop is None:
+        return None
+    types, direction = hop
+    name = cx.opt.has_rel()
+    if not name:
+        return None
+    wanted = sql_string("|".join(sorted(types))) if types else "''"
+    return f"{name}({start}.k0, {wanted}, {sql_string(direction)})"
+
+
+def _one_hop(cx: Compilation, e: ir.PatternPred, sc: Scope, keys: list[Var]) -> tuple | None:
+    """(types, direction from the key) of ``(k)-[:T]->()``: one relationship from the row's
+    node ``k`` to an anonymous node whose labels the types guarantee, nothing else asked."""
     from .implied import guaranteed
     from .varlength import REVERSED
 
-    est = cx.estimates.get(start)
-    if (cx.opt.has_rel is None or est is None or est > HAS_REL_KEYS or len(keys) != 1 or keys[0].type != "node"
-            or e.where is not None or len(e.paths) != 1):
+    if len(keys) != 1 or keys[0].type != "node" or e.where is not None or len(e.paths) != 1:
         return None
     path = e.paths[0]
     if path.kind != "plain" or path.var or len(path.rels) != 1 or len(path.nodes) != 2:
@@ -217,11 +236,34 @@ def _one_hop_by_index(cx: Compilation, e: ir.PatternPred, sc: Scope, keys: list[
     end = {"out": "dst", "in": "src"}.get(direction, "_d")
     if not guaranteed(cx.schema, types, end, set(far.labels)):
         return None
-    name = cx.opt.has_rel()
-    if not name:
+    return types, direction
+
+
+def _walk_end_flag(cx: Compilation, e: ir.PatternPred, sc: Scope, keys: list[Var]) -> str | None:
+    """``(f)-[:T]->()`` where ``f`` is where a variable-length walk ends (``… v.cur = f.nid``):
+    a column the walk step computes for every walk from the adjacency index (or the SQL
+    search), ``v.has0``. Friends of friends who receive no benefit at 1 M persons: the
+    statement's two CTEs and its call of ``gw_has_rel`` (1.5 of its 2.5 ms) are gone."""
+    from .walks import WalkStep
+
+    hop = _one_hop(cx, e, sc, keys)
+    if hop is None:
         return None
-    wanted = sql_string("|".join(sorted(types))) if types else "''"
-    return f"{name}({start}.k0, {wanted}, {sql_string(direction)})"
+    key = keys[0].sql
+    for c in sc.conds:
+        m = re.fullmatch(r"([A-Za-z_]\w*)\.cur = (.+)", c.strip())
+        if m is None or m.group(2) != key:
+            continue
+        item = next(((s_, meta) for k, s_, _on, meta in sc.froms
+                     if k == "cross" and (meta or {}).get("alias") == m.group(1)), None)
+        if item is None or item[1].get("kind") != "trav" or "hops" not in item[1]:
+            continue
+        step = next((st for st in cx.steps if isinstance(st, WalkStep) and item[0] == f"{st.name} AS {m.group(1)}"),
+                    None)
+        if step is None:
+            continue
+        return f"{m.group(1)}.{step.flag(*hop)}"
+    return None
 
 
 def _row_function_of(cx: Compilation, name: str) -> bool:

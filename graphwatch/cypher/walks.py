@@ -44,13 +44,35 @@ class WalkStep:
     # the start set as one node's lookup: (equality on a property, the labels it must carry)
     # (:func:`.implied.looked_up`), read through the index instead of ``start_sql``
     lookup: tuple | None = None
+    # pattern predicates on where each walk ends, (types, direction) each, as columns has0, has1 …
+    # (:func:`.patterns._walk_end_flag`): whether ``cur`` has such a relationship
+    flags: list = field(default_factory=list)
     # (set by run) None: the SQL search ran (its starts table too); else whether the index's
     # walks are a registered Arrow table (True) or were copied into a temporary one (False)
     registered: bool | None = field(default=None, repr=False, compare=False)
 
     def describe(self) -> str:
+        flags = "".join(f"\n--   has{i}:    a {'|'.join(sorted(t)) if t else 'any'} relationship ({d}) at the walk's end"
+                        for i, (t, d) in enumerate(self.flags))
         return (f"-- step: variable-length walks into temporary table {self.name} (at most {self.max_hops} "
-                f"relationships)\n--   start:   {self.start_sql}\n--   edges:   {self.edges_sql}")
+                f"relationships)\n--   start:   {self.start_sql}\n--   edges:   {self.edges_sql}{flags}")
+
+    def flag(self, types, direction: str) -> str:
+        """The column telling whether a walk's end has a relationship of ``types`` (None: any)
+        in ``direction``, added to what the step computes."""
+        key = (frozenset(types) if types else None, direction)
+        if key not in self.flags:
+            self.flags.append(key)
+        return f"has{self.flags.index(key)}"
+
+    def _flags_sql(self) -> str:
+        """The flags as SQL columns of the recursive search's walks ``w``."""
+        out = []
+        for i, (types, direction) in enumerate(self.flags):
+            of = f"type IN ({', '.join(_quoted(t) for t in sorted(types))})" if types else "true"
+            at = {"out": "r.src = w.cur", "in": "r.dst = w.cur"}.get(direction, "(r.src = w.cur OR r.dst = w.cur)")
+            out.append(f", EXISTS (SELECT 1 FROM rel AS r WHERE {of} AND {at}) AS has{i}")
+        return "".join(out)
 
     def run(self, con, params: dict, adjacency=None) -> None:
         starts = f"{self.name}_starts"
@@ -89,7 +111,7 @@ class WalkStep:
               SELECT p.s, e._d, list_append(p.rids, e.rid), list_append(p.nids, e._d)
               FROM w p JOIN ({self.edges_sql}) e ON e._s = p.cur
               WHERE len(p.rids) < {int(self.max_hops)} AND NOT list_contains(p.rids, e.rid))
-            SELECT * FROM w""", used_params(self.edges_sql, params))
+            SELECT w.*{self._flags_sql()} FROM w""", used_params(self.edges_sql, params))
 
     def run_indexed(self, con, adj, starts) -> bool:
         """The walks from ``starts`` (node ids, each walked from once) over the index; False
@@ -135,7 +157,12 @@ class WalkStep:
             rids = np.hstack([rids[at], rid[:, None]])
             nodes = np.hstack([nodes[at], dst[:, None]])
             tables.append(_level(walk_start, adj.nodes[cur], rids, adj.nodes[nodes]))
-        self.registered = temp_table(con, self.name, pa.concat_tables(tables))
+        table = pa.concat_tables(tables)
+        if self.flags:
+            ends = table.column("cur").to_numpy()
+            for i, (types, direction) in enumerate(self.flags):
+                table = table.append_column(f"has{i}", pa.array(adj.has_any(ends, direction, adj.type_mask(types))))
+        self.registered = temp_table(con, self.name, table)
         return True
 
     def drop(self, con) -> None:
@@ -200,6 +227,10 @@ def _copy(con, name: str, table) -> None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}")
     finally:
         con.unregister(view)
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def drop_relation(con, name: str, registered: bool | None = None) -> None:
