@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..store import q as quote_identifier
-from . import ir, patterns
+from . import ir, predicates
 from .checker import refers_to_variables
 from .expression_types import DATE_FIELDS, DATETIME_FIELDS
 from .functions import INT32_MAX, REGISTRY, failure, to_string_sql
@@ -272,4 +272,4 @@ def _func(cx, e, sc):
 _SQL = {ir.Literal: _literal, ir.Param: _param, ir.Var: _var, ir.Prop: _prop, ir.HasLabels: _has_labels,
         ir.Index: _index, ir.Slice: _slice, ir.Unary: _unary, ir.IsNull: _is_null, ir.Binary: _binary,
         ir.CountStar: _count_star, ir.ListLit: _list, ir.MapLit: _map, ir.ListComp: _list_comprehension,
-        ir.Reduce: _reduce,        ir.Case: _case, ir.PatternPred: lambda cx, e, sc: patterns.exists_sql(cx, e, sc), ir.Func: _func}
+        ir.Reduce: _reduce,        ir.Case: _case, ir.PatternPred: lambda cx, e, sc: predicates.exists_sql(cx, e, sc), ir.Func: _func}

@@ -45,7 +45,7 @@ class WalkStep:
     # (:func:`.implied.looked_up`), read through the index instead of ``start_sql``
     lookup: tuple | None = None
     # pattern predicates on where each walk ends, (types, direction) each, as columns has0, has1 …
-    # (:func:`.patterns._walk_end_flag`): whether ``cur`` has such a relationship
+    # (:func:`.predicates._walk_end_flag`): whether ``cur`` has such a relationship
     flags: list = field(default_factory=list)
     # (set by run) None: the SQL search ran (its starts table too); else whether the index's
     # walks are a registered Arrow table (True) or were copied into a temporary one (False)

@@ -4,7 +4,7 @@ from the adjacency index inside a DuckDB statement.
 ``NOT (f)-[:RECEIVES]->(:Benefit)`` for three friends found by a walk was a semi-join that
 scanned every RECEIVES relationship (3 ms at 1 M persons, 60 ms at 5 M) to learn which of
 three nodes has one; Neo4j reads the three nodes' own relationship chains. The compiler
-(:func:`graphwatch.cypher.patterns._semi_join`) writes such a predicate — one relationship of
+(:func:`graphwatch.cypher.predicates._semi_join`) writes such a predicate — one relationship of
 given types and direction from a node of the row to an anonymous node whose labels the types
 guarantee, a few keys expected — as a call of this function when the engine registered it: a
 vectorised (Arrow) Python function over :meth:`graphwatch.adjacency.Adjacency.has_any`.
