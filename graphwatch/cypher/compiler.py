@@ -226,11 +226,9 @@ class Compilation:
             # as many rows as before, which the next clause's plan needs
             cross = [f for f in sc.froms if f[0] == "cross"]
             left = [m.get("kind") for k, _s, _on, m in sc.froms if k == "left"]
-            if len(cross) == 1 and left and set(left) == {"loops"}:
-                self.last_estimate = single_item_rows(cross, sc.conds, stats, self.estimates)
             # … and a step's table alone, once the nodes at its ends went (implied): the walks
             # of friends of friends, whose pattern predicate reads the index for so few rows
-            elif len(cross) == 1 and not left and cross[0][3].get("kind") == "trav":
+            if len(cross) == 1 and (set(left) == {"loops"} if left else cross[0][3].get("kind") == "trav"):
                 self.last_estimate = single_item_rows(cross, sc.conds, stats, self.estimates)
         if planned is None:
             froms, conds, lookups = index_lookups(sc.froms, sc.conds, stats, self.fresh, uses=" ".join(items))

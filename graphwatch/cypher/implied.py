@@ -72,10 +72,11 @@ def walked_from(sc, ref) -> dict | None:
 def looked_up(walked: dict | None) -> tuple[str, tuple[str, ...]] | None:
     """For a start set :func:`walked_from` found to be one node's own row and filters, when
     those are one equality on a property and labels (``(a:Person {id_number: $a})``): that
-    equality (``"id_number" = …``, for a plain ``SELECT labels, nid FROM node WHERE`` it) and the
-    labels, which the step then tests on the row or two it returns. The statement the start set is otherwise (the node's
-    lookup CTE, its label test, a DISTINCT) took 0.9 ms at 1 M persons, this one 0.4 ms; a
-    shortest path's two ends in one statement 1.2 against 0.55 ms. None: another filter."""
+    equality (``"id_number" = …``, for a plain ``SELECT labels, nid FROM node WHERE`` it) and
+    the labels, which the step then tests on the row or two it returns. The start set's own
+    statement (the node's lookup CTE, its label test, a DISTINCT) took 0.9 ms at 1 M persons,
+    this one 0.4 ms; a shortest path's two ends in one statement 1.2 against 0.55 ms. None:
+    another filter."""
     from .rowreads import _LOOKUP
 
     if walked is None:

@@ -67,9 +67,11 @@ class WalkStep:
 
     def _flags_sql(self) -> str:
         """The flags as SQL columns of the recursive search's walks ``w``."""
+        from .patterns import type_filter      # (patterns imports this module)
+
         out = []
         for i, (types, direction) in enumerate(self.flags):
-            of = f"type IN ({', '.join(_quoted(t) for t in sorted(types))})" if types else "true"
+            of = type_filter("r.type", types) or "true"
             at = {"out": "r.src = w.cur", "in": "r.dst = w.cur"}.get(direction, "(r.src = w.cur OR r.dst = w.cur)")
             out.append(f", EXISTS (SELECT 1 FROM rel AS r WHERE {of} AND {at}) AS has{i}")
         return "".join(out)
@@ -227,10 +229,6 @@ def _copy(con, name: str, table) -> None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}")
     finally:
         con.unregister(view)
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def drop_relation(con, name: str, registered: bool | None = None) -> None:
